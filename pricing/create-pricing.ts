@@ -1,0 +1,61 @@
+// The pricing factory: the seed table and tiers with the operator's overrides, behind the `Pricing` interface.
+
+import { llmCost, sttCost, ttsCost } from './cost.js';
+import { normalizeModel } from './normalize.js';
+import { compileRates } from './overrides.js';
+import { STT_PROVIDER_ROWS } from './table.js';
+import { findTier, resolveTiers } from './tiers.js';
+import type { Pricing, PricingOverrides, TierOverrides } from './types.js';
+
+/** Thrown by `createPricing` for an invalid `pricing:` or `tiers:` section; lists every problem. */
+export interface PricingConfigError extends Error {
+  code: 'invalid_pricing_config';
+  problems: string[];
+}
+
+/**
+ * A `Pricing` over the seed price table and tiers with `overrides` and `tierOverrides`
+ * applied. Validates everything up front and throws a `PricingConfigError` naming each bad
+ * key, so a misconfigured price stops the process at start rather than mis-billing later.
+ */
+export function createPricing(overrides?: PricingOverrides, tierOverrides?: TierOverrides): Pricing {
+  const { book, problems } = compileRates(overrides);
+  const tiers = resolveTiers(tierOverrides);
+  problems.push(...tiers.problems);
+  if (problems.length > 0) {
+    const error = new Error(`invalid pricing configuration:\n  - ${problems.join('\n  - ')}`) as PricingConfigError;
+    error.code = 'invalid_pricing_config';
+    error.problems = problems;
+    throw error;
+  }
+
+  const normalize = (provider: string, model: string): string => normalizeModel(provider, model, book.aliases);
+  const id = (provider: string): string => provider.trim().toLowerCase();
+  const modelRow = (rows: ReadonlyMap<string, number>, provider: string, model?: string): number | undefined =>
+    model === undefined ? undefined : rows.get(`${provider}:${normalize(provider, model)}`);
+
+  return {
+    ttsRate(provider, model) {
+      const p = id(provider);
+      return modelRow(book.tts, p, model) ?? book.tts.get(p);
+    },
+    sttRate(provider, model) {
+      const p = id(provider);
+      const own = modelRow(book.stt, p, model) ?? book.stt.get(p);
+      if (own !== undefined) return own;
+      const row = STT_PROVIDER_ROWS[p];
+      return row === undefined ? undefined : book.stt.get(row);
+    },
+    llmRate(provider, model) {
+      const p = id(provider);
+      return book.llm.get(`${p}:${normalize(p, model)}`);
+    },
+    normalizeModel: normalize,
+    ragRate: () => book.rag,
+    ttsCost,
+    sttCost,
+    llmCost,
+    tier: (tierId) => findTier(tiers.tiers, tierId),
+    tiers: () => tiers.tiers,
+  };
+}
