@@ -1,0 +1,3 @@
+// Config domain: the schema, its defaults, and the loader.
+export * from './schema.js';
+export { ConfigError, loadConfigFile, parseConfig, validateConfig, substituteEnv } from './load.js';

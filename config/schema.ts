@@ -1,0 +1,151 @@
+// The one config schema (zod), with its defaults as exported constants. Parsed once at start.
+
+import { z } from 'zod';
+import { TIER_IDS } from '../pricing/types.js';
+
+export const DEFAULT_PROXY_PORT = 8080;
+export const DEFAULT_ADMIN_PORT = 8081;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_KEY_PREFIX = 'tg';
+/** JSON request bodies (LLM, TTS) are read whole to find the model and text; bigger ones get 413. */
+export const DEFAULT_MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
+/** Time to the upstream's response headers before 504 upstream_timeout. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
+/** Longest silence inside a streamed response body before it is cut. */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 300_000;
+/** LLM reservation when the request names no max_tokens. */
+export const DEFAULT_LLM_MAX_TOKENS = 4096;
+/** An unsettled reservation is released after this long (a crashed process holds nothing forever). */
+export const DEFAULT_RESERVATION_TTL_MS = 30 * 60_000;
+/** STT reservation bound when the duration is unknown before forwarding: bytes per second of audio assumed. */
+export const DEFAULT_STT_RESERVE_BYTES_PER_SECOND = 4_000;
+/** STT reservation cap in seconds when only Content-Length is known. */
+export const DEFAULT_STT_MAX_RESERVE_SECONDS = 3_600;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
+export const DEFAULT_METER_EVENT_NAME = 'tollgate_overage_credits';
+
+const host = z.string().min(1);
+const port = z.coerce.number().int().min(0).max(65535);
+const url = z.string().url();
+
+export const PROVIDER_IDS = [
+  'openai',
+  'anthropic',
+  'groq',
+  'mistral',
+  'elevenlabs',
+  'deepgram',
+  'cartesia',
+  'fishaudio',
+  'resemble',
+  'inworld',
+  'qwen',
+  'kokoro',
+  'chatterbox',
+  'pockettts',
+  'whisper',
+  'rag',
+] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+const providerSchema = z.strictObject({
+  baseUrl: url.optional(),
+  apiKey: z.string().min(1).optional(),
+  /** Overrides proxy.upstreamTimeoutMs for this provider. */
+  timeoutMs: z.coerce.number().int().positive().optional(),
+});
+
+const tierEnum = z.enum(TIER_IDS as unknown as [string, ...string[]]);
+
+const accountSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'account ids are 1-64 characters of letters, digits, _ . -'),
+  tier: tierEnum.default('free'),
+  apiKeys: z.array(z.string().min(16, 'API keys are at least 16 characters')).default([]),
+  stripeCustomerId: z.string().startsWith('cus_').optional(),
+  overageCapCredits: z.number().nonnegative().optional(),
+});
+
+const tierPrices = z.strictObject({ base: z.string().min(1), overage: z.string().min(1) });
+
+const stripeSchema = z.strictObject({
+  secretKey: z.string().min(1),
+  apiBase: url.default('https://api.stripe.com'),
+  webhookSecret: z.string().min(1).optional(),
+  meterEventName: z.string().min(1).default(DEFAULT_METER_EVENT_NAME),
+  flushIntervalMs: z.coerce.number().int().positive().default(DEFAULT_FLUSH_INTERVAL_MS),
+  prices: z
+    .strictObject({ starter: tierPrices.optional(), pro: tierPrices.optional(), scale: tierPrices.optional() })
+    .default({}),
+});
+
+const credits = z.number().nonnegative();
+const pricingSchema = z.strictObject({
+  tts: z.record(z.string(), credits).optional(),
+  stt: z.record(z.string(), credits).optional(),
+  llm: z
+    .record(
+      z.string().regex(/^[a-z0-9]+:.+$/, 'LLM price keys are provider:model'),
+      z.strictObject({ input: credits, output: credits, cacheRead: credits.optional(), cacheWrite: credits.optional() }),
+    )
+    .optional(),
+  aliases: z.record(z.string(), z.string()).optional(),
+  rag: credits.optional(),
+});
+
+const tierOverrideSchema = z.strictObject({
+  priceCents: z.number().int().nonnegative().optional(),
+  includedCredits: z.number().int().nonnegative().optional(),
+  carryoverPeriods: z.number().int().min(0).max(12).optional(),
+  overageUsdPerCredit: z.string().regex(/^\d+(\.\d+)?$/).nullable().optional(),
+});
+
+export const configSchema = z.strictObject({
+  proxy: z
+    .strictObject({
+      host: host.default(DEFAULT_HOST),
+      port: port.default(DEFAULT_PROXY_PORT),
+      maxJsonBodyBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_JSON_BODY_BYTES),
+      upstreamTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_UPSTREAM_TIMEOUT_MS),
+      streamIdleTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
+      llmDefaultMaxTokens: z.coerce.number().int().positive().default(DEFAULT_LLM_MAX_TOKENS),
+      reservationTtlMs: z.coerce.number().int().positive().default(DEFAULT_RESERVATION_TTL_MS),
+      sttReserveBytesPerSecond: z.coerce.number().int().positive().default(DEFAULT_STT_RESERVE_BYTES_PER_SECOND),
+      sttMaxReserveSeconds: z.coerce.number().int().positive().default(DEFAULT_STT_MAX_RESERVE_SECONDS),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      host: host.default(DEFAULT_HOST),
+      port: port.default(DEFAULT_ADMIN_PORT),
+      token: z.string().min(16, 'the admin token is at least 16 characters').optional(),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({ url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'), keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX) })
+    .optional(),
+  providers: z.partialRecord(z.enum(PROVIDER_IDS), providerSchema).default({}),
+  accounts: z.array(accountSchema).default([]),
+  stripe: stripeSchema.optional(),
+  pricing: pricingSchema.default({}),
+  tiers: z.partialRecord(tierEnum, tierOverrideSchema).default({}),
+  byok: z
+    .strictObject({
+      /** 32 bytes, base64 or hex: encrypts stored BYOK keys (AES-256-GCM). Old keys for rotation. */
+      masterKey: z.string().min(1).optional(),
+      previousMasterKeys: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  shutdown: z.strictObject({ graceMs: z.coerce.number().int().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_MS) }).prefault({}),
+  workers: z.coerce.number().int().positive().optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type StripeConfig = z.infer<typeof stripeSchema>;
+export type AccountConfig = z.infer<typeof accountSchema>;

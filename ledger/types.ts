@@ -1,0 +1,254 @@
+// Types of the ledger domain: accounts, keys, reservations, settlements, usage, the flusher's sink.
+// Every amount is an integer in micro-credits (µcr); every time is milliseconds since the epoch
+// unless a name says otherwise.
+
+import type { Modality, TierId } from '../pricing/types.js';
+
+/** Injectable time source, so tests can cross period boundaries. */
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+export type AccountStatus = 'active' | 'trialing' | 'past_due' | 'canceled' | 'unpaid' | 'incomplete';
+
+export interface Account {
+  id: string;
+  tier: TierId;
+  status: AccountStatus;
+  stripeCustomerId?: string;
+  stripeSubscriptionId?: string;
+  /** Per-account spend limit on overage, in µcr; absent or null: no cap. */
+  overageCapMicro?: number | null;
+  createdAt: number;
+}
+
+export interface AccountPatch {
+  tier?: TierId;
+  status?: AccountStatus;
+  stripeCustomerId?: string | null;
+  stripeSubscriptionId?: string | null;
+  overageCapMicro?: number | null;
+  /** The subscription's current period from Stripe; from then on periods follow it. */
+  period?: { start: number; end: number };
+}
+
+export interface ApiKeyInfo {
+  /** Public, non-secret id of the key (first 12 hex chars of its hash), for listing and revoking. */
+  id: string;
+  accountId: string;
+  createdAt: number;
+  revokedAt?: number;
+  label?: string;
+}
+
+export interface ReserveInput {
+  accountId: string;
+  /** Unique per request; reserve and settle are idempotent by it. */
+  requestId: string;
+  /** The estimate to hold, in µcr (0 allowed). */
+  microCredits: number;
+  /** A reservation not settled within this time is released by later operations (crash safety). */
+  ttlMs: number;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  | {
+      ok: false;
+      /** insufficient_credits: Free hard cap; overage_cap: the operator's spend limit. */
+      reason: 'insufficient_credits' | 'overage_cap' | 'unknown_account';
+      usedMicro: number;
+      limitMicro: number;
+    };
+
+/** Units metered for one request, recorded beside the credits (and in logs). */
+export interface UsageUnits {
+  chars?: number;
+  /** Audio milliseconds. */
+  audioMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  queries?: number;
+}
+
+export type Outcome = 'ok' | 'upstream_error' | 'timeout' | 'aborted';
+
+export interface SettleInput {
+  accountId: string;
+  requestId: string;
+  modality: Modality;
+  provider: string;
+  /** BYOK: zero credits, counts in requestCount and under `byok`. */
+  byok: boolean;
+  /** The actual cost in µcr: 0 for BYOK and for requests the provider failed. */
+  microCredits: number;
+  units: UsageUnits;
+  outcome: Outcome;
+}
+
+export interface SettleResult {
+  /** false when this requestId had already been settled: nothing was applied twice. */
+  applied: boolean;
+}
+
+export interface CarryoverBucket {
+  /** Start of the period whose unused included credits these are. */
+  fromPeriodStart: number;
+  /** µcr still available. */
+  remainingMicro: number;
+  /** When the bucket expires (the end of the last period it may be spent in). */
+  expiresAt: number;
+}
+
+export interface UsageSnapshot {
+  accountId: string;
+  tier: TierId;
+  period: { start: number; end: number };
+  /** The tier's included credits for this period. */
+  includedMicro: number;
+  /** Carryover available at the start of this period (sum of live buckets). */
+  carryoverMicro: number;
+  /** included + carryover. */
+  limitMicro: number;
+  /** Spent this period (including overage). */
+  usedMicro: number;
+  /** max(0, limit - used). */
+  remainingMicro: number;
+  /** Held by open reservations. */
+  reservedMicro: number;
+  /** used past the limit (paid tiers). */
+  overageMicro: number;
+  breakdownMicro: Record<Modality, number>;
+  /** Every request settled this period, metered or BYOK. */
+  requestCount: number;
+  byok: { requestCount: number; units: Record<Modality, UsageUnits> };
+  carryover: CarryoverBucket[];
+}
+
+export interface Ledger {
+  readonly kind: 'redis' | 'memory';
+
+  // Accounts
+  /** Create the account if missing (static accounts from config); an existing one is returned unchanged. */
+  ensureAccount(input: { id: string; tier: TierId; stripeCustomerId?: string }): Promise<Account>;
+  getAccount(id: string): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  updateAccount(id: string, patch: AccountPatch): Promise<Account>;
+  findAccountByStripeCustomer(customerId: string): Promise<Account | null>;
+
+  // Keys: only SHA-256 hashes (hex) are ever stored.
+  addKey(accountId: string, keyHash: string, label?: string): Promise<ApiKeyInfo>;
+  /** Revoke by key id or by full hash; true if a live key was revoked. Publishes the revocation. */
+  revokeKey(idOrHash: string): Promise<boolean>;
+  listKeys(accountId: string): Promise<ApiKeyInfo[]>;
+  /** The account a key hash belongs to, or null if unknown or revoked. */
+  resolveKey(keyHash: string): Promise<{ accountId: string; keyId: string } | null>;
+  /** Called with the key hash whenever any process revokes a key. Returns an unsubscribe function. */
+  onKeyRevoked(listener: (keyHash: string) => void): () => void;
+
+  // Metering
+  reserve(input: ReserveInput): Promise<ReserveResult>;
+  settle(input: SettleInput): Promise<SettleResult>;
+  usage(accountId: string): Promise<UsageSnapshot>;
+
+  // Opaque per-account blobs (stored BYOK keys, already encrypted by the caller).
+  putSecret(accountId: string, name: string, sealed: string): Promise<void>;
+  getSecret(accountId: string, name: string): Promise<string | null>;
+  deleteSecret(accountId: string, name: string): Promise<boolean>;
+  listSecrets(accountId: string): Promise<string[]>;
+
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** One whole-credit overage report to Stripe (Billing Meter event). */
+export interface MeterEvent {
+  /** Deterministic per batch: both the meter event `identifier` and the `Idempotency-Key`. */
+  identifier: string;
+  stripeCustomerId: string;
+  /** Whole credits, > 0. */
+  value: number;
+  /** Unix seconds, inside Stripe's window (past 35 days, at most 5 minutes ahead). */
+  timestamp: number;
+}
+
+/** Where the flusher sends overage; billing/ implements it on Stripe. */
+export interface MeterEventSink {
+  /**
+   * 'delivered' when Stripe accepted it; 'duplicate' when Stripe already had the identifier
+   * (400 "already exists"): both mean delivered. Throws a RetryableSinkError for 5xx, 429 and
+   * network errors, any other error for permanent failures.
+   */
+  send(event: MeterEvent): Promise<'delivered' | 'duplicate'>;
+  /** The Stripe customer of an account, created on demand when it has none. */
+  customerFor(account: Account): Promise<string>;
+}
+
+export class RetryableSinkError extends Error {
+  override name = 'RetryableSinkError';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Additions beyond the original contract: the flusher's narrow view of a ledger, and history.
+
+/** A closed period, kept (bounded) for reporting. */
+export interface PeriodSummary {
+  start: number;
+  end: number;
+  tier: TierId;
+  includedMicro: number;
+  carryoverMicro: number;
+  usedMicro: number;
+  requestCount: number;
+  /** Overage accrued in the period (paid tiers). */
+  overageMicro: number;
+  /** Included credits left unused at the end (what could carry). */
+  unusedIncludedMicro: number;
+}
+
+/** One whole-credit batch of overage waiting in an account's outbox. */
+export interface OverageBatch {
+  accountId: string;
+  /** `tg_<account>_<periodStartSeconds>_<seq>`: the meter event identifier and Idempotency-Key. */
+  identifier: string;
+  stripeCustomerId: string;
+  /** Whole credits, > 0. */
+  value: number;
+  /** Unix seconds. */
+  timestamp: number;
+  /** Start of the period the overage belongs to (ms). */
+  periodStart: number;
+}
+
+export type PrepareResult =
+  | { kind: 'batch'; batch: OverageBatch }
+  /** Whole credits are pending but no customer was given: resolve one and call again. */
+  | { kind: 'needs_customer' }
+  /** Less than one whole credit pending (the remainder stays for later). */
+  | { kind: 'none'; remainderMicro: number };
+
+/**
+ * What the flusher needs of a ledger: an outbox of at most one batch per account. Both
+ * backends implement it (`ledger.outbox`). Every method is atomic on its own.
+ */
+export interface OverageOutbox {
+  /** Accounts that may have overage to report; `full` lists every account (a sweep). */
+  pendingAccounts(full: boolean): Promise<string[]>;
+  /** Take a per-account lease so one flusher at a time works on an account. */
+  lease(accountId: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(accountId: string, owner: string): Promise<void>;
+  /**
+   * The batch already in the outbox (a crashed or failed send: same identifier), else a new
+   * one moved atomically out of pending overage. Rolls the period over first if it ended.
+   */
+  prepare(accountId: string, stripeCustomerId: string | null, now: number): Promise<PrepareResult>;
+  /** Remove the batch from the outbox if it is still `identifier`; true if it was. */
+  commit(accountId: string, identifier: string): Promise<boolean>;
+  /** Drop the account from the pending set unless it still has something to report. */
+  markClean(accountId: string): Promise<void>;
+  /** Total overage reported to the sink for this account, µcr (whole credits only). */
+  reportedMicro(accountId: string): Promise<number>;
+}

@@ -1,0 +1,89 @@
+// Customer authentication: the tollgate key from wherever the provider's SDK puts its key,
+// hashed (SHA-256) and resolved through a cache so steady-state requests make no Redis call.
+// Revocations arrive through the ledger's pub/sub and evict at once; entries also expire.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Clock, Ledger } from '../ledger/types.js';
+import type { ClientAuth } from './providers/types.js';
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The customer's key as its SDK sends it, from the places `auth` allows; undefined if none. */
+export function extractClientKey(headers: IncomingHttpHeaders, auth: readonly ClientAuth[]): string | undefined {
+  const authz = headers.authorization;
+  if (typeof authz === 'string') {
+    const sp = authz.indexOf(' ');
+    if (sp > 0) {
+      const scheme = authz.slice(0, sp).toLowerCase();
+      const token = authz.slice(sp + 1).trim();
+      if (token && ((scheme === 'bearer' && auth.includes('bearer')) || (scheme === 'token' && auth.includes('token')) || (scheme === 'basic' && auth.includes('basic')))) {
+        return token;
+      }
+    }
+  }
+  for (const h of auth) {
+    if (h === 'x-api-key' || h === 'xi-api-key' || h === 'api-key') {
+      const v = headers[h];
+      if (typeof v === 'string' && v !== '') return v;
+    }
+  }
+  // A bearer token is the universal fallback (curl users, the admin API's convention).
+  if (typeof authz === 'string' && /^bearer /i.test(authz)) return authz.slice(7).trim() || undefined;
+  return undefined;
+}
+
+interface Entry {
+  accountId: string;
+  hash: Buffer;
+  expires: number;
+}
+
+export interface Authenticator {
+  /** The account for a customer key, or null. */
+  resolve(key: string): Promise<string | null>;
+  /** Drops every cached entry (e.g. after a lost pub/sub connection). */
+  clear(): void;
+  close(): void;
+}
+
+export interface AuthOptions {
+  ledger: Ledger;
+  clock: Clock;
+  /** Backstop lifetime of a cached key, should a revocation message be lost. */
+  ttlMs?: number;
+  maxEntries?: number;
+}
+
+export function createAuthenticator(o: AuthOptions): Authenticator {
+  const ttl = o.ttlMs ?? 10_000;
+  const max = o.maxEntries ?? 100_000;
+  const cache = new Map<string, Entry>();
+  const unsubscribe = o.ledger.onKeyRevoked((hash) => cache.delete(hash));
+  return {
+    async resolve(key) {
+      const hex = hashKey(key);
+      const hash = Buffer.from(hex, 'hex');
+      const now = o.clock.now();
+      const hit = cache.get(hex);
+      // The map is keyed by the hash; the stored hash is still compared in constant time.
+      if (hit && hit.expires > now && timingSafeEqual(hit.hash, hash)) return hit.accountId;
+      const found = await o.ledger.resolveKey(hex);
+      if (!found) {
+        cache.delete(hex);
+        return null;
+      }
+      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+      cache.set(hex, { accountId: found.accountId, hash, expires: now + ttl });
+      return found.accountId;
+    },
+    clear() {
+      cache.clear();
+    },
+    close() {
+      unsubscribe();
+    },
+  };
+}

@@ -1,0 +1,174 @@
+// LLM metering shared by the adapters: input estimates, usage normalisation, SSE and JSON meters.
+//
+// Billing source, in order: the provider's usage report; when a stream is cut before the report
+// (client abort, upstream reset, idle timeout) an estimate of what was streamed:
+//   input  = the request estimate (ceil(characters of message text / 4) + 4 per message),
+//            or the provider's input count if it reported one before the cut (Anthropic);
+//   output = max(number of content deltas streamed, ceil(characters streamed / 4)).
+// OpenAI-style streams carry about one token per delta, so the delta count is close; the
+// character rule covers providers that stream several tokens per event.
+
+import type { LlmRate, LlmUsage, Pricing } from '../../pricing/types.js';
+import type { UsageUnits } from '../../ledger/types.js';
+import { SseParser, type SseEvent } from './sse.js';
+import { JsonFieldCapture } from './json-capture.js';
+import type { MeterResult, ResponseMeter, UpstreamResponseHead } from '../providers/types.js';
+
+/** Counts the characters of text a chat/messages/responses request sends, to estimate input tokens. */
+export function estimateInputTokens(body: Record<string, unknown>): number {
+  let chars = 0;
+  let parts = 0;
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 8) return;
+    if (typeof v === 'string') {
+      chars += v.length;
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x, depth + 1);
+      return;
+    }
+    if (v && typeof v === 'object') {
+      parts++;
+      const o = v as Record<string, unknown>;
+      for (const k of ['content', 'text', 'input', 'system', 'instructions', 'arguments']) if (k in o) visit(o[k], depth + 1);
+    }
+  };
+  for (const k of ['messages', 'input', 'system', 'instructions', 'prompt', 'tools']) {
+    if (k === 'tools' && body.tools !== undefined) chars += JSON.stringify(body.tools).length;
+    else if (k in body) visit(body[k], 0);
+  }
+  return Math.ceil(chars / 4) + 4 * parts;
+}
+
+export function estimateOutputTokens(deltas: number, chars: number): number {
+  return Math.max(deltas, Math.ceil(chars / 4));
+}
+
+export function isEventStream(head: UpstreamResponseHead): boolean {
+  const ct = head.headers['content-type'];
+  return typeof ct === 'string' && ct.includes('text/event-stream');
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
+
+/** OpenAI chat-completions usage (also Groq, Mistral): cached tokens are inside prompt_tokens. */
+export function fromChatUsage(u: unknown): LlmUsage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  const o = u as Record<string, unknown>;
+  if (typeof o.prompt_tokens !== 'number' && typeof o.completion_tokens !== 'number') return undefined;
+  const cached = num((o.prompt_tokens_details as Record<string, unknown> | undefined)?.cached_tokens);
+  const prompt = num(o.prompt_tokens);
+  return { inputTokens: prompt - Math.min(cached, prompt), outputTokens: num(o.completion_tokens), cacheReadTokens: Math.min(cached, prompt) };
+}
+
+/** OpenAI Responses API usage: cached tokens are inside input_tokens. */
+export function fromResponsesUsage(u: unknown): LlmUsage | undefined {
+  if (!u || typeof u !== 'object') return undefined;
+  const o = u as Record<string, unknown>;
+  if (typeof o.input_tokens !== 'number' && typeof o.output_tokens !== 'number') return undefined;
+  const cached = num((o.input_tokens_details as Record<string, unknown> | undefined)?.cached_tokens);
+  const input = num(o.input_tokens);
+  return { inputTokens: input - Math.min(cached, input), outputTokens: num(o.output_tokens), cacheReadTokens: Math.min(cached, input) };
+}
+
+export function llmUnits(u: LlmUsage): UsageUnits {
+  const units: UsageUnits = { inputTokens: u.inputTokens, outputTokens: u.outputTokens };
+  if (u.cacheReadTokens) units.cacheReadTokens = u.cacheReadTokens;
+  if (u.cacheWriteTokens) units.cacheWriteTokens = u.cacheWriteTokens;
+  return units;
+}
+
+export interface LlmMeterOptions {
+  pricing: Pricing;
+  rate: LlmRate;
+  inputEstimate: number;
+}
+
+function priced(opts: LlmMeterOptions, usage: LlmUsage, source: MeterResult['source'], model?: string): MeterResult {
+  const r: MeterResult = { microCredits: opts.pricing.llmCost(opts.rate, usage), units: llmUnits(usage), source };
+  if (source === 'provider') r.reported = llmUnits(usage);
+  if (model) r.model = model;
+  return r;
+}
+
+/** Estimate for a response cut before the provider's report. */
+export function estimated(opts: LlmMeterOptions, outputTokens: number, inputTokens = opts.inputEstimate): MeterResult {
+  return priced(opts, { inputTokens, outputTokens }, 'estimate');
+}
+
+/**
+ * A non-streamed JSON answer: captures the top-level `usage` (and `model`) while the body
+ * passes. `read` turns the captured usage into LlmUsage for the provider's shape.
+ */
+export function jsonUsageMeter(opts: LlmMeterOptions, read: (usage: unknown) => LlmUsage | undefined): ResponseMeter {
+  const capture = new JsonFieldCapture(new Set(['usage', 'model']));
+  return {
+    onChunk(chunk) {
+      capture.push(chunk);
+      return undefined;
+    },
+    result() {
+      const got = capture.result();
+      const usage = read(got.usage);
+      const model = typeof got.model === 'string' ? got.model : undefined;
+      if (usage) return priced(opts, usage, 'provider', model);
+      return estimated(opts, 0);
+    },
+  };
+}
+
+export interface SseUsageState {
+  usage: LlmUsage | undefined;
+  /** Input tokens reported before the final report (Anthropic message_start). */
+  earlyInput: LlmUsage | undefined;
+  deltas: number;
+  chars: number;
+  model: string | undefined;
+  badJson: number;
+}
+
+/**
+ * A streamed answer. `visit` reads each event into `state` (usage, deltas, characters) and
+ * returns false to drop the event from what the client sees. Bad JSON is counted, never thrown.
+ */
+export function sseUsageMeter(
+  opts: LlmMeterOptions,
+  visit: (ev: SseEvent, state: SseUsageState) => boolean | void,
+  transforms: boolean,
+): ResponseMeter & { state: SseUsageState } {
+  const state: SseUsageState = { usage: undefined, earlyInput: undefined, deltas: 0, chars: 0, model: undefined, badJson: 0 };
+  const parser = new SseParser((ev) => visit(ev, state), transforms);
+  return {
+    state,
+    transforms,
+    onChunk(chunk) {
+      return parser.push(chunk);
+    },
+    onEnd() {
+      return parser.end();
+    },
+    result() {
+      if (state.usage) return priced(opts, state.usage, 'provider', state.model);
+      const out = estimateOutputTokens(state.deltas, state.chars);
+      const r = estimated(opts, out, state.earlyInput?.inputTokens ?? opts.inputEstimate);
+      if (state.earlyInput) {
+        const u: LlmUsage = { ...state.earlyInput, outputTokens: out };
+        return { ...priced(opts, u, 'estimate', state.model), reported: llmUnits(state.earlyInput) };
+      }
+      return r;
+    },
+  };
+}
+
+/** Parses an event's JSON data; undefined (and counted) when it is not JSON. */
+export function parseData(ev: SseEvent, state: SseUsageState): Record<string, unknown> | undefined {
+  if (ev.data === '' || ev.data === '[DONE]') return undefined;
+  try {
+    const v = JSON.parse(ev.data) as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    state.badJson++;
+    return undefined;
+  }
+}

@@ -1,0 +1,550 @@
+// The data plane: one request through tollgate. Route, authenticate, plan the metering, reserve,
+// forward (undici), stream the answer back while the adapter's meter observes it, and settle
+// exactly once, whatever happens: success, provider error, timeout, client abort.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
+import type { Pricing } from '../pricing/types.js';
+import type { Clock, Ledger, Outcome, UsageUnits } from '../ledger/types.js';
+import type { Modality } from '../pricing/types.js';
+import { extractClientKey, type Authenticator } from './auth.js';
+import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
+import { openAiErrorBody } from './providers/openai-compatible.js';
+import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
+import type { CompiledProvider, Registry } from './registry.js';
+
+export interface PipelineLimits extends PlanLimits {
+  maxJsonBodyBytes: number;
+  upstreamTimeoutMs: number;
+  streamIdleTimeoutMs: number;
+  reservationTtlMs: number;
+}
+
+export interface SettledRecord {
+  requestId: string;
+  accountId: string;
+  provider: string;
+  modality: Modality;
+  model?: string;
+  status: number;
+  outcome: Outcome;
+  byok: boolean;
+  microCredits: number;
+  units: UsageUnits;
+  reported?: UsageUnits;
+  source?: MeterResult['source'];
+  durationMs: number;
+}
+
+/** Hooks for metrics; the pipeline does not import prom-client. */
+export interface ProxyEvents {
+  upstreamHeaders?(provider: string, status: number, seconds: number): void;
+  firstByte?(provider: string, seconds: number): void;
+  streamOpened?(provider: string): void;
+  streamClosed?(provider: string): void;
+  settled?(rec: SettledRecord): void;
+  rejected?(provider: string, code: ErrorCode, status: number): void;
+  ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
+}
+
+export interface PipelineDeps {
+  registry: Registry;
+  ledger: Ledger;
+  pricing: Pricing;
+  auth: Authenticator;
+  logger: Logger;
+  clock: Clock;
+  limits: PipelineLimits;
+  dispatcher: Dispatcher;
+  /** A stored BYOK key for (account, provider), decrypted; null when none. */
+  storedKey?(accountId: string, provider: string): Promise<string | null>;
+  events?: ProxyEvents;
+}
+
+export interface Pipeline {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Requests not yet settled. */
+  inFlight(): number;
+  /** Resolves when every request in flight has settled (or after `timeoutMs`). */
+  idle(timeoutMs: number): Promise<boolean>;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and headers that carry the customer's credentials.
+const DROP_REQUEST = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'host', 'content-length', 'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'expect',
+]);
+const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
+  let open = 0;
+  let idleWaiters: Array<() => void> = [];
+  const opened = () => {
+    open++;
+  };
+  const closed = () => {
+    open--;
+    if (open === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const f of w) f();
+    }
+  };
+
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
+    events?.rejected?.(provider, err.code, err.status);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = (adapter?.errorBody ?? openAiErrorBody)(err.code, err.message, ERROR_TYPES[err.code]);
+    res.writeHead(err.status, { 'content-type': 'application/json', 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
+    res.end(JSON.stringify(body));
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const clientRequestId = typeof req.headers['x-request-id'] === 'string' && SAFE_REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q < 0 ? url : url.slice(0, q);
+    const search = q < 0 ? '' : url.slice(q);
+    const slash = pathname.indexOf('/', 1);
+    const providerId = (slash < 0 ? pathname.slice(1) : pathname.slice(1, slash)).toLowerCase();
+    const path = slash < 0 ? '/' : pathname.slice(slash);
+    const p = registry.get(providerId);
+    if (!p) {
+      sendError(res, undefined, createError('unknown_provider', `no provider "${providerId}": use /{provider}/… with one of ${[...registry.keys()].join(', ')}`), requestId, providerId);
+      return;
+    }
+    const adapter = p.adapter;
+    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
+
+    if (/(^|\/)\.\.?(\/|$)|%2e|%2f|\\/i.test(path)) {
+      fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+      return;
+    }
+
+    const key = extractClientKey(req.headers, adapter.clientAuth);
+    if (!key) {
+      fail(createError('invalid_api_key', `missing API key: send your tollgate key where the ${adapter.id} SDK sends its API key`));
+      return;
+    }
+    let accountId: string | null;
+    try {
+      accountId = await auth.resolve(key);
+    } catch (err) {
+      fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
+      return;
+    }
+    if (!accountId) {
+      fail(createError('invalid_api_key', 'invalid API key'));
+      return;
+    }
+
+    let byokKey = headerValue(req.headers[p.byokHeader]);
+    if (!byokKey && deps.storedKey) {
+      try {
+        byokKey = (await deps.storedKey(accountId, adapter.id)) ?? undefined;
+      } catch (err) {
+        fail(createError('ledger_unavailable', 'the key store is unavailable', err));
+        return;
+      }
+    }
+    const byok = byokKey !== undefined;
+    const method = req.method ?? 'GET';
+    const matched = p.match(method, path);
+    if (!matched && !byok) {
+      fail(createError('unknown_route', `${method} ${path} is not a route tollgate meters for ${adapter.id}`));
+      return;
+    }
+    if (!p.origin) {
+      fail(createError('provider_not_configured', `${adapter.id} has no baseUrl configured`));
+      return;
+    }
+    const upstreamKey = byokKey ?? p.apiKey;
+    if (!upstreamKey && !adapter.keyOptional) {
+      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (X-Provider-Key-${adapter.id}) are served`));
+      return;
+    }
+
+    const route: RouteSpec | undefined = matched?.route;
+    const metered = route !== undefined && !route.free && route.plan !== undefined;
+
+    // Read the body the plan needs.
+    let body: RequestBody = { kind: 'none' };
+    if (metered && (route.body === 'json' || route.body === 'buffer')) {
+      try {
+        const raw = await readBody(req, limits.maxJsonBodyBytes);
+        if (route.body === 'buffer') body = { kind: 'buffer', raw };
+        else {
+          let value: unknown;
+          try {
+            value = JSON.parse(raw.toString('utf8'));
+          } catch (err) {
+            if (!byok) throw createError('invalid_request', 'the request body is not valid JSON', err);
+          }
+          body = { kind: 'json', value, raw };
+        }
+      } catch (err) {
+        fail(err instanceof TollgateError ? err : createError('invalid_request', 'could not read the request body', err));
+        return;
+      }
+    } else if (metered && route.body === 'stream') {
+      const cl = Number(req.headers['content-length']);
+      body = { kind: 'stream', contentLength: Number.isFinite(cl) && cl >= 0 ? cl : undefined };
+    }
+
+    let plan: MeterPlan | undefined;
+    if (metered) {
+      try {
+        plan = route.plan!(routeContext(p, method, path, search, req, matched!.params, byok), body);
+      } catch (err) {
+        // Under BYOK the provider judges the request; tollgate only loses the unit count.
+        if (!byok || !(err instanceof TollgateError)) {
+          fail(err instanceof TollgateError ? err : createError('invalid_request', (err as Error).message, err));
+          return;
+        }
+      }
+    }
+    const modality: Modality = plan?.modality ?? adapter.modality;
+    const counted = plan !== undefined || byok; // free platform-key routes are not requests of the account
+
+    // Reserve before the provider sees anything (Free hard cap).
+    if (plan && !byok) {
+      const t0 = performance.now();
+      let r;
+      try {
+        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, ttlMs: limits.reservationTtlMs });
+        events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
+      } catch (err) {
+        events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, false);
+        fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
+        return;
+      }
+      if (!r.ok) {
+        if (r.reason === 'overage_cap') fail(createError('spend_limit_reached', 'this account has reached its overage spend limit for the period'));
+        else if (r.reason === 'unknown_account') fail(createError('invalid_api_key', 'the account of this key no longer exists'));
+        else fail(createError('insufficient_credits', `insufficient credits: ${fmt(r.usedMicro)} of ${fmt(r.limitMicro)} used this period; this request needs up to ${fmt(plan.estimateMicro)}`));
+        return;
+      }
+    }
+
+    // From here on the request is in flight and must settle exactly once.
+    opened();
+    let settledOnce = false;
+    let status = 0;
+    let meter: ResponseMeter | undefined;
+    const settle = (outcome: Outcome, pending: MeterResult | undefined | Promise<MeterResult | undefined>): void => {
+      if (settledOnce) return;
+      settledOnce = true;
+      if (pending instanceof Promise) {
+        pending.then(
+          (r) => record(outcome, r),
+          (err) => {
+            logger.error({ requestId, provider: adapter.id, err }, 'meter result failed; charging the reservation estimate');
+            record(outcome, { microCredits: plan?.estimateMicro ?? 0, units: {}, source: 'estimate' });
+          },
+        );
+      } else record(outcome, pending);
+    };
+    const record = (outcome: Outcome, result: MeterResult | undefined): void => {
+      const rec: SettledRecord = {
+        requestId,
+        accountId: accountId!,
+        provider: adapter.id,
+        modality,
+        status,
+        outcome,
+        byok,
+        microCredits: byok || !result ? 0 : result.microCredits,
+        units: result?.units ?? {},
+        durationMs: Math.round(performance.now() - started),
+      };
+      if (plan?.model || result?.model) rec.model = result?.model ?? plan!.model!;
+      if (result?.reported) rec.reported = result.reported;
+      if (result?.source) rec.source = result.source;
+      if (!counted) {
+        closed();
+        return;
+      }
+      void settleWithRetry(rec).finally(closed);
+      logger.info({ ...rec, credits: fmt(rec.microCredits), clientRequestId }, 'settled');
+      events?.settled?.(rec);
+    };
+
+    const ac = new AbortController();
+    let clientGone = false;
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        ac.abort();
+      }
+    });
+
+    const headers = upstreamHeaders(req.headers, metered);
+    if (upstreamKey) adapter.setUpstreamKey(headers, upstreamKey);
+    if (plan?.upstreamHeaders) Object.assign(headers, plan.upstreamHeaders);
+    let upBody: Buffer | Readable | undefined;
+    if (plan?.body) upBody = plan.body;
+    else if (body.kind === 'json' || body.kind === 'buffer') upBody = body.raw;
+    else if (method !== 'GET' && method !== 'HEAD') upBody = plan?.upload ? Readable.from(observe(req, plan.upload), { objectMode: false }) : req;
+    if (Buffer.isBuffer(upBody)) headers['content-length'] = String(upBody.length);
+    else if (upBody && req.headers['content-length']) headers['content-length'] = req.headers['content-length'];
+
+    const timeout = p.timeoutMs ?? limits.upstreamTimeoutMs;
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await dispatcher.request({
+        origin: p.origin,
+        path: p.basePath + path + search,
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: upBody ?? null,
+        signal: ac.signal,
+        headersTimeout: timeout,
+        bodyTimeout: limits.streamIdleTimeoutMs,
+      });
+    } catch (err) {
+      if (clientGone) {
+        settle('aborted', undefined);
+        return;
+      }
+      const e = fromUpstreamFailure(err, adapter.id);
+      status = e.status;
+      settle(e.code === 'upstream_timeout' ? 'timeout' : 'upstream_error', undefined);
+      logger.warn({ requestId, provider: adapter.id, err: (err as Error).message, code: (err as { code?: string }).code }, 'upstream failure');
+      fail(e);
+      return;
+    }
+    status = upstream.statusCode;
+    events?.upstreamHeaders?.(adapter.id, status, (performance.now() - started) / 1000);
+    const ok = status >= 200 && status < 300;
+    if (plan && ok) {
+      try {
+        meter = plan.response({ status, headers: upstream.headers });
+      } catch (err) {
+        logger.error({ requestId, provider: adapter.id, err }, 'meter failed to start');
+      }
+    }
+    const outHeaders: Record<string, string | string[]> = { 'x-tollgate-request-id': requestId };
+    for (const [k, v] of Object.entries(upstream.headers)) {
+      if (v === undefined || DROP_RESPONSE.has(k)) continue;
+      if (meter?.transforms && k === 'content-length') continue;
+      outHeaders[k] = v;
+    }
+    const streaming = typeof upstream.headers['content-type'] === 'string' && upstream.headers['content-type'].includes('event-stream');
+    if (streaming) events?.streamOpened?.(adapter.id);
+    let first = true;
+    try {
+      res.writeHead(status, outHeaders);
+      for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+        if (first) {
+          first = false;
+          events?.firstByte?.(adapter.id, (performance.now() - started) / 1000);
+        }
+        let out: Buffer | undefined = chunk;
+        if (meter) {
+          try {
+            out = meter.onChunk(chunk) ?? chunk;
+          } catch (err) {
+            logger.error({ requestId, provider: adapter.id, err }, 'meter error; passing bytes through');
+            meter = undefined;
+          }
+        }
+        if (out.length > 0 && !res.write(out)) await drained(res);
+      }
+      const tail = meter?.onEnd?.();
+      if (tail && tail.length > 0) res.write(tail);
+      res.end();
+      settle(ok ? 'ok' : 'upstream_error', ok ? safeResult(meter, true) : undefined);
+    } catch (err) {
+      const timedOut = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
+      const outcome: Outcome = clientGone ? 'aborted' : timedOut ? 'timeout' : 'upstream_error';
+      // The body was cut: charge what the meter saw (provider's report, or its estimate).
+      settle(outcome, ok ? safeResult(meter, false) : undefined);
+      if (!clientGone) logger.warn({ requestId, provider: adapter.id, err: (err as Error).message }, 'response cut');
+      upstream.body.destroy();
+      res.destroy();
+    } finally {
+      if (streaming) events?.streamClosed?.(adapter.id);
+    }
+
+    function safeResult(m: ResponseMeter | undefined, complete: boolean): MeterResult | undefined | Promise<MeterResult> {
+      if (!m) return plan ? { microCredits: plan.estimateMicro, units: {}, source: 'estimate' } : undefined;
+      try {
+        return m.result(complete);
+      } catch (err) {
+        logger.error({ requestId, provider: adapter.id, err }, 'meter result failed; charging the reservation estimate');
+        return { microCredits: plan?.estimateMicro ?? 0, units: {}, source: 'estimate' };
+      }
+    }
+  }
+
+  /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
+  async function settleWithRetry(rec: SettledRecord): Promise<void> {
+    const input = {
+      accountId: rec.accountId,
+      requestId: rec.requestId,
+      modality: rec.modality,
+      provider: rec.provider,
+      byok: rec.byok,
+      microCredits: rec.microCredits,
+      units: rec.units,
+      outcome: rec.outcome,
+    };
+    for (let attempt = 0; ; attempt++) {
+      const t0 = performance.now();
+      try {
+        await ledger.settle(input);
+        events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, true);
+        return;
+      } catch (err) {
+        events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, false);
+        if (attempt >= 8) {
+          // Settle is idempotent by requestId: this line has all it takes to replay it.
+          logger.error({ settlement: input, err }, 'settlement failed after retries');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
+      }
+    }
+  }
+
+  function routeContext(p: CompiledProvider, method: string, path: string, search: string, req: IncomingMessage, params: readonly string[], byok: boolean): RouteContext {
+    const id = p.adapter.id;
+    const unpriced = (what: string): never => {
+      throw createError('unpriced_model', `${what} has no price in tollgate's table; the operator can add one under pricing:`);
+    };
+    return {
+      provider: id,
+      method,
+      path,
+      query: new URLSearchParams(search),
+      headers: req.headers,
+      params,
+      pricing,
+      limits,
+      byok,
+      llmRate(model) {
+        const r = pricing.llmRate(id, model);
+        if (r) return r;
+        if (byok) return { inputPer1k: 0, outputPer1k: 0 };
+        return unpriced(`model "${model}" of ${id}`);
+      },
+      ttsRate(model) {
+        const r = pricing.ttsRate(id, model);
+        if (r !== undefined) return r;
+        if (byok) return 0;
+        return unpriced(`text-to-speech on ${id}${model ? ` (${model})` : ''}`);
+      },
+      sttRate(model, rateProvider) {
+        const r = pricing.sttRate(rateProvider ?? id, model);
+        if (r !== undefined) return r;
+        if (byok) return 0;
+        return unpriced(`speech-to-text on ${rateProvider ?? id}${model ? ` (${model})` : ''}`);
+      },
+      fail(code, message): never {
+        throw createError(code, message);
+      },
+    };
+  }
+
+  return {
+    handle(req, res) {
+      handle(req, res).catch((err) => {
+        logger.error({ err }, 'unhandled pipeline error');
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: 'internal error', type: 'api_error', code: 'internal_error' } }));
+        } else res.destroy();
+      });
+    },
+    inFlight: () => open,
+    idle(timeoutMs) {
+      if (open === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const t = setTimeout(() => resolve(false), timeoutMs);
+        idleWaiters.push(() => {
+          clearTimeout(t);
+          resolve(true);
+        });
+      });
+    },
+  };
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return s && s.trim() !== '' ? s.trim() : undefined;
+}
+
+function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in incoming) {
+    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-')) continue;
+    const v = incoming[k];
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  // Metered answers are read on the way through: ask for them uncompressed.
+  if (metered) out['accept-encoding'] = 'identity';
+  return out;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw createError('payload_too_large', `the request body is over ${limit} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > limit) {
+      req.resume();
+      throw createError('payload_too_large', `the request body is over ${limit} bytes`);
+    }
+    chunks.push(c);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
+}
+
+async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIterable<Buffer> {
+  for await (const chunk of src) {
+    meter.onChunk(chunk);
+    yield chunk;
+  }
+  meter.onEnd();
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = () => {
+      res.off('drain', onDrain);
+      reject(new Error('client closed the connection'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
+/** µcr as a decimal credit string, exact to 6 places. */
+export function fmt(micro: number): string {
+  const neg = micro < 0;
+  const a = Math.abs(micro);
+  const whole = Math.floor(a / 1_000_000);
+  const frac = String(a % 1_000_000).padStart(6, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+}

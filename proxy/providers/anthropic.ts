@@ -1,0 +1,98 @@
+// Anthropic Messages API. Usage: JSON `usage`; streams: `message_start` carries input and cache
+// tokens, each `message_delta` carries cumulative usage (output_tokens, possibly input again):
+// the last one wins, `message_start` fills what it leaves out.
+// https://docs.anthropic.com/en/docs/build-with-claude/streaming
+// Cache tokens are separate from input_tokens here (unlike OpenAI); they bill at the input rate
+// unless a cache rate is configured (pricing.llmCost does that).
+
+import type { LlmUsage } from '../../pricing/types.js';
+import { estimateInputTokens, isEventStream, jsonUsageMeter, parseData, sseUsageMeter, type LlmMeterOptions } from '../meters/llm.js';
+import { freeRoute, jsonObject, maxOutputTokens, requiredModel } from './openai-compatible.js';
+import type { MeterPlan, ProviderAdapter } from './types.js';
+
+const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
+
+function fromAnthropicUsage(u: unknown, base?: LlmUsage): LlmUsage | undefined {
+  if (!u || typeof u !== 'object') return base;
+  const o = u as Record<string, unknown>;
+  const input = n(o.input_tokens) ?? base?.inputTokens;
+  const output = n(o.output_tokens) ?? base?.outputTokens;
+  if (input === undefined && output === undefined) return base;
+  return {
+    inputTokens: input ?? 0,
+    outputTokens: output ?? 0,
+    cacheWriteTokens: n(o.cache_creation_input_tokens) ?? base?.cacheWriteTokens ?? 0,
+    cacheReadTokens: n(o.cache_read_input_tokens) ?? base?.cacheReadTokens ?? 0,
+  };
+}
+
+export const anthropic: ProviderAdapter = {
+  id: 'anthropic',
+  modality: 'llm',
+  defaultBaseUrl: 'https://api.anthropic.com',
+  // The SDK sends apiKey as x-api-key and authToken as Authorization: Bearer.
+  clientAuth: ['x-api-key', 'bearer'],
+  setUpstreamKey(headers, key) {
+    headers['x-api-key'] = key;
+  },
+  errorBody(code, message) {
+    // The SDK's error shape: {type:"error", error:{type, message}}; our stable code is the type.
+    return { type: 'error', error: { type: code, message } };
+  },
+  routes: [
+    {
+      method: 'POST',
+      path: '/v1/messages',
+      body: 'json',
+      plan(ctx, body): MeterPlan {
+        const obj = jsonObject(ctx, body);
+        const model = requiredModel(ctx, obj);
+        const rate = ctx.llmRate(model);
+        const inputEstimate = estimateInputTokens(obj);
+        const maxTokens = maxOutputTokens(ctx, obj, 'max_tokens');
+        const meterOpts: LlmMeterOptions = { pricing: ctx.pricing, rate, inputEstimate };
+        return {
+          modality: 'llm',
+          model,
+          estimateMicro: ctx.pricing.llmCost(rate, { inputTokens: inputEstimate, outputTokens: maxTokens }),
+          response(head) {
+            if (!isEventStream(head)) return jsonUsageMeter(meterOpts, (u) => fromAnthropicUsage(u));
+            return sseUsageMeter(
+              meterOpts,
+              (ev, state) => {
+                switch (ev.event) {
+                  case 'content_block_delta': {
+                    state.deltas++;
+                    // Characters of text/thinking/JSON deltas, for the estimate if the stream is cut.
+                    const m = /"(?:text|thinking|partial_json)":"((?:[^"\\]|\\.)*)"/.exec(ev.data);
+                    if (m) state.chars += m[1]!.length;
+                    return;
+                  }
+                  case 'message_start': {
+                    const msg = parseData(ev, state)?.message as Record<string, unknown> | undefined;
+                    const u = fromAnthropicUsage(msg?.usage);
+                    if (u) state.earlyInput = { ...u, outputTokens: 0 };
+                    if (typeof msg?.model === 'string') state.model = msg.model;
+                    return;
+                  }
+                  case 'message_delta': {
+                    const d = parseData(ev, state);
+                    const u = fromAnthropicUsage(d?.usage, state.usage ?? state.earlyInput);
+                    if (u) state.usage = u;
+                    return;
+                  }
+                  default:
+                    return;
+                }
+              },
+              false,
+            );
+          },
+        };
+      },
+    },
+    freeRoute('POST', '/v1/messages/count_tokens'),
+    freeRoute('GET', '/v1/models'),
+    freeRoute('GET', /^\/v1\/models\/[^/]+$/),
+  ],
+};

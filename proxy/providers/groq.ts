@@ -1,0 +1,13 @@
+// Groq: OpenAI-compatible under /openai/v1; streams report usage in the last chunk's `x_groq.usage`
+// (and in an OpenAI-style usage chunk when the client asks for include_usage), so nothing is injected.
+// https://console.groq.com/docs/api-reference#chat-create
+
+import { openAiCompatible } from './openai-compatible.js';
+
+export const groq = openAiCompatible({
+  id: 'groq',
+  defaultBaseUrl: 'https://api.groq.com',
+  prefix: '/openai/v1',
+  injectStreamUsage: false,
+  chunkUsage: (chunk) => (chunk.x_groq as { usage?: unknown } | undefined)?.usage,
+});

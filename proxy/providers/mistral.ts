@@ -1,0 +1,14 @@
+// Mistral: OpenAI-compatible chat; streams carry `usage` on the last chunk without being asked
+// (stream_options is not part of Mistral's API, so nothing is injected).
+// https://docs.mistral.ai/api/#tag/chat/operation/chat_completion_v1_chat_completions_post
+// The seed prices no Mistral LLM: chat models are refused with unpriced_model unless the
+// operator prices them in `pricing.llm` (`mistral:mistral-small-latest`, …).
+
+import { openAiCompatible } from './openai-compatible.js';
+
+export const mistral = openAiCompatible({
+  id: 'mistral',
+  defaultBaseUrl: 'https://api.mistral.ai',
+  prefix: '/v1',
+  injectStreamUsage: false,
+});

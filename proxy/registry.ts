@@ -1,0 +1,62 @@
+// The provider registry: adapters by id, each with its routes compiled once for matching.
+
+import type { ProviderConfig } from '../config/schema.js';
+import type { ProviderAdapter, RouteSpec } from './providers/types.js';
+
+export interface CompiledProvider {
+  adapter: ProviderAdapter;
+  /** Origin (scheme://host:port) and path prefix of the configured upstream; undefined: not configured. */
+  origin: string | undefined;
+  basePath: string;
+  /** The platform's key; undefined: BYOK only (unless the adapter needs no key). */
+  apiKey: string | undefined;
+  timeoutMs: number | undefined;
+  /** Lower-cased `x-provider-key-{id}` header name. */
+  byokHeader: string;
+  match(method: string, path: string): { route: RouteSpec; params: string[] } | undefined;
+}
+
+export function compileProvider(adapter: ProviderAdapter, cfg: ProviderConfig | undefined): CompiledProvider {
+  const exact = new Map<string, RouteSpec>();
+  const patterns: RouteSpec[] = [];
+  for (const r of adapter.routes) {
+    if (typeof r.path === 'string') exact.set(`${r.method} ${r.path}`, r);
+    else patterns.push(r);
+  }
+  const base = cfg?.baseUrl ?? adapter.defaultBaseUrl;
+  let origin: string | undefined;
+  let basePath = '';
+  if (base) {
+    const u = new URL(base);
+    origin = u.origin;
+    basePath = u.pathname.replace(/\/+$/, '');
+  }
+  return {
+    adapter,
+    origin,
+    basePath,
+    apiKey: cfg?.apiKey,
+    timeoutMs: cfg?.timeoutMs,
+    byokHeader: `x-provider-key-${adapter.id}`,
+    match(method, path) {
+      // Tolerate a trailing slash some clients add.
+      const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+      const hit = exact.get(`${method} ${p}`);
+      if (hit) return { route: hit, params: [] };
+      for (const r of patterns) {
+        if (r.method !== method) continue;
+        const m = (r.path as RegExp).exec(p);
+        if (m) return { route: r, params: m.slice(1).map((x) => x ?? '') };
+      }
+      return undefined;
+    },
+  };
+}
+
+export type Registry = ReadonlyMap<string, CompiledProvider>;
+
+export function createRegistry(adapters: readonly ProviderAdapter[], config: Partial<Record<string, ProviderConfig>>): Registry {
+  const m = new Map<string, CompiledProvider>();
+  for (const a of adapters) m.set(a.id, compileProvider(a, config[a.id]));
+  return m;
+}
