@@ -167,7 +167,7 @@ export function mapStripeError(err: unknown, what: string): BillingError {
     const retryable =
       status === 409 || status === 429 || status >= 500 || err.headers?.['stripe-should-retry'] === 'true';
     const code = err.code ? ` (${err.code})` : '';
-    return createBillingError('stripe_error', `Stripe ${what}: ${status} ${err.type}${code}: ${err.message}`, 502, err, retryable);
+    return createBillingError('stripe_error', `Stripe ${what}: ${status} ${err.rawType ?? err.type}${code}: ${err.message}`, 502, err, retryable);
   }
   const message = err instanceof Error ? err.message : String(err);
   return createBillingError('stripe_error', `Stripe ${what}: ${message}`, 502, err, false);

@@ -65,10 +65,28 @@ export interface PriceSpec {
   meter?: string;
 }
 
+/** Price ids for tollgate's `stripe.prices` config in tests; the fake knows them by default. */
+export const TEST_PRICES = {
+  starter: { base: 'price_test_starter_base', overage: 'price_test_starter_overage' },
+  pro: { base: 'price_test_pro_base', overage: 'price_test_pro_overage' },
+  scale: { base: 'price_test_scale_base', overage: 'price_test_scale_overage' },
+} as const;
+
+/** Flat monthly base (cents) and metered overage (cents per credit, as Stripe's unit_amount_decimal). */
+export const TEST_PRICE_SPECS: readonly PriceSpec[] = [
+  { id: TEST_PRICES.starter.base, usageType: 'licensed', unitAmount: 2900 },
+  { id: TEST_PRICES.starter.overage, usageType: 'metered', unitAmountDecimal: '0.1', meter: 'mtr_test_tollgate' },
+  { id: TEST_PRICES.pro.base, usageType: 'licensed', unitAmount: 9900 },
+  { id: TEST_PRICES.pro.overage, usageType: 'metered', unitAmountDecimal: '0.08', meter: 'mtr_test_tollgate' },
+  { id: TEST_PRICES.scale.base, usageType: 'licensed', unitAmount: 49900 },
+  { id: TEST_PRICES.scale.overage, usageType: 'metered', unitAmountDecimal: '0.06', meter: 'mtr_test_tollgate' },
+];
+
 export interface FakeStripeOptions {
   /** The secret key clients must send as Bearer; default sk_test_tollgate_fake. */
   secretKey?: string;
-  prices?: PriceSpec[];
+  /** Known prices; default TEST_PRICE_SPECS. Checkout and subscriptions refuse unknown prices. */
+  prices?: readonly PriceSpec[];
 }
 
 export interface FakeStripe {
@@ -234,7 +252,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
   const portalSessions = new Map<string, JsonObject>();
   const subscriptions = new Map<string, JsonObject>();
   const prices = new Map<string, PriceSpec>();
-  for (const p of opts.prices ?? []) prices.set(p.id, p);
+  for (const p of opts.prices ?? TEST_PRICE_SPECS) prices.set(p.id, p);
   const idempotency = new Map<
     string,
     { fingerprint: string; at: number; result?: { status: number; body: Json; headers: Record<string, string> } }
