@@ -1,0 +1,8 @@
+// The ledger domain's public surface: its types and factories (Redis, in-memory, flusher).
+
+export * from './types.js';
+export { LedgerError, LEDGER_ERRORS, createLedgerError, type LedgerErrorCode } from './errors.js';
+export { createRedisLedger, type RedisLedger, type RedisLedgerOptions } from './redis-ledger.js';
+export { createMemoryLedger, type MemoryLedger, type MemoryLedgerOptions } from './memory-ledger.js';
+export { createFlusher, type Flusher, type FlusherOptions, type FlusherStats, type FlushReport } from './flusher.js';
+export { hashApiKey, keyIdOf } from './inputs.js';

@@ -1,0 +1,394 @@
+// The embedded in-memory ledger: the Redis ledger's semantics in one process (the default without Redis).
+//
+// Every operation runs synchronously between awaits, so each is atomic, like a Lua script.
+
+import type { Logger } from 'pino';
+import { MICRO_PER_CREDIT, type Pricing, type TierId } from '../pricing/types.js';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  HISTORY_LENGTH,
+  STAMP_MARGIN_MS,
+  STRIPE_WINDOW_MS,
+  applySettle,
+  batchIdentifier,
+  hasWholeOverage,
+  newState,
+  reserveVerdict,
+  rollover,
+  setPeriod,
+  snapshot,
+  takeBatch,
+  type PeriodState,
+  type TierParams,
+} from './account-state.js';
+import { createLedgerError } from './errors.js';
+import {
+  checkAccountId,
+  checkPatch,
+  checkReserve,
+  checkSettle,
+  checkTier,
+  keyIdOf,
+  keyRefKind,
+  normalizeKeyHash,
+  tierTable,
+} from './inputs.js';
+import type {
+  Account,
+  ApiKeyInfo,
+  Clock,
+  Ledger,
+  OverageBatch,
+  OverageOutbox,
+  PeriodSummary,
+  PrepareResult,
+  ReserveResult,
+  SettleResult,
+} from './types.js';
+
+export interface MemoryLedgerOptions {
+  pricing: Pricing;
+  clock: Clock;
+  logger: Logger;
+  /** How long a settled request id is remembered; default 1 h. */
+  idempotencyTtlMs?: number;
+}
+
+export interface MemoryLedger extends Ledger {
+  readonly kind: 'memory';
+  readonly outbox: OverageOutbox;
+  history(accountId: string): Promise<PeriodSummary[]>;
+}
+
+interface Entry {
+  account: Account;
+  st: PeriodState;
+  /** Open reservations: requestId -> held µcr and expiry. */
+  resv: Map<string, { amount: number; expires: number }>;
+  /** Idempotency markers, oldest first: R(eserved) or S(ettled). */
+  markers: Map<string, { kind: 'R' | 'S'; expires: number }>;
+  history: PeriodSummary[];
+  keys: Set<string>;
+  secrets: Map<string, string>;
+  outbox: OverageBatch | null;
+  lease: { owner: string; expires: number } | null;
+}
+
+interface KeyRecord {
+  accountId: string;
+  createdAt: number;
+  label?: string;
+  revokedAt?: number;
+}
+
+export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
+  const { clock } = opts;
+  const logger = opts.logger.child({ component: 'memory-ledger' });
+  const idemTtl = opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const tiers = tierTable(opts.pricing);
+  const accounts = new Map<string, Entry>();
+  const keys = new Map<string, KeyRecord>();
+  const keyIds = new Map<string, string>();
+  const byCustomer = new Map<string, string>();
+  const pending = new Set<string>();
+  const listeners = new Set<(keyHash: string) => void>();
+
+  const tierOf = (e: Entry): TierParams => tiers[e.account.tier] ?? tiers.free;
+  const copy = (a: Account): Account => ({ ...a });
+
+  function entry(id: string): Entry | undefined {
+    checkAccountId(id);
+    return accounts.get(id);
+  }
+  function required(id: string): Entry {
+    const e = entry(id);
+    if (!e) throw createLedgerError('unknown_account', `no account ${id}`);
+    return e;
+  }
+
+  /** What every script does first: lazy rollover, then release expired reservations. */
+  function catchUp(e: Entry, now: number): void {
+    rollover(e.st, now, tierOf(e), (p) => closePeriod(e, p));
+    for (const [rid, r] of e.resv) {
+      if (r.expires <= now) {
+        e.resv.delete(rid);
+        e.st.held = Math.max(0, e.st.held - r.amount);
+      }
+    }
+    for (const [rid, m] of e.markers) {
+      if (m.expires > now) break;
+      e.markers.delete(rid);
+    }
+  }
+  function closePeriod(e: Entry, p: PeriodSummary): void {
+    e.history.unshift(p);
+    if (e.history.length > HISTORY_LENGTH) e.history.length = HISTORY_LENGTH;
+  }
+  function marker(e: Entry, rid: string, now: number): 'R' | 'S' | null {
+    const m = e.markers.get(rid);
+    return m && m.expires > now ? m.kind : null;
+  }
+  function setMarker(e: Entry, rid: string, kind: 'R' | 'S', expires: number): void {
+    e.markers.delete(rid); // keep the map ordered by insertion for the sweep
+    e.markers.set(rid, { kind, expires });
+  }
+  function keyInfo(hash: string, k: KeyRecord): ApiKeyInfo {
+    const info: ApiKeyInfo = { id: keyIdOf(hash), accountId: k.accountId, createdAt: k.createdAt };
+    if (k.revokedAt !== undefined) info.revokedAt = k.revokedAt;
+    if (k.label !== undefined) info.label = k.label;
+    return info;
+  }
+
+  const outbox: OverageOutbox = {
+    async pendingAccounts(full) {
+      return full ? [...accounts.keys()].sort() : [...pending].sort();
+    },
+    async lease(accountId, owner, ttlMs) {
+      const e = required(accountId);
+      const now = clock.now();
+      if (e.lease && e.lease.expires > now) return false;
+      e.lease = { owner, expires: now + ttlMs };
+      return true;
+    },
+    async release(accountId, owner) {
+      const e = required(accountId);
+      if (e.lease?.owner === owner) e.lease = null;
+    },
+    async prepare(accountId, customer, now): Promise<PrepareResult> {
+      const e = required(accountId);
+      const minStamp = now - STRIPE_WINDOW_MS + STAMP_MARGIN_MS;
+      if (e.outbox) {
+        if (e.outbox.timestamp * 1000 < minStamp) e.outbox.timestamp = Math.floor(now / 1000);
+        return { kind: 'batch', batch: { ...e.outbox } };
+      }
+      rollover(e.st, now, tierOf(e), (p) => closePeriod(e, p));
+      if (!hasWholeOverage(e.st)) return { kind: 'none', remainderMicro: e.st.ovp + e.st.ovc };
+      if (!customer) return { kind: 'needs_customer' };
+      const b = takeBatch(e.st, now, minStamp);
+      if (!b) return { kind: 'none', remainderMicro: e.st.ovp + e.st.ovc };
+      e.outbox = {
+        accountId,
+        identifier: batchIdentifier(accountId, b.periodStart, b.seq),
+        stripeCustomerId: customer,
+        value: b.value,
+        timestamp: b.timestamp,
+        periodStart: b.periodStart,
+      };
+      return { kind: 'batch', batch: { ...e.outbox } };
+    },
+    async commit(accountId, identifier) {
+      const e = required(accountId);
+      if (e.outbox?.identifier !== identifier) return false;
+      e.st.ovr += e.outbox.value * MICRO_PER_CREDIT;
+      e.outbox = null;
+      return true;
+    },
+    async markClean(accountId) {
+      const e = required(accountId);
+      if (!e.outbox && !hasWholeOverage(e.st)) pending.delete(accountId);
+    },
+    async reportedMicro(accountId) {
+      return required(accountId).st.ovr;
+    },
+  };
+
+  const ledger: MemoryLedger = {
+    kind: 'memory',
+    outbox,
+
+    async ensureAccount(input) {
+      checkAccountId(input.id);
+      checkTier(input.tier);
+      let e = accounts.get(input.id);
+      if (!e) {
+        const now = clock.now();
+        const account: Account = { id: input.id, tier: input.tier, status: 'active', createdAt: now, overageCapMicro: null };
+        if (input.stripeCustomerId) {
+          account.stripeCustomerId = input.stripeCustomerId;
+          byCustomer.set(input.stripeCustomerId, input.id);
+        }
+        e = {
+          account,
+          st: newState(now),
+          resv: new Map(),
+          markers: new Map(),
+          history: [],
+          keys: new Set(),
+          secrets: new Map(),
+          outbox: null,
+          lease: null,
+        };
+        accounts.set(input.id, e);
+      }
+      return copy(e.account);
+    },
+
+    async getAccount(id) {
+      const e = entry(id);
+      return e ? copy(e.account) : null;
+    },
+
+    async listAccounts() {
+      return [...accounts.values()].map((e) => copy(e.account)).sort((a, b) => a.id.localeCompare(b.id));
+    },
+
+    async updateAccount(id, patch) {
+      checkPatch(patch);
+      const e = required(id);
+      const a = e.account;
+      // The period first, so a period closed by it is closed under the tier it ran on.
+      if (patch.period) setPeriod(e.st, clock.now(), patch.period.start, patch.period.end, tierOf(e), (p) => closePeriod(e, p));
+      if (patch.tier !== undefined) a.tier = patch.tier as TierId;
+      if (patch.status !== undefined) a.status = patch.status;
+      if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== a.stripeCustomerId) {
+        if (a.stripeCustomerId && byCustomer.get(a.stripeCustomerId) === id) byCustomer.delete(a.stripeCustomerId);
+        if (patch.stripeCustomerId) {
+          a.stripeCustomerId = patch.stripeCustomerId;
+          byCustomer.set(patch.stripeCustomerId, id);
+        } else delete a.stripeCustomerId;
+      }
+      if (patch.stripeSubscriptionId !== undefined) {
+        if (patch.stripeSubscriptionId) a.stripeSubscriptionId = patch.stripeSubscriptionId;
+        else delete a.stripeSubscriptionId;
+      }
+      if (patch.overageCapMicro !== undefined) a.overageCapMicro = patch.overageCapMicro;
+      return copy(a);
+    },
+
+    async findAccountByStripeCustomer(customerId) {
+      const id = byCustomer.get(customerId);
+      const e = id ? accounts.get(id) : undefined;
+      return e && e.account.stripeCustomerId === customerId ? copy(e.account) : null;
+    },
+
+    async addKey(accountId, keyHash, label) {
+      const hash = normalizeKeyHash(keyHash);
+      const e = required(accountId);
+      const existing = keys.get(hash);
+      if (existing) {
+        if (existing.accountId !== accountId) throw createLedgerError('key_conflict', `key ${keyIdOf(hash)} belongs to another account`);
+        return keyInfo(hash, existing);
+      }
+      const rec: KeyRecord = { accountId, createdAt: clock.now() };
+      if (label !== undefined) rec.label = label;
+      keys.set(hash, rec);
+      keyIds.set(keyIdOf(hash), hash);
+      e.keys.add(hash);
+      return keyInfo(hash, rec);
+    },
+
+    async revokeKey(idOrHash) {
+      const kind = keyRefKind(idOrHash);
+      if (!kind) return false;
+      const ref = idOrHash.toLowerCase();
+      const hash = kind === 'hash' ? ref : keyIds.get(ref);
+      const rec = hash ? keys.get(hash) : undefined;
+      if (!hash || !rec || rec.revokedAt !== undefined) return false;
+      rec.revokedAt = clock.now();
+      for (const l of listeners) {
+        queueMicrotask(() => {
+          try {
+            l(hash);
+          } catch (err) {
+            logger.error({ err }, 'key revocation listener failed');
+          }
+        });
+      }
+      return true;
+    },
+
+    async listKeys(accountId) {
+      const e = entry(accountId);
+      if (!e) return [];
+      return [...e.keys]
+        .map((h) => keyInfo(h, keys.get(h)!))
+        .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    },
+
+    async resolveKey(keyHash) {
+      const hash = String(keyHash).toLowerCase();
+      const rec = keys.get(hash);
+      if (!rec || rec.revokedAt !== undefined) return null;
+      return { accountId: rec.accountId, keyId: keyIdOf(hash) };
+    },
+
+    onKeyRevoked(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async reserve(input): Promise<ReserveResult> {
+      checkReserve(input);
+      const e = accounts.get(input.accountId);
+      if (!e) return { ok: false, reason: 'unknown_account', usedMicro: 0, limitMicro: 0 };
+      const now = clock.now();
+      catchUp(e, now);
+      const tier = tierOf(e);
+      if (marker(e, input.requestId, now)) return { ok: true };
+      const verdict = reserveVerdict(e.st, tier, input.microCredits, e.account.overageCapMicro ?? null);
+      if (verdict !== 'ok') {
+        return { ok: false, reason: verdict, usedMicro: e.st.used, limitMicro: tier.includedMicro + e.st.cs };
+      }
+      setMarker(e, input.requestId, 'R', now + Math.max(idemTtl, input.ttlMs + 60_000));
+      if (input.microCredits > 0) {
+        e.resv.set(input.requestId, { amount: input.microCredits, expires: now + input.ttlMs });
+        e.st.held += input.microCredits;
+      }
+      return { ok: true };
+    },
+
+    async settle(input): Promise<SettleResult> {
+      checkSettle(input);
+      const e = required(input.accountId);
+      const now = clock.now();
+      catchUp(e, now);
+      if (marker(e, input.requestId, now) === 'S') return { applied: false };
+      const r = e.resv.get(input.requestId);
+      if (r) {
+        e.resv.delete(input.requestId);
+        e.st.held = Math.max(0, e.st.held - r.amount);
+      }
+      setMarker(e, input.requestId, 'S', now + idemTtl);
+      const accrued = applySettle(e.st, tierOf(e), {
+        modality: input.modality,
+        byok: input.byok,
+        microCredits: input.byok ? 0 : input.microCredits,
+        units: input.units ?? {},
+      });
+      if (accrued) pending.add(input.accountId);
+      return { applied: true };
+    },
+
+    async usage(accountId) {
+      const e = required(accountId);
+      catchUp(e, clock.now());
+      return snapshot(accountId, tierOf(e), e.st);
+    },
+
+    async history(accountId) {
+      const e = required(accountId);
+      return e.history.map((p) => ({ ...p }));
+    },
+
+    async putSecret(accountId, name, sealed) {
+      required(accountId).secrets.set(name, sealed);
+    },
+    async getSecret(accountId, name) {
+      return entry(accountId)?.secrets.get(name) ?? null;
+    },
+    async deleteSecret(accountId, name) {
+      return entry(accountId)?.secrets.delete(name) ?? false;
+    },
+    async listSecrets(accountId) {
+      return [...(entry(accountId)?.secrets.keys() ?? [])].sort();
+    },
+
+    async ping() {
+      return true;
+    },
+    async close() {
+      listeners.clear();
+    },
+  };
+  return ledger;
+}

@@ -1,0 +1,585 @@
+// The Redis ledger: one Lua script per metering call (reserve, settle), keys hash-tagged per account.
+//
+// Key layout (prefix `tg` by default; every key of one account shares the tag {acct:ID}, so
+// each script touches one Redis Cluster slot):
+//   tg:{acct:ID}:acct          HASH  id, tier, status, cus, sub, cap, createdAt
+//   tg:{acct:ID}:state         HASH  period, counters, carryover, overage (see PeriodState)
+//   tg:{acct:ID}:resv          ZSET  open reservations: requestId -> expiry ms
+//   tg:{acct:ID}:resv:amt      HASH  open reservations: requestId -> µcr held
+//   tg:{acct:ID}:req:RID       STRING idempotency marker, R(eserved) / S(ettled), with a TTL
+//   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
+//   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
+//   tg:{acct:ID}:lease         STRING the flusher holding this account
+//   tg:{acct:ID}:keys          SET   the account's key hashes
+//   tg:{acct:ID}:secrets       HASH  sealed BYOK keys
+//   tg:accounts                SET   every account id
+//   tg:overage:pending         SET   accounts that may have overage to report
+//   tg:key:HASH                HASH  accountId, createdAt, label, revokedAt
+//   tg:keyid:ID                STRING key id -> hash
+//   tg:stripe:CUS              STRING Stripe customer -> account id
+//   channel tg:revoked         revoked key hashes
+
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { MICRO_PER_CREDIT, type Modality, type Pricing, type TierId } from '../pricing/types.js';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  STAMP_MARGIN_MS,
+  STRIPE_WINDOW_MS,
+  UNIT_FIELDS,
+  newState,
+  snapshot,
+  type PeriodState,
+  type RawBucket,
+  type TierParams,
+} from './account-state.js';
+import { createLedgerError, toLedgerError } from './errors.js';
+import {
+  checkAccountId,
+  checkPatch,
+  checkReserve,
+  checkSettle,
+  checkTier,
+  encodeTierTable,
+  keyIdOf,
+  keyRefKind,
+  normalizeKeyHash,
+  tierTable,
+} from './inputs.js';
+import { defineScripts, runScript, type ScriptName } from './script-loader.js';
+import type {
+  Account,
+  AccountPatch,
+  AccountStatus,
+  ApiKeyInfo,
+  Clock,
+  Ledger,
+  OverageOutbox,
+  PeriodSummary,
+  PrepareResult,
+  ReserveInput,
+  ReserveResult,
+  SettleInput,
+  SettleResult,
+  UsageSnapshot,
+  UsageUnits,
+} from './types.js';
+
+export interface RedisLedgerOptions {
+  /** Used when `redis` is not given. */
+  url?: string;
+  /** A client to use (not closed by close()); a duplicate of it subscribes to revocations. */
+  redis?: Redis;
+  /** Prefix of every key and channel; default `tg`. */
+  keyPrefix?: string;
+  pricing: Pricing;
+  clock: Clock;
+  logger: Logger;
+  /** How long a settled request id is remembered (settling twice applies once); default 1 h. */
+  idempotencyTtlMs?: number;
+  /** Per-command timeout: a hung Redis makes calls reject, not wait; default 1,000 ms. */
+  commandTimeoutMs?: number;
+  /** Connect timeout; default 1,000 ms. */
+  connectTimeoutMs?: number;
+}
+
+export interface RedisLedger extends Ledger {
+  readonly kind: 'redis';
+  /** The flusher's view (see createFlusher). */
+  readonly outbox: OverageOutbox;
+  /** Closed periods, newest first (bounded). */
+  history(accountId: string): Promise<PeriodSummary[]>;
+}
+
+type Reply = (string | number | null)[];
+
+export async function createRedisLedger(opts: RedisLedgerOptions): Promise<RedisLedger> {
+  const prefix = opts.keyPrefix ?? 'tg';
+  const logger = opts.logger.child({ component: 'redis-ledger' });
+  const { clock } = opts;
+  const idemTtl = opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const tiers = tierTable(opts.pricing);
+  const tierArg = encodeTierTable(tiers);
+  const timeout = opts.commandTimeoutMs ?? 1000;
+
+  const owned = !opts.redis;
+  // Fail fast: no offline queue (a command while disconnected rejects at once), one retry,
+  // a command timeout (a hung server rejects too). Reconnects go on in the background.
+  const client =
+    opts.redis ??
+    new Redis(opts.url ?? 'redis://127.0.0.1:6379/0', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: opts.connectTimeoutMs ?? 1000,
+      commandTimeout: timeout,
+      enableAutoPipelining: true,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+    });
+  client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
+  const subscriber = client.duplicate({ lazyConnect: true, commandTimeout: undefined });
+  subscriber.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis subscriber error'));
+  try {
+    if (owned) await client.connect();
+    defineScripts(client);
+    await subscriber.connect();
+  } catch (err) {
+    subscriber.disconnect();
+    if (owned) client.disconnect();
+    throw toLedgerError(err);
+  }
+
+  const channel = `${prefix}:revoked`;
+  const listeners = new Set<(keyHash: string) => void>();
+  subscriber.on('message', (ch: string, hash: string) => {
+    if (ch !== channel) return;
+    for (const l of listeners) {
+      try {
+        l(hash);
+      } catch (err) {
+        logger.error({ err }, 'key revocation listener failed');
+      }
+    }
+  });
+  try {
+    await subscriber.subscribe(channel);
+  } catch (err) {
+    subscriber.disconnect();
+    if (owned) client.disconnect();
+    throw toLedgerError(err);
+  }
+
+  const accountsKey = `${prefix}:accounts`;
+  const pendingKey = `${prefix}:overage:pending`;
+  const keyKey = (hash: string) => `${prefix}:key:${hash}`;
+  const keyIdKey = (id: string) => `${prefix}:keyid:${id}`;
+  const stripeKey = (cus: string) => `${prefix}:stripe:${cus}`;
+  const acct = (id: string) => {
+    const base = `${prefix}:{acct:${id}}`;
+    return {
+      acct: `${base}:acct`,
+      state: `${base}:state`,
+      resv: `${base}:resv`,
+      resvAmt: `${base}:resv:amt`,
+      hist: `${base}:hist`,
+      outbox: `${base}:outbox`,
+      lease: `${base}:lease`,
+      keys: `${base}:keys`,
+      secrets: `${base}:secrets`,
+      req: (rid: string) => `${base}:req:${rid}`,
+    };
+  };
+
+  /** Every Redis call goes through here: transport failures become `ledger_unavailable`. */
+  async function guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toLedgerError(err);
+    }
+  }
+  const script = (name: ScriptName, keys: string[], args: (string | number)[]) =>
+    runScript(client, name, keys, args) as Promise<Reply>;
+
+  function tierOf(id: string | undefined): TierParams {
+    return tiers[(id ?? 'free') as TierId] ?? tiers.free;
+  }
+
+  async function getAccount(id: string): Promise<Account | null> {
+    checkAccountId(id);
+    return guard(async () => parseAccount(await client.hgetall(acct(id).acct)));
+  }
+
+  async function requireAccount(id: string): Promise<Account> {
+    const a = await getAccount(id);
+    if (!a) throw createLedgerError('unknown_account', `no account ${id}`);
+    return a;
+  }
+
+  async function usageState(accountId: string): Promise<{ tier: TierParams; st: PeriodState }> {
+    checkAccountId(accountId);
+    const k = acct(accountId);
+    const reply = await guard(() => script('usage', [k.acct, k.state, k.resv, k.resvAmt, k.hist], [clock.now(), tierArg]));
+    if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
+    const fields: Record<string, string> = {};
+    for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
+    return { tier: tierOf(String(reply[0])), st: stateFromHash(fields) };
+  }
+
+  const outbox: OverageOutbox = {
+    async pendingAccounts(full) {
+      return guard(() => client.smembers(full ? accountsKey : pendingKey));
+    },
+    async lease(accountId, owner, ttlMs) {
+      const k = acct(accountId);
+      return guard(async () => (await client.set(k.lease, owner, 'PX', ttlMs, 'NX')) === 'OK');
+    },
+    async release(accountId, owner) {
+      await guard(() => script('lease-release', [acct(accountId).lease], [owner]));
+    },
+    async prepare(accountId, customer, now): Promise<PrepareResult> {
+      const k = acct(accountId);
+      const minStamp = now - STRIPE_WINDOW_MS + STAMP_MARGIN_MS;
+      const r = await guard(() =>
+        script('outbox-prepare', [k.acct, k.state, k.hist, k.outbox], [now, tierArg, customer ?? '', minStamp, accountId]),
+      );
+      switch (r[0]) {
+        case 'batch':
+          return {
+            kind: 'batch',
+            batch: {
+              accountId,
+              identifier: String(r[1]),
+              value: Number(r[2]),
+              timestamp: Number(r[3]),
+              stripeCustomerId: String(r[4]),
+              periodStart: Number(r[5]),
+            },
+          };
+        case 'needs_customer':
+          return { kind: 'needs_customer' };
+        case 'none':
+          return { kind: 'none', remainderMicro: Number(r[1]) };
+        default:
+          throw createLedgerError('unknown_account', `no account ${accountId}`);
+      }
+    },
+    async commit(accountId, identifier) {
+      const k = acct(accountId);
+      return guard(async () => Number(await script('outbox-commit', [k.state, k.outbox], [identifier])) === 1);
+    },
+    async markClean(accountId) {
+      const k = acct(accountId);
+      // Remove, then look again: a settle that added overage after our last look has either
+      // been seen here or will SADD after this SREM (settle adds before it signals).
+      await guard(async () => {
+        await client.srem(pendingKey, accountId);
+        const [inFlight, pending] = await Promise.all([client.exists(k.outbox), client.hmget(k.state, 'ovp', 'ovc')]);
+        const micro = Number(pending[0] ?? 0) + Number(pending[1] ?? 0);
+        if (inFlight === 1 || micro >= MICRO_PER_CREDIT) await client.sadd(pendingKey, accountId);
+      });
+    },
+    async reportedMicro(accountId) {
+      return guard(async () => Number((await client.hget(acct(accountId).state, 'ovr')) ?? 0));
+    },
+  };
+
+  let closed = false;
+
+  const ledger: RedisLedger = {
+    kind: 'redis',
+    outbox,
+
+    async ensureAccount(input) {
+      checkAccountId(input.id);
+      checkTier(input.tier);
+      const k = acct(input.id);
+      return guard(async () => {
+        const flat = (await script('account-ensure', [k.acct, k.state], [input.id, input.tier, input.stripeCustomerId ?? '', clock.now()])) as string[];
+        await client.sadd(accountsKey, input.id);
+        const account = parseAccount(pairs(flat));
+        if (!account) throw createLedgerError('unknown_account', `account ${input.id} vanished`);
+        if (account.stripeCustomerId) await client.set(stripeKey(account.stripeCustomerId), input.id);
+        return account;
+      });
+    },
+
+    getAccount,
+
+    async listAccounts() {
+      return guard(async () => {
+        const ids = (await client.smembers(accountsKey)).sort();
+        const all = await Promise.all(ids.map((id) => client.hgetall(acct(id).acct)));
+        return all.map(parseAccount).filter((a): a is Account => a !== null);
+      });
+    },
+
+    async updateAccount(id, patch) {
+      checkAccountId(id);
+      checkPatch(patch);
+      const before = await requireAccount(id);
+      const k = acct(id);
+      await guard(async () => {
+        // The period first, so a period closed by it is closed under the tier it ran on.
+        if (patch.period) {
+          await script('set-period', [k.acct, k.state, k.hist], [clock.now(), patch.period.start, patch.period.end, tierArg]);
+        }
+        const set: Record<string, string> = {};
+        const del: string[] = [];
+        if (patch.tier !== undefined) set.tier = patch.tier;
+        if (patch.status !== undefined) set.status = patch.status;
+        const opt = (field: string, v: string | number | null | undefined) => {
+          if (v === undefined) return;
+          if (v === null) del.push(field);
+          else set[field] = String(v);
+        };
+        opt('cus', patch.stripeCustomerId);
+        opt('sub', patch.stripeSubscriptionId);
+        opt('cap', patch.overageCapMicro);
+        const tx = client.multi();
+        if (Object.keys(set).length) tx.hset(k.acct, set);
+        if (del.length) tx.hdel(k.acct, ...del);
+        await tx.exec();
+        if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== before.stripeCustomerId) {
+          if (before.stripeCustomerId && (await client.get(stripeKey(before.stripeCustomerId))) === id) {
+            await client.del(stripeKey(before.stripeCustomerId));
+          }
+          if (patch.stripeCustomerId) await client.set(stripeKey(patch.stripeCustomerId), id);
+        }
+      });
+      return requireAccount(id);
+    },
+
+    async findAccountByStripeCustomer(customerId) {
+      const id = await guard(() => client.get(stripeKey(customerId)));
+      if (!id) return null;
+      const a = await getAccount(id);
+      return a && a.stripeCustomerId === customerId ? a : null;
+    },
+
+    async addKey(accountId, keyHash, label) {
+      const hash = normalizeKeyHash(keyHash);
+      await requireAccount(accountId);
+      return guard(async () => {
+        const kk = keyKey(hash);
+        if ((await client.hsetnx(kk, 'accountId', accountId)) === 0) {
+          const existing = keyInfo(hash, await client.hgetall(kk));
+          if (!existing || existing.accountId !== accountId) {
+            throw createLedgerError('key_conflict', `key ${keyIdOf(hash)} belongs to another account`);
+          }
+          return existing;
+        }
+        const now = clock.now();
+        await client.hset(kk, { createdAt: String(now), ...(label !== undefined ? { label } : {}) });
+        await client.set(keyIdKey(keyIdOf(hash)), hash);
+        await client.sadd(acct(accountId).keys, hash);
+        return { id: keyIdOf(hash), accountId, createdAt: now, ...(label !== undefined ? { label } : {}) };
+      });
+    },
+
+    async revokeKey(idOrHash) {
+      const kind = keyRefKind(idOrHash);
+      if (!kind) return false;
+      const ref = idOrHash.toLowerCase();
+      return guard(async () => {
+        const hash = kind === 'hash' ? ref : await client.get(keyIdKey(ref));
+        if (!hash) return false;
+        const r = await script('key-revoke', [keyKey(hash)], [clock.now(), channel, hash]);
+        return Number(r) === 1;
+      });
+    },
+
+    async listKeys(accountId) {
+      checkAccountId(accountId);
+      return guard(async () => {
+        const hashes = await client.smembers(acct(accountId).keys);
+        const infos = await Promise.all(hashes.map(async (h) => keyInfo(h, await client.hgetall(keyKey(h)))));
+        return infos.filter((i): i is ApiKeyInfo => i !== null).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      });
+    },
+
+    async resolveKey(keyHash) {
+      const hash = String(keyHash).toLowerCase();
+      const [accountId, revokedAt] = await guard(() => client.hmget(keyKey(hash), 'accountId', 'revokedAt'));
+      if (!accountId || revokedAt) return null;
+      return { accountId, keyId: keyIdOf(hash) };
+    },
+
+    onKeyRevoked(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async reserve(input: ReserveInput): Promise<ReserveResult> {
+      checkReserve(input);
+      const k = acct(input.accountId);
+      const [code, used, limit] = (await guard(() =>
+        script(
+          'reserve',
+          [k.acct, k.state, k.resv, k.resvAmt, k.req(input.requestId), k.hist],
+          [clock.now(), input.requestId, input.microCredits, input.ttlMs, idemTtl, tierArg],
+        ),
+      )) as number[];
+      const usedMicro = Number(used);
+      const limitMicro = Number(limit);
+      switch (Number(code)) {
+        case 1:
+        case 2:
+          return { ok: true };
+        case 0:
+          return { ok: false, reason: 'unknown_account', usedMicro: 0, limitMicro: 0 };
+        case -1:
+          return { ok: false, reason: 'insufficient_credits', usedMicro, limitMicro };
+        default:
+          return { ok: false, reason: 'overage_cap', usedMicro, limitMicro };
+      }
+    },
+
+    async settle(input: SettleInput): Promise<SettleResult> {
+      checkSettle(input);
+      const k = acct(input.accountId);
+      const unitArgs: (string | number)[] = [];
+      if (input.byok) {
+        for (const f of UNIT_FIELDS) {
+          const v = input.units[f];
+          if (v) unitArgs.push(f, v);
+        }
+      }
+      const [applied, accrued] = (await guard(() =>
+        script(
+          'settle',
+          [k.acct, k.state, k.resv, k.resvAmt, k.req(input.requestId), k.hist],
+          [
+            clock.now(),
+            input.requestId,
+            input.modality,
+            input.byok ? 1 : 0,
+            input.byok ? 0 : input.microCredits,
+            idemTtl,
+            tierArg,
+            ...unitArgs,
+          ],
+        ),
+      )) as number[];
+      if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
+      // Only settles past a paid limit get here: tell the flusher (a full sweep catches a
+      // crash between the script and this line).
+      if (Number(accrued) === 1) await guard(() => client.sadd(pendingKey, input.accountId));
+      return { applied: Number(applied) === 1 };
+    },
+
+    async usage(accountId): Promise<UsageSnapshot> {
+      const { tier, st } = await usageState(accountId);
+      return snapshot(accountId, tier, st);
+    },
+
+    async history(accountId) {
+      checkAccountId(accountId);
+      const rows = await guard(() => client.lrange(acct(accountId).hist, 0, -1));
+      return rows.map(parseHistory);
+    },
+
+    async putSecret(accountId, name, sealed) {
+      await requireAccount(accountId);
+      await guard(() => client.hset(acct(accountId).secrets, name, sealed));
+    },
+    async getSecret(accountId, name) {
+      checkAccountId(accountId);
+      return guard(() => client.hget(acct(accountId).secrets, name));
+    },
+    async deleteSecret(accountId, name) {
+      checkAccountId(accountId);
+      return guard(async () => (await client.hdel(acct(accountId).secrets, name)) === 1);
+    },
+    async listSecrets(accountId) {
+      checkAccountId(accountId);
+      return guard(async () => (await client.hkeys(acct(accountId).secrets)).sort());
+    },
+
+    async ping() {
+      try {
+        return (await client.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+      if (owned) await client.quit().catch(() => client.disconnect());
+    },
+  };
+  logger.debug({ prefix }, 'redis ledger ready');
+  return ledger;
+}
+
+function pairs(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
+
+function parseAccount(h: Record<string, string>): Account | null {
+  if (!h.id) return null;
+  const a: Account = {
+    id: h.id,
+    tier: (h.tier ?? 'free') as TierId,
+    status: (h.status ?? 'active') as AccountStatus,
+    createdAt: Number(h.createdAt ?? 0),
+  };
+  if (h.cus) a.stripeCustomerId = h.cus;
+  if (h.sub) a.stripeSubscriptionId = h.sub;
+  a.overageCapMicro = h.cap !== undefined && h.cap !== '' ? Number(h.cap) : null;
+  return a;
+}
+
+function keyInfo(hash: string, h: Record<string, string>): ApiKeyInfo | null {
+  if (!h.accountId) return null;
+  const info: ApiKeyInfo = { id: keyIdOf(hash), accountId: h.accountId, createdAt: Number(h.createdAt ?? 0) };
+  if (h.revokedAt) info.revokedAt = Number(h.revokedAt);
+  if (h.label !== undefined) info.label = h.label;
+  return info;
+}
+
+function parseCarry(s: string | undefined): RawBucket[] {
+  if (!s) return [];
+  return s
+    .split(';')
+    .filter(Boolean)
+    .map((part) => {
+      const [from, amount, expires] = part.split(',').map(Number);
+      return { from: from ?? 0, amount: amount ?? 0, expires: expires ?? 0 };
+    });
+}
+
+/** The state hash (after usage.lua) as a PeriodState; absent fields are zero. */
+export function stateFromHash(h: Record<string, string>): PeriodState {
+  const n = (f: string) => Number(h[f] ?? 0);
+  const st = newState(n('ps'));
+  Object.assign(st, {
+    ps: n('ps'),
+    pe: n('pe'),
+    an: n('an'),
+    pk: n('pk'),
+    pm: n('pm'),
+    used: n('used'),
+    held: n('held'),
+    n: n('n'),
+    byokN: n('bn'),
+    carry: parseCarry(h.carry),
+    cs: n('cs'),
+    ova: n('ova'),
+    ovp: n('ovp'),
+    ovc: n('ovc'),
+    ovct: n('ovct'),
+    ovcs: n('ovcs'),
+    obs: n('obs'),
+    ovr: n('ovr'),
+  });
+  for (const m of Object.keys(st.breakdown) as Modality[]) st.breakdown[m] = n(`b:${m}`);
+  for (const [f, v] of Object.entries(h)) {
+    if (!f.startsWith('bu:')) continue;
+    const [, m, unit] = f.split(':') as [string, Modality, keyof UsageUnits];
+    const units = st.byokUnits[m];
+    if (units) units[unit] = Number(v);
+  }
+  return st;
+}
+
+function parseHistory(row: string): PeriodSummary {
+  const [start, end, tier, inc, cs, used, n, ova, unused] = row.split(',');
+  return {
+    start: Number(start),
+    end: Number(end),
+    tier: tier as TierId,
+    includedMicro: Number(inc),
+    carryoverMicro: Number(cs),
+    usedMicro: Number(used),
+    requestCount: Number(n),
+    overageMicro: Number(ova),
+    unusedIncludedMicro: Number(unused),
+  };
+}

@@ -1,0 +1,71 @@
+// Loads ledger/scripts/*.lua once, inlines `--@include` lines, and defines them as ioredis commands.
+//
+// tsc does not copy .lua files to dist/, so the scripts are read from the source tree:
+// ./scripts next to this module (running from source), else ../../ledger/scripts (from
+// dist/ledger/). ioredis sends EVALSHA and falls back to EVAL once per connection, so a
+// script costs one round trip.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+
+/** Script file name (without .lua) → number of KEYS it declares. */
+export const SCRIPTS = {
+  reserve: 6,
+  settle: 6,
+  usage: 5,
+  'set-period': 3,
+  'account-ensure': 2,
+  'outbox-prepare': 4,
+  'outbox-commit': 2,
+  'lease-release': 1,
+  'key-revoke': 1,
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+function scriptsDir(): string {
+  const candidates = [new URL('./scripts/', import.meta.url), new URL('../../ledger/scripts/', import.meta.url)];
+  for (const url of candidates) {
+    const dir = fileURLToPath(url);
+    if (existsSync(`${dir}reserve.lua`)) return dir;
+  }
+  throw new Error(`ledger scripts not found (looked in ${candidates.map((u) => fileURLToPath(u)).join(', ')})`);
+}
+
+let cache: Record<ScriptName, string> | undefined;
+
+/** Every script's source with its includes inlined. Read from disk once per process. */
+export function loadScripts(): Record<ScriptName, string> {
+  if (cache) return cache;
+  const dir = scriptsDir();
+  const read = (file: string, seen: Set<string>): string => {
+    if (seen.has(file)) throw new Error(`ledger script include cycle at ${file}`);
+    const src = readFileSync(`${dir}${file}`, 'utf8');
+    return src.replace(/^--@include (\S+)[ \t]*$/gm, (_line, inc: string) => read(inc, new Set([...seen, file])));
+  };
+  const out = {} as Record<ScriptName, string>;
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) out[name] = read(`${name}.lua`, new Set());
+  cache = out;
+  return out;
+}
+
+/** The command name a script is defined under on a client. */
+export function commandName(name: ScriptName): string {
+  return `tollgate_${name.replace(/-/g, '_')}`;
+}
+
+export function defineScripts(client: Redis): void {
+  const scripts = loadScripts();
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    client.defineCommand(commandName(name), { lua: scripts[name], numberOfKeys: SCRIPTS[name] });
+  }
+}
+
+/** Run a defined script: keys first, then args. */
+export function runScript(client: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+  if (keys.length !== SCRIPTS[name]) throw new Error(`${name}.lua takes ${SCRIPTS[name]} keys, got ${keys.length}`);
+  const fn = (client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[commandName(name)];
+  if (!fn) throw new Error(`ledger script ${name} is not defined on this client`);
+  return fn.call(client, ...keys, ...args);
+}

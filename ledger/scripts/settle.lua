@@ -1,0 +1,69 @@
+-- settle.lua: record a finished request's actual cost and release its reservation. One round trip.
+--
+-- KEYS[1] tg:{acct:ID}:acct      account hash (tier)
+-- KEYS[2] tg:{acct:ID}:state     period state hash
+-- KEYS[3] tg:{acct:ID}:resv      reservations ZSET
+-- KEYS[4] tg:{acct:ID}:resv:amt  reservation amounts HASH
+-- KEYS[5] tg:{acct:ID}:req:RID   idempotency marker
+-- KEYS[6] tg:{acct:ID}:hist      closed periods LIST
+-- ARGV[1] now (ms)  ARGV[2] requestId  ARGV[3] modality (tts|stt|llm|rag)  ARGV[4] byok (0|1)
+-- ARGV[5] actual µcr  ARGV[6] idempotency ttl (ms)  ARGV[7] tier table
+-- ARGV[8..] BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
+--
+-- Reply: { applied, overageAccrued }
+--   applied 1, or 0 when the request was already settled (nothing applied twice);
+--   applied -1: unknown account. overageAccrued 1 when this settle added pending overage.
+--
+-- A settle without a reservation still applies (BYOK requests are not reserved). It may
+-- take used past the limit (the estimate was low): that is what was spent.
+
+--@include lib/state.lua
+
+if redis.call('EXISTS', KEYS[1]) == 0 then return { -1, 0 } end
+local now, rid, modality = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local byok, amount, idem_ttl = ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
+local tier = account_tier(KEYS[1], parse_tiers(ARGV[7]))
+
+local st = load_state(KEYS[2])
+init_state(st, now)
+rollover(st, now, tier, KEYS[6])
+purge_reservations(st, KEYS[3], KEYS[4], now)
+
+if redis.call('GET', KEYS[5]) == 'S' then
+  st.save()
+  return { 0, 0 }
+end
+local held_for_it = redis.call('HGET', KEYS[4], rid)
+if held_for_it then
+  redis.call('ZREM', KEYS[3], rid)
+  redis.call('HDEL', KEYS[4], rid)
+  local held = st.get('held') - num(held_for_it)
+  if held < 0 then held = 0 end
+  st.set('held', held)
+end
+redis.call('SET', KEYS[5], 'S', 'PX', fmt(idem_ttl))
+
+st.add('n', 1)
+local accrued = 0
+if byok then
+  st.add('bn', 1)
+  for i = 8, #ARGV, 2 do
+    local v = tonumber(ARGV[i + 1])
+    if v and v ~= 0 then st.add('bu:' .. modality .. ':' .. ARGV[i], v) end
+  end
+else
+  st.add('used', amount)
+  st.add('b:' .. modality, amount)
+  -- Paid tiers: overage accrues as the high-water mark of used - limit.
+  if not tier.hard then
+    local over = st.get('used') - limit_of(st, tier)
+    local ova = st.get('ova')
+    if over > ova then
+      st.add('ovp', over - ova)
+      st.set('ova', over)
+      accrued = 1
+    end
+  end
+end
+st.save()
+return { 1, accrued }

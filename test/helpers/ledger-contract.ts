@@ -1,0 +1,533 @@
+// Test helper: the ledger contract, one suite both backends must pass, with exact µcr everywhere.
+
+import type { Test } from 'tap';
+import type { Pricing } from '../../pricing/types.js';
+import type { Clock, Ledger, OverageOutbox, PeriodSummary, SettleInput } from '../../ledger/types.js';
+import { hashApiKey } from '../../ledger/index.js';
+import { manualClock, utc, type ManualClock } from './ledger-clock.js';
+import { cr, testPricing } from './ledger-pricing.js';
+
+export type TestLedger = Ledger & { outbox: OverageOutbox; history(accountId: string): Promise<PeriodSummary[]> };
+
+/** Makes a fresh, empty ledger on `clock`; `close` frees everything it made. */
+export type LedgerFactory = (clock: Clock, pricing: Pricing) => Promise<{ ledger: TestLedger; close(): Promise<void> }>;
+
+const H = 3_600_000;
+const DAY = 24 * H;
+
+function settleInput(accountId: string, requestId: string, microCredits: number, extra: Partial<SettleInput> = {}): SettleInput {
+  return { accountId, requestId, modality: 'llm', provider: 'openai', byok: false, microCredits, units: {}, outcome: 'ok', ...extra };
+}
+
+export function ledgerContract(t: Test, factory: LedgerFactory): void {
+  async function setup(t: Test, start = utc(2026, 1, 10), pricing = testPricing()): Promise<{ ledger: TestLedger; clock: ManualClock }> {
+    const clock = manualClock(start);
+    const { ledger, close } = await factory(clock, pricing);
+    t.teardown(close);
+    return { ledger, clock };
+  }
+
+  t.test('accounts: ensure is create-if-missing, update patches, Stripe customer lookup', async (t) => {
+    const { ledger } = await setup(t);
+    const a = await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    t.same(a, { id: 'acme', tier: 'free', status: 'active', createdAt: utc(2026, 1, 10), overageCapMicro: null });
+    const again = await ledger.ensureAccount({ id: 'acme', tier: 'pro', stripeCustomerId: 'cus_x' });
+    t.equal(again.tier, 'free', 'an existing account is returned unchanged');
+    t.equal(again.stripeCustomerId, undefined);
+    await ledger.ensureAccount({ id: 'beta', tier: 'scale', stripeCustomerId: 'cus_beta' });
+    t.same((await ledger.listAccounts()).map((x) => x.id), ['acme', 'beta']);
+    t.equal((await ledger.findAccountByStripeCustomer('cus_beta'))?.id, 'beta');
+
+    const updated = await ledger.updateAccount('acme', {
+      tier: 'pro',
+      status: 'past_due',
+      stripeCustomerId: 'cus_acme',
+      stripeSubscriptionId: 'sub_1',
+      overageCapMicro: cr(5000),
+    });
+    t.same(updated, {
+      id: 'acme',
+      tier: 'pro',
+      status: 'past_due',
+      createdAt: utc(2026, 1, 10),
+      stripeCustomerId: 'cus_acme',
+      stripeSubscriptionId: 'sub_1',
+      overageCapMicro: 5_000_000_000,
+    });
+    t.equal((await ledger.findAccountByStripeCustomer('cus_acme'))?.id, 'acme');
+    const cleared = await ledger.updateAccount('acme', { stripeCustomerId: null, stripeSubscriptionId: null, overageCapMicro: null });
+    t.equal(cleared.stripeCustomerId, undefined);
+    t.equal(cleared.stripeSubscriptionId, undefined);
+    t.equal(cleared.overageCapMicro, null);
+    t.equal(await ledger.findAccountByStripeCustomer('cus_acme'), null);
+    t.equal(await ledger.getAccount('nobody'), null);
+    await t.rejects(ledger.updateAccount('nobody', { tier: 'pro' }), { code: 'unknown_account' });
+    await t.rejects(ledger.ensureAccount({ id: 'bad{id}', tier: 'free' }), { code: 'invalid_input' });
+  });
+
+  t.test('keys: hashes only, id = 12 hex chars, revocation by id or hash is announced', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.ensureAccount({ id: 'other', tier: 'free' });
+    const h1 = hashApiKey('tg_live_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+    const h2 = hashApiKey('tg_live_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb');
+    const info = await ledger.addKey('acme', h1, 'ci');
+    t.same(info, { id: h1.slice(0, 12), accountId: 'acme', createdAt: utc(2026, 1, 10), label: 'ci' });
+    await ledger.addKey('acme', h2);
+    t.same(await ledger.addKey('acme', h1), info, 'adding the same key again changes nothing');
+    await t.rejects(ledger.addKey('other', h1), { code: 'key_conflict' });
+    await t.rejects(ledger.addKey('acme', 'not-a-hash'), { code: 'invalid_input' });
+    t.same(await ledger.resolveKey(h1), { accountId: 'acme', keyId: h1.slice(0, 12) });
+    t.equal(await ledger.resolveKey(hashApiKey('unknown key 1234567')), null);
+
+    const heard: string[] = [];
+    const off = ledger.onKeyRevoked((h) => heard.push(h));
+    t.teardown(off);
+    t.equal(await ledger.revokeKey(h1.slice(0, 12)), true, 'revoke by id');
+    t.equal(await ledger.revokeKey(h1), false, 'already revoked');
+    t.equal(await ledger.revokeKey(h2), true, 'revoke by hash');
+    t.equal(await ledger.revokeKey('zz'), false);
+    const deadline = Date.now() + 1000;
+    while (heard.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    t.same(heard, [h1, h2], 'listeners hear the hashes within a second');
+    t.equal(await ledger.resolveKey(h1), null);
+    const keys = await ledger.listKeys('acme');
+    t.same(
+      keys.map((k) => [k.id, k.revokedAt, k.label]),
+      [
+        [h1.slice(0, 12), utc(2026, 1, 10), 'ci'],
+        [h2.slice(0, 12), utc(2026, 1, 10), undefined],
+      ],
+    );
+  });
+
+  t.test('secrets: opaque per-account blobs', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.putSecret('acme', 'openai', 'sealed-1');
+    await ledger.putSecret('acme', 'anthropic', 'sealed-2');
+    t.equal(await ledger.getSecret('acme', 'openai'), 'sealed-1');
+    t.same(await ledger.listSecrets('acme'), ['anthropic', 'openai']);
+    t.equal(await ledger.deleteSecret('acme', 'openai'), true);
+    t.equal(await ledger.deleteSecret('acme', 'openai'), false);
+    t.equal(await ledger.getSecret('acme', 'openai'), null);
+  });
+
+  t.test('reserve then settle: exact µcr, reservation released, breakdown and requestCount', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(160), ttlMs: 60_000 }), { ok: true });
+    let u = await ledger.usage('acme');
+    t.equal(u.reservedMicro, 160_000_000);
+    t.equal(u.usedMicro, 0);
+    t.same(await ledger.settle(settleInput('acme', 'r1', 123_456_789, { modality: 'tts' })), { applied: true });
+    u = await ledger.usage('acme');
+    t.same(u, {
+      accountId: 'acme',
+      tier: 'free',
+      period: { start: utc(2026, 1, 1), end: utc(2026, 2, 1) },
+      includedMicro: 2_500_000_000,
+      carryoverMicro: 0,
+      limitMicro: 2_500_000_000,
+      usedMicro: 123_456_789,
+      remainingMicro: 2_376_543_211,
+      reservedMicro: 0,
+      overageMicro: 0,
+      breakdownMicro: { tts: 123_456_789, stt: 0, llm: 0, rag: 0 },
+      requestCount: 1,
+      byok: { requestCount: 0, units: { tts: {}, stt: {}, llm: {}, rag: {} } },
+      carryover: [],
+    });
+    // A failed request settles at zero and still counts.
+    await ledger.reserve({ accountId: 'acme', requestId: 'r2', microCredits: cr(10), ttlMs: 60_000 });
+    await ledger.settle(settleInput('acme', 'r2', 0, { outcome: 'upstream_error', modality: 'stt' }));
+    u = await ledger.usage('acme');
+    t.equal(u.requestCount, 2);
+    t.equal(u.usedMicro, 123_456_789);
+    t.equal(u.reservedMicro, 0);
+  });
+
+  t.test('free hard cap: 40 concurrent reservations of 160 credits against 2,500: 15 held, 25 refused', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => ledger.reserve({ accountId: 'acme', requestId: `c${i}`, microCredits: cr(160), ttlMs: 60_000 })),
+    );
+    t.equal(results.filter((r) => r.ok).length, 15);
+    const refused = results.filter((r) => !r.ok);
+    t.equal(refused.length, 25);
+    t.same(refused[0], { ok: false, reason: 'insufficient_credits', usedMicro: 0, limitMicro: 2_500_000_000 });
+    t.equal((await ledger.usage('acme')).reservedMicro, 2_400_000_000);
+  });
+
+  t.test('idempotency: settling twice applies once, reserving twice holds once', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(100), ttlMs: 60_000 }), { ok: true });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(100), ttlMs: 60_000 }), { ok: true });
+    t.equal((await ledger.usage('acme')).reservedMicro, 100_000_000, 'held once');
+    const both = await Promise.all([ledger.settle(settleInput('acme', 'r1', cr(42))), ledger.settle(settleInput('acme', 'r1', cr(42)))]);
+    t.same(both.map((r) => r.applied).sort(), [false, true]);
+    t.same(await ledger.settle(settleInput('acme', 'r1', cr(42))), { applied: false });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(100), ttlMs: 60_000 }), { ok: true });
+    const u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 42_000_000);
+    t.equal(u.requestCount, 1);
+    t.equal(u.reservedMicro, 0, 'a reserve after the settle holds nothing');
+  });
+
+  t.test('reservations expire: a crashed request holds nothing after its ttl', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'lost', microCredits: cr(2400), ttlMs: 30_000 }), { ok: true });
+    const refused = await ledger.reserve({ accountId: 'acme', requestId: 'next', microCredits: cr(200), ttlMs: 30_000 });
+    t.equal(refused.ok, false);
+    clock.advance(29_999);
+    t.equal((await ledger.usage('acme')).reservedMicro, 2_400_000_000, 'still held 1 ms before expiry');
+    clock.advance(1);
+    t.equal((await ledger.usage('acme')).reservedMicro, 0, 'released at expiry');
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'next', microCredits: cr(200), ttlMs: 30_000 }), { ok: true });
+    // The late settle of the expired request still applies its actual cost.
+    t.same(await ledger.settle(settleInput('acme', 'lost', cr(7))), { applied: true });
+    const u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 7_000_000);
+    t.equal(u.reservedMicro, 200_000_000);
+  });
+
+  t.test('settle without reservation applies; past the limit remaining clamps at 0; free has no overage', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    t.same(await ledger.settle(settleInput('acme', 'x1', cr(2600))), { applied: true });
+    const u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 2_600_000_000);
+    t.equal(u.remainingMicro, 0);
+    t.equal(u.overageMicro, 0);
+    t.same(await ledger.outbox.prepare('acme', 'cus_x', utc(2026, 1, 10)), { kind: 'none', remainderMicro: 0 }, 'free accounts never produce overage');
+    const r = await ledger.reserve({ accountId: 'acme', requestId: 'x2', microCredits: 0, ttlMs: 1000 });
+    t.same(r, { ok: false, reason: 'insufficient_credits', usedMicro: 2_600_000_000, limitMicro: 2_500_000_000 });
+    await t.rejects(ledger.settle(settleInput('nobody', 'x3', 1)), { code: 'unknown_account' });
+  });
+
+  t.test('BYOK: zero credits, counted in requestCount and under byok with units summed', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.settle(settleInput('acme', 'b1', 0, { byok: true, modality: 'tts', provider: 'elevenlabs', units: { chars: 1000 } }));
+    await ledger.settle(settleInput('acme', 'b2', 999, { byok: true, modality: 'tts', provider: 'elevenlabs', units: { chars: 234 } }));
+    await ledger.settle(
+      settleInput('acme', 'b3', 0, { byok: true, modality: 'llm', units: { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 0 } }),
+    );
+    await ledger.settle(settleInput('acme', 'm1', cr(12)));
+    const u = await ledger.usage('acme');
+    t.equal(u.requestCount, 4);
+    t.equal(u.usedMicro, 12_000_000, 'BYOK credits are ignored');
+    t.same(u.breakdownMicro, { tts: 0, stt: 0, llm: 12_000_000, rag: 0 });
+    t.same(u.byok, { requestCount: 3, units: { tts: { chars: 1234 }, stt: {}, llm: { inputTokens: 1000, outputTokens: 500 }, rag: {} } });
+  });
+
+  t.test('unknown account: reserve refuses, usage rejects', async (t) => {
+    const { ledger } = await setup(t);
+    t.same(await ledger.reserve({ accountId: 'ghost', requestId: 'r', microCredits: 1, ttlMs: 1000 }), {
+      ok: false,
+      reason: 'unknown_account',
+      usedMicro: 0,
+      limitMicro: 0,
+    });
+    await t.rejects(ledger.usage('ghost'), { code: 'unknown_account' });
+  });
+
+  t.test('paid overage: a Pro account using 201,000 credits has exactly 1,000 credits pending', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro', stripeCustomerId: 'cus_acme' });
+    for (let i = 0; i < 201; i++) {
+      const ok = await ledger.reserve({ accountId: 'acme', requestId: `r${i}`, microCredits: cr(1000), ttlMs: 60_000 });
+      t.equal(ok.ok, true);
+      await ledger.settle(settleInput('acme', `r${i}`, cr(1000)));
+    }
+    const u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 201_000_000_000);
+    t.equal(u.limitMicro, 200_000_000_000);
+    t.equal(u.remainingMicro, 0);
+    t.equal(u.overageMicro, 1_000_000_000);
+    const p = await ledger.outbox.prepare('acme', 'cus_acme', utc(2026, 1, 10));
+    t.same(p, {
+      kind: 'batch',
+      batch: {
+        accountId: 'acme',
+        identifier: `tg_acme_${utc(2026, 1, 1) / 1000}_1`,
+        stripeCustomerId: 'cus_acme',
+        value: 1000,
+        timestamp: utc(2026, 1, 10) / 1000,
+        periodStart: utc(2026, 1, 1),
+      },
+    });
+  });
+
+  t.test('overage cap: a paid account is refused past its spend limit', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'starter' });
+    await ledger.updateAccount('acme', { overageCapMicro: cr(10) });
+    await ledger.settle(settleInput('acme', 's1', cr(50_000)));
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'a', microCredits: cr(11), ttlMs: 1000 }), {
+      ok: false,
+      reason: 'overage_cap',
+      usedMicro: 50_000_000_000,
+      limitMicro: 50_000_000_000,
+    });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'b', microCredits: cr(10), ttlMs: 1000 }), { ok: true });
+    await ledger.updateAccount('acme', { overageCapMicro: null });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'c', microCredits: cr(1_000_000), ttlMs: 1000 }), { ok: true });
+  });
+
+  t.test('a tier change takes effect on the next reserve, with the configured tier numbers', async (t) => {
+    const { ledger } = await setup(t, utc(2026, 1, 10), testPricing({ pro: { includedMicro: cr(3000) } }));
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    const req = (id: string) => ledger.reserve({ accountId: 'acme', requestId: id, microCredits: cr(2900), ttlMs: 1000 });
+    t.equal((await req('a')).ok, false);
+    await ledger.updateAccount('acme', { tier: 'pro' });
+    t.same(await req('b'), { ok: true });
+    const u = await ledger.usage('acme');
+    t.equal(u.tier, 'pro');
+    t.equal(u.limitMicro, 3_000_000_000, 'the operator-overridden Pro allowance');
+  });
+
+  t.test('rollover: starter carries one period, spent first, then expires', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'starter' });
+    await ledger.settle(settleInput('acme', 'jan', cr(30_000)));
+
+    clock.set(utc(2026, 2, 3));
+    let u = await ledger.usage('acme');
+    t.same(u.period, { start: utc(2026, 2, 1), end: utc(2026, 3, 1) });
+    t.equal(u.usedMicro, 0);
+    t.equal(u.requestCount, 0);
+    t.equal(u.carryoverMicro, cr(20_000));
+    t.equal(u.limitMicro, cr(70_000));
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 1, 1), remainingMicro: cr(20_000), expiresAt: utc(2026, 3, 1) }]);
+
+    await ledger.settle(settleInput('acme', 'feb', cr(25_000)));
+    u = await ledger.usage('acme');
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 1, 1), remainingMicro: 0, expiresAt: utc(2026, 3, 1) }], 'carryover spent first');
+    t.equal(u.remainingMicro, cr(45_000));
+
+    clock.set(utc(2026, 3, 1));
+    u = await ledger.usage('acme');
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 2, 1), remainingMicro: cr(45_000), expiresAt: utc(2026, 4, 1) }]);
+    t.equal(u.limitMicro, cr(95_000));
+
+    clock.set(utc(2026, 4, 2));
+    u = await ledger.usage('acme');
+    t.same(
+      u.carryover,
+      [{ fromPeriodStart: utc(2026, 3, 1), remainingMicro: cr(50_000), expiresAt: utc(2026, 5, 1) }],
+      'February’s unspent 45,000 expired after one period',
+    );
+    t.equal(u.limitMicro, cr(100_000));
+    const hist = await ledger.history('acme');
+    t.same(
+      hist.map((p) => [p.start, p.usedMicro, p.carryoverMicro, p.unusedIncludedMicro]),
+      [
+        [utc(2026, 3, 1), 0, cr(45_000), cr(50_000)],
+        [utc(2026, 2, 1), cr(25_000), cr(20_000), cr(45_000)],
+        [utc(2026, 1, 1), cr(30_000), 0, cr(20_000)],
+      ],
+    );
+  });
+
+  t.test('rollover: scale keeps carryover two periods, soonest-expiring spent first', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'big', tier: 'scale' });
+    await ledger.settle(settleInput('big', 'jan', cr(400_000)));
+    clock.set(utc(2026, 2, 1));
+    await ledger.settle(settleInput('big', 'feb', cr(100_000)));
+    let u = await ledger.usage('big');
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 1, 1), remainingMicro: cr(500_000), expiresAt: utc(2026, 4, 1) }]);
+
+    clock.set(utc(2026, 3, 1));
+    await ledger.settle(settleInput('big', 'mar', cr(700_000)));
+    u = await ledger.usage('big');
+    t.equal(u.limitMicro, cr(2_500_000));
+    t.same(u.carryover, [
+      { fromPeriodStart: utc(2026, 1, 1), remainingMicro: 0, expiresAt: utc(2026, 4, 1) },
+      { fromPeriodStart: utc(2026, 2, 1), remainingMicro: cr(800_000), expiresAt: utc(2026, 5, 1) },
+    ]);
+    t.equal(u.overageMicro, 0);
+
+    clock.set(utc(2026, 4, 1));
+    u = await ledger.usage('big');
+    t.same(u.carryover, [
+      { fromPeriodStart: utc(2026, 2, 1), remainingMicro: cr(800_000), expiresAt: utc(2026, 5, 1) },
+      { fromPeriodStart: utc(2026, 3, 1), remainingMicro: cr(1_000_000), expiresAt: utc(2026, 6, 1) },
+    ]);
+    t.equal(u.limitMicro, cr(2_800_000));
+
+    clock.set(utc(2026, 5, 1));
+    u = await ledger.usage('big');
+    t.same(
+      u.carryover,
+      [
+        { fromPeriodStart: utc(2026, 3, 1), remainingMicro: cr(1_000_000), expiresAt: utc(2026, 6, 1) },
+        { fromPeriodStart: utc(2026, 4, 1), remainingMicro: cr(1_000_000), expiresAt: utc(2026, 7, 1) },
+      ],
+      'February’s bucket expired after two periods',
+    );
+    t.equal(u.limitMicro, cr(3_000_000));
+  });
+
+  t.test('rollover: pro carries one period; free carries nothing', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'p', tier: 'pro' });
+    await ledger.ensureAccount({ id: 'f', tier: 'free' });
+    await ledger.settle(settleInput('p', 'p1', cr(150_000)));
+    await ledger.settle(settleInput('f', 'f1', cr(1_000)));
+    clock.set(utc(2026, 2, 14));
+    const p = await ledger.usage('p');
+    t.equal(p.limitMicro, cr(250_000));
+    t.same(p.carryover, [{ fromPeriodStart: utc(2026, 1, 1), remainingMicro: cr(50_000), expiresAt: utc(2026, 3, 1) }]);
+    const f = await ledger.usage('f');
+    t.equal(f.limitMicro, cr(2_500));
+    t.equal(f.carryoverMicro, 0);
+    t.same(f.carryover, []);
+    clock.set(utc(2026, 3, 14));
+    const p2 = await ledger.usage('p');
+    t.same(p2.carryover, [{ fromPeriodStart: utc(2026, 2, 1), remainingMicro: cr(200_000), expiresAt: utc(2026, 4, 1) }]);
+    t.equal(p2.limitMicro, cr(400_000));
+  });
+
+  t.test('rollover: an account idle for several periods catches up period by period', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'idle', tier: 'starter' });
+    clock.set(utc(2026, 4, 20));
+    const u = await ledger.usage('idle');
+    t.same(u.period, { start: utc(2026, 4, 1), end: utc(2026, 5, 1) });
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 3, 1), remainingMicro: cr(50_000), expiresAt: utc(2026, 5, 1) }]);
+    t.equal((await ledger.history('idle')).length, 3);
+  });
+
+  t.test('rollover: concurrent operations at a boundary roll once', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    await ledger.settle(settleInput('acme', 'jan', cr(100_000)));
+    clock.set(utc(2026, 2, 1));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 2
+          ? ledger.settle(settleInput('acme', `s${i}`, cr(1)))
+          : ledger.reserve({ accountId: 'acme', requestId: `r${i}`, microCredits: cr(1), ttlMs: 60_000 }),
+      ),
+    );
+    const u = await ledger.usage('acme');
+    t.equal((await ledger.history('acme')).length, 1, 'one closed period');
+    t.equal(u.requestCount, 15);
+    t.equal(u.usedMicro, cr(15));
+    t.equal(u.carryoverMicro, cr(100_000));
+    t.equal(u.reservedMicro, cr(15));
+  });
+
+  t.test('periods follow Stripe once given, by calendar month from the anchor', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 1, 20));
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.settle(settleInput('acme', 'free-use', cr(2_000)));
+    // Subscribing (the webhook arrives after Stripe's period began): the free calendar period
+    // closes at Stripe's start under the free tier (no carryover), Stripe's period runs on Pro.
+    clock.set(utc(2026, 1, 20, 10));
+    await ledger.updateAccount('acme', { tier: 'pro', period: { start: utc(2026, 1, 20, 9), end: utc(2026, 2, 20, 9) } });
+    let u = await ledger.usage('acme');
+    t.same(u.period, { start: utc(2026, 1, 20, 9), end: utc(2026, 2, 20, 9) });
+    t.equal(u.usedMicro, 0);
+    t.equal(u.limitMicro, cr(200_000));
+    await ledger.settle(settleInput('acme', 'pro-use', cr(150_000)));
+    clock.set(utc(2026, 2, 20, 9));
+    u = await ledger.usage('acme');
+    t.same(u.period, { start: utc(2026, 2, 20, 9), end: utc(2026, 3, 20, 9) });
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 1, 20, 9), remainingMicro: cr(50_000), expiresAt: utc(2026, 3, 20, 9) }]);
+    // The same period again (a webhook retry) changes nothing.
+    await ledger.updateAccount('acme', { period: { start: utc(2026, 2, 20, 9), end: utc(2026, 3, 20, 9) } });
+    t.same((await ledger.usage('acme')).period, { start: utc(2026, 2, 20, 9), end: utc(2026, 3, 20, 9) });
+    const hist = await ledger.history('acme');
+    t.same(
+      hist.map((p) => [p.start, p.end, p.tier, p.usedMicro]),
+      [
+        [utc(2026, 1, 20, 9), utc(2026, 2, 20, 9), 'pro', cr(150_000)],
+        [utc(2026, 1, 1), utc(2026, 1, 20, 9), 'free', cr(2_000)],
+      ],
+    );
+  });
+
+  t.test('an anchor on the 31st clamps to short months and returns to the 31st', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 1, 31, 12));
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    await ledger.updateAccount('acme', { period: { start: utc(2026, 1, 31), end: utc(2026, 2, 28) } });
+    clock.set(utc(2026, 3, 1));
+    t.same((await ledger.usage('acme')).period, { start: utc(2026, 2, 28), end: utc(2026, 3, 31) });
+    clock.set(utc(2026, 4, 15));
+    t.same((await ledger.usage('acme')).period, { start: utc(2026, 3, 31), end: utc(2026, 4, 30) });
+    clock.set(utc(2028, 2, 28, 1)); // a leap year
+    t.same((await ledger.usage('acme')).period, { start: utc(2028, 1, 31), end: utc(2028, 2, 29) });
+    clock.advance(DAY);
+    t.same((await ledger.usage('acme')).period, { start: utc(2028, 2, 29), end: utc(2028, 3, 31) });
+  });
+
+  t.test('overage from a closed period is stamped one second before its end', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'starter', stripeCustomerId: 'cus_a' });
+    await ledger.settle(settleInput('acme', 'big', cr(50_002) + 500_000));
+    clock.set(utc(2026, 2, 2));
+    await ledger.settle(settleInput('acme', 'feb', cr(50_000) + 700_000));
+    const first = await ledger.outbox.prepare('acme', 'cus_a', clock.now());
+    t.same(first, {
+      kind: 'batch',
+      batch: {
+        accountId: 'acme',
+        identifier: `tg_acme_${utc(2026, 1, 1) / 1000}_1`,
+        stripeCustomerId: 'cus_a',
+        value: 2,
+        timestamp: utc(2026, 2, 1) / 1000 - 1,
+        periodStart: utc(2026, 1, 1),
+      },
+    });
+    t.same(await ledger.outbox.prepare('acme', 'cus_a', clock.now()), first, 'the same batch until committed');
+    t.equal(await ledger.outbox.commit('acme', 'tg_wrong'), false);
+    t.equal(await ledger.outbox.commit('acme', first.kind === 'batch' ? first.batch.identifier : ''), true);
+    // January's 0.5 and February's 0.7 make one whole credit, stamped now; 0.2 stays.
+    const second = await ledger.outbox.prepare('acme', 'cus_a', clock.now());
+    t.same(second, {
+      kind: 'batch',
+      batch: {
+        accountId: 'acme',
+        identifier: `tg_acme_${utc(2026, 2, 1) / 1000}_2`,
+        stripeCustomerId: 'cus_a',
+        value: 1,
+        timestamp: utc(2026, 2, 2) / 1000,
+        periodStart: utc(2026, 2, 1),
+      },
+    });
+    await ledger.outbox.commit('acme', second.kind === 'batch' ? second.batch.identifier : '');
+    t.same(await ledger.outbox.prepare('acme', 'cus_a', clock.now()), { kind: 'none', remainderMicro: 200_000 });
+    t.equal(await ledger.outbox.reportedMicro('acme'), cr(3));
+  });
+
+  t.test('overage older than Stripe’s 35-day window is stamped now', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro', stripeCustomerId: 'cus_a' });
+    await ledger.settle(settleInput('acme', 'big', cr(200_005)));
+    clock.set(utc(2026, 3, 10)); // Jan's end is 37 days ago
+    const p = await ledger.outbox.prepare('acme', null, clock.now());
+    t.same(p, { kind: 'needs_customer' }, 'no customer given: nothing moves');
+    const q = await ledger.outbox.prepare('acme', 'cus_a', clock.now());
+    t.equal(q.kind === 'batch' && q.batch.timestamp, utc(2026, 3, 10) / 1000);
+    t.equal(q.kind === 'batch' && q.batch.value, 5);
+  });
+
+  t.test('a paid period boundary with reservations in flight keeps them held', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 1, 31, 23, 59, 50));
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    await ledger.reserve({ accountId: 'acme', requestId: 'edge', microCredits: cr(50), ttlMs: 60_000 });
+    clock.set(utc(2026, 2, 1, 0, 0, 5));
+    t.equal((await ledger.usage('acme')).reservedMicro, cr(50));
+    await ledger.settle(settleInput('acme', 'edge', cr(40)));
+    const u = await ledger.usage('acme');
+    t.equal(u.reservedMicro, 0);
+    t.equal(u.usedMicro, cr(40), 'settled in the period it finished in');
+    t.equal(u.carryoverMicro, cr(200_000));
+  });
+}
