@@ -20,6 +20,7 @@ import { createRegistry } from './registry.js';
 import { AdminRouter } from './admin/router.js';
 import { registerUsageRoutes } from './admin/usage.js';
 import { registerBillingRoutes } from './admin/billing-routes.js';
+import { createUpgradeHandler } from './websocket.js';
 
 export interface AppOptions {
   config: Config;
@@ -117,6 +118,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   registerBillingRoutes(router, billing);
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
+  const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }) });
+  proxyServer.on('upgrade', upgrades.handle);
   const adminServer = createServer(router.handle);
 
   const listen = (server: Server, host: string, port: number) =>
@@ -162,6 +165,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await proxyClosed;
       await new Promise<void>((r) => (adminServer.listening ? adminServer.close(() => r()) : r()));
       adminServer.closeAllConnections();
+      upgrades.close();
       auth.close();
       await dispatcher.close().catch(() => {});
       await ledger.close();
