@@ -44,9 +44,11 @@ export interface StoredMeterEvent {
 /**
  * error: answer `status` (500) without processing. close: destroy the socket unanswered, not
  * processed. hang: never answer, not processed. delay: process now, answer after delayMs.
+ * slow: the request holds its Idempotency-Key for delayMs, then is processed and answered (a
+ * concurrent request with the key gets 409 idempotency_key_in_use meanwhile).
  * lose-response: process, then destroy the socket (Stripe has it, the client never hears).
  */
-export type FaultMode = 'error' | 'close' | 'hang' | 'delay' | 'lose-response';
+export type FaultMode = 'error' | 'close' | 'hang' | 'delay' | 'slow' | 'lose-response';
 
 export interface FaultSpec {
   mode: FaultMode;
@@ -553,7 +555,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
   }
 
   /** Runs the route with Idempotency-Key semantics; returns the answer to send. */
-  function execute(call: RecordedCall): { status: number; body: Json; headers: Record<string, string> } {
+  async function execute(call: RecordedCall, processingMs = 0): Promise<{ status: number; body: Json; headers: Record<string, string> }> {
     const key = call.idempotencyKey;
     const fingerprint = `${call.method} ${call.path} ${canonical(call.body)}`;
     if (key && call.method === 'POST') {
@@ -596,6 +598,7 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
       at: now(),
     };
     if (key && call.method === 'POST') idempotency.set(key, entry);
+    if (processingMs > 0) await new Promise((resolve) => setTimeout(resolve, processingMs));
     let result: { status: number; body: Json; headers: Record<string, string> };
     try {
       const params = call.method === 'GET' ? call.query : call.body;
@@ -668,24 +671,28 @@ export async function startFakeStripe(opts: FakeStripeOptions = {}): Promise<Fak
         case 'hang':
           notify(call);
           return;
-        case 'lose-response': {
-          execute(call);
-          call.status = 0;
-          req.socket.destroy();
-          notify(call);
+        case 'lose-response':
+          void execute(call).then(() => {
+            call.status = 0;
+            req.socket.destroy();
+            notify(call);
+          });
           return;
-        }
-        case 'delay': {
-          const result = execute(call);
-          notify(call);
-          setTimeout(() => send(res, call, result.status, result.body, result.headers), fault.delayMs ?? 1000).unref();
+        case 'delay':
+          void execute(call).then((result) => {
+            notify(call);
+            setTimeout(() => send(res, call, result.status, result.body, result.headers), fault.delayMs ?? 1000).unref();
+          });
           return;
-        }
-        default: {
-          const result = execute(call);
-          send(res, call, result.status, result.body, result.headers);
+        case 'slow':
           notify(call);
-        }
+          void execute(call, fault.delayMs ?? 1000).then((result) => send(res, call, result.status, result.body, result.headers));
+          return;
+        default:
+          void execute(call).then((result) => {
+            send(res, call, result.status, result.body, result.headers);
+            notify(call);
+          });
       }
     });
   });
