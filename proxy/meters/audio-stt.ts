@@ -1,0 +1,63 @@
+// The response side of an STT request: settles to tollgate's own measurement of the upload, or
+// to the duration the provider reports when tollgate could not measure (audio by URL, a format
+// it cannot parse), recording both. The provider's JSON is captured field by field, never held.
+
+import type { Pricing } from '../../pricing/types.js';
+import type { UsageUnits } from '../../ledger/types.js';
+import type { MeterResult, ResponseMeter, UpstreamResponseHead } from '../providers/types.js';
+import type { AudioMeasure } from './audio.js';
+import { JsonFieldCapture } from './json-capture.js';
+
+export interface ReportedDuration {
+  /** Top-level fields of the provider's JSON answer to capture (e.g. `metadata`, `duration`). */
+  fields: readonly string[];
+  /** The provider's duration in ms, from the captured fields. */
+  ms(values: Record<string, unknown>): number | undefined;
+}
+
+export interface SttMeterOptions {
+  pricing: Pricing;
+  /** µcr per minute. */
+  rate: number;
+  /** tollgate's measurement of the upload; absent when there is nothing to measure (URL). */
+  measured?: () => Promise<AudioMeasure>;
+  /** Where the provider reports the duration, if it does. */
+  reported?: ReportedDuration;
+  /** Audio ms reserved: billed when neither measurement nor report is available. */
+  reservedMs: number;
+}
+
+/** Seconds (a float) to whole ms; undefined unless a finite non-negative number. */
+export function secondsToMs(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : undefined;
+}
+
+/**
+ * Billing rule (the metering spec): tollgate's measurement bills; else the provider's report;
+ * else the reservation (estimate). The other figures are recorded in `reported`.
+ */
+export function sttResponseMeter(head: UpstreamResponseHead, o: SttMeterOptions): ResponseMeter {
+  const ct = head.headers['content-type'];
+  const isJson = typeof ct === 'string' && ct.includes('json');
+  const capture = o.reported && isJson ? new JsonFieldCapture(new Set(o.reported.fields)) : undefined;
+  return {
+    onChunk(chunk) {
+      capture?.push(chunk);
+      return undefined;
+    },
+    async result(): Promise<MeterResult> {
+      const measured = o.measured ? await o.measured() : undefined;
+      const reportedMs = capture && o.reported ? o.reported.ms(capture.result()) : undefined;
+      const reported: UsageUnits | undefined = reportedMs !== undefined ? { audioMs: reportedMs } : undefined;
+      if (measured?.ms !== undefined) {
+        const r: MeterResult = { microCredits: o.pricing.sttCost(o.rate, measured.ms), units: { audioMs: measured.ms }, source: 'measured' };
+        if (reported) r.reported = reported;
+        return r;
+      }
+      if (reportedMs !== undefined) {
+        return { microCredits: o.pricing.sttCost(o.rate, reportedMs), units: { audioMs: reportedMs }, source: 'provider', reported: { audioMs: reportedMs } };
+      }
+      return { microCredits: o.pricing.sttCost(o.rate, o.reservedMs), units: { audioMs: o.reservedMs }, source: 'estimate' };
+    },
+  };
+}
