@@ -22,6 +22,8 @@ export const DEFAULT_STT_RESERVE_BYTES_PER_SECOND = 4_000;
 /** STT reservation cap in seconds when only Content-Length is known. */
 export const DEFAULT_STT_MAX_RESERVE_SECONDS = 3_600;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** A stored BYOK key changed on one replica reaches the others within this time. */
+export const DEFAULT_STORED_KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 export const DEFAULT_METER_EVENT_NAME = 'tollgate_overage_credits';
 
@@ -136,6 +138,8 @@ export const configSchema = z.strictObject({
       /** 32 bytes, base64 or hex: encrypts stored BYOK keys (AES-256-GCM). Old keys for rotation. */
       masterKey: z.string().min(1).optional(),
       previousMasterKeys: z.array(z.string().min(1)).default([]),
+      /** How long a replica trusts a decrypted stored key (or its absence) before asking the ledger again. */
+      cacheTtlMs: z.coerce.number().int().nonnegative().default(DEFAULT_STORED_KEY_CACHE_TTL_MS),
     })
     .prefault({}),
   logging: z

@@ -8,9 +8,9 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { createPricing } from '../pricing/index.js';
 import type { Pricing, TierId, TierOverrides } from '../pricing/types.js';
-import { createMemoryLedger, createRedisLedger } from '../ledger/index.js';
+import { createFlusher, createMemoryLedger, createRedisLedger, type Flusher } from '../ledger/index.js';
 import { systemClock, type Clock, type Ledger } from '../ledger/types.js';
-import { createBilling, type Billing } from '../billing/index.js';
+import { createBilling, createStripeGateway, createStripeMeterSink, type Billing } from '../billing/index.js';
 import { createAuthenticator, hashKey, type Authenticator } from './auth.js';
 import { createLogger } from './logger.js';
 import { createPipeline, type Pipeline, type ProxyEvents } from './pipeline.js';
@@ -20,6 +20,10 @@ import { createRegistry } from './registry.js';
 import { AdminRouter } from './admin/router.js';
 import { registerUsageRoutes } from './admin/usage.js';
 import { registerBillingRoutes } from './admin/billing-routes.js';
+import { registerAccountRoutes } from './admin/accounts.js';
+import { registerProviderKeyRoutes } from './admin/provider-keys.js';
+import { combineEvents, createMetrics, type Metrics } from './metrics.js';
+import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createUpgradeHandler } from './websocket.js';
 
 export interface AppOptions {
@@ -29,7 +33,10 @@ export interface AppOptions {
   /** A ledger built by the caller (tests); otherwise Redis when configured, else in-memory. */
   ledger?: Ledger;
   adapters?: readonly ProviderAdapter[];
+  /** Extra hooks beside the app's own metrics. */
   events?: ProxyEvents;
+  /** Under --workers: the summed metrics of every worker (proxy/cluster.ts); default: this app's. */
+  metricsText?: () => Promise<string>;
 }
 
 export interface App {
@@ -38,6 +45,11 @@ export interface App {
   pricing: Pricing;
   ledger: Ledger;
   billing: Billing | undefined;
+  /** The overage flusher, when `stripe:` is configured; started by listen(), drained by close(). */
+  flusher: Flusher | undefined;
+  metrics: Metrics;
+  /** Stored BYOK keys (sealed under byok.masterKey). */
+  keyStore: KeyStore;
   auth: Authenticator;
   pipeline: Pipeline;
   router: AdminRouter;
@@ -75,6 +87,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
 
   const auth = createAuthenticator({ ledger, clock });
+  const metrics = createMetrics();
+  const keyStore = createKeyStore({
+    ledger,
+    box: config.byok.masterKey ? createSecretBox(config.byok.masterKey, config.byok.previousMasterKeys) : undefined,
+    clock,
+    logger: logger.child({ component: 'byok' }),
+    ttlMs: config.byok.cacheTtlMs,
+  });
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 512, pipelining: 1, connect: { timeout: 10_000 } });
   const registry = createRegistry(opts.adapters ?? ADAPTERS, config.providers);
   const pipelineDeps: Parameters<typeof createPipeline>[0] = {
@@ -86,10 +106,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     dispatcher,
     logger: logger.child({ component: 'proxy' }),
     limits: config.proxy,
+    events: combineEvents(metrics.events, opts.events),
+    storedKey: (accountId, provider) => keyStore.get(accountId, provider),
   };
-  if (opts.events) pipelineDeps.events = opts.events;
   const pipeline = createPipeline(pipelineDeps);
+  metrics.watchInFlight(() => pipeline.inFlight());
 
+  // One Stripe gateway for the billing handlers and the flusher's meter sink.
+  const gateway = config.stripe ? createStripeGateway({ secretKey: config.stripe.secretKey, apiBase: config.stripe.apiBase, logger }) : undefined;
   const billing = config.stripe
     ? createBilling({
         config: {
@@ -103,19 +127,46 @@ export async function createApp(opts: AppOptions): Promise<App> {
         pricing,
         clock,
         logger,
+        gateway,
       })
     : undefined;
+  const flusher =
+    config.stripe && gateway
+      ? createFlusher({
+          ledger,
+          sink: createStripeMeterSink({ gateway, ledger, eventName: config.stripe.meterEventName, logger }),
+          clock,
+          logger,
+          intervalMs: config.stripe.flushIntervalMs,
+        })
+      : undefined;
+  if (flusher) metrics.watchFlusher(() => flusher.stats());
 
   let shuttingDown = false;
   const router = new AdminRouter({ logger: logger.child({ component: 'admin' }), adminToken: config.admin.token, resolveCustomer: (k) => auth.resolve(k) });
   router.add('GET', '/healthz', 'none', () => ({ body: { status: 'ok' } }));
+  // Ready: the ledger answers and we are not stopping. The config was validated at start (a bad
+  // one never gets this far); what it enables is reported so an operator can see it at a glance.
+  const configSummary = {
+    providers: [...registry.values()].filter((p) => p.origin && (p.apiKey || p.adapter.keyOptional)).map((p) => p.adapter.id),
+    billing: config.stripe !== undefined,
+    storedProviderKeys: keyStore.writable,
+    adminApi: config.admin.token !== undefined,
+  };
   router.add('GET', '/readyz', 'none', async () => {
     const ledgerOk = await ledger.ping().catch(() => false);
     const ready = ledgerOk && !shuttingDown;
-    return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', ledger: ledgerOk ? ledger.kind : 'unavailable', shuttingDown } };
+    return {
+      status: ready ? 200 : 503,
+      body: { status: ready ? 'ready' : 'not ready', ledger: ledgerOk ? ledger.kind : 'unavailable', shuttingDown, config: configSummary },
+    };
   });
+  const metricsText = opts.metricsText ?? metrics.render;
+  router.add('GET', '/metrics', 'none', async () => ({ text: await metricsText(), headers: { 'content-type': metrics.contentType } }));
   registerUsageRoutes(router, ledger);
   registerBillingRoutes(router, billing);
+  registerAccountRoutes(router, ledger);
+  registerProviderKeyRoutes(router, { store: keyStore, providers: registry });
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
   const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }) });
@@ -132,12 +183,61 @@ export async function createApp(opts: AppOptions): Promise<App> {
       });
     });
 
+  const closeServer = async (server: Server, waitMs: number): Promise<void> => {
+    if (!server.listening) return;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    const t = setTimeout(() => server.closeAllConnections(), waitMs);
+    await closed;
+    clearTimeout(t);
+  };
+
+  let closing: Promise<void> | undefined;
+  async function shutdown(graceMs: number): Promise<void> {
+    shuttingDown = true; // /readyz answers 503 from now on: load balancers stop sending
+    const log = logger.child({ component: 'shutdown' });
+    log.info({ inFlight: pipeline.inFlight(), graceMs }, 'stopping: no new connections, waiting for requests in flight');
+    // 1. Stop accepting. Idle keep-alive sockets close now; busy ones once their response ends
+    //    (Node answers on a closing server with `Connection: close`).
+    const proxyClosed = new Promise<void>((r) => (proxyServer.listening ? proxyServer.close(() => r()) : r()));
+    proxyServer.closeIdleConnections();
+    // 2. In-flight requests, streams included, finish on their own and settle, up to graceMs.
+    const finished = await pipeline.idle(graceMs);
+    // 3. Past the grace period: cut what is left. A cut request settles as `aborted`, charged
+    //    what its meter saw (pipeline.ts); idle() resolves once every settlement is written.
+    if (!finished) {
+      log.warn({ inFlight: pipeline.inFlight() }, 'grace period over: cutting the requests still open');
+      proxyServer.closeAllConnections();
+      if (!(await pipeline.idle(10_000))) log.error({ inFlight: pipeline.inFlight() }, 'requests still unsettled after the cut');
+    }
+    proxyServer.closeAllConnections();
+    upgrades.close();
+    await proxyClosed;
+    // 4. Report the overage settled so far: a final full flush run.
+    if (flusher) {
+      const report = await flusher.drain().catch((err: unknown) => {
+        log.error({ err }, 'final overage flush failed; the outbox keeps it for the next start');
+        return undefined;
+      });
+      if (report) log.info({ report }, 'overage flushed');
+    }
+    // 5. The admin port last, so /readyz could say "stopping" until now.
+    await closeServer(adminServer, 1_000);
+    auth.close();
+    await dispatcher.close().catch(() => {});
+    await ledger.close();
+    log.info('stopped');
+  }
+
   const app: App = {
     config,
     logger,
     pricing,
     ledger,
     billing,
+    flusher,
+    metrics,
+    keyStore,
     auth,
     pipeline,
     router,
@@ -147,28 +247,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async listen() {
       const proxyUrl = await listen(proxyServer, config.proxy.host, config.proxy.port);
       const adminUrl = await listen(adminServer, config.admin.host, config.admin.port);
+      flusher?.start();
       return { proxyUrl, adminUrl };
     },
-    async close(graceMs = config.shutdown.graceMs) {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      // 1. Stop accepting; idle keep-alive sockets go now, busy ones when their response ends.
-      const proxyClosed = new Promise<void>((r) => (proxyServer.listening ? proxyServer.close(() => r()) : r()));
-      proxyServer.closeIdleConnections();
-      // 2. Let in-flight requests (streams included) finish and settle, up to the grace period.
-      const finished = await pipeline.idle(graceMs);
-      // 3. Past the grace period: cut what is left; each cut request still settles (aborted).
-      if (!finished) {
-        proxyServer.closeAllConnections();
-        await pipeline.idle(10_000);
-      }
-      await proxyClosed;
-      await new Promise<void>((r) => (adminServer.listening ? adminServer.close(() => r()) : r()));
-      adminServer.closeAllConnections();
-      upgrades.close();
-      auth.close();
-      await dispatcher.close().catch(() => {});
-      await ledger.close();
+    close(graceMs = config.shutdown.graceMs) {
+      closing ??= shutdown(graceMs);
+      return closing;
     },
   };
   return app;

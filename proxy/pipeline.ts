@@ -42,10 +42,13 @@ export interface SettledRecord {
 /** Hooks for metrics; the pipeline does not import prom-client. */
 export interface ProxyEvents {
   upstreamHeaders?(provider: string, status: number, seconds: number): void;
-  firstByte?(provider: string, seconds: number): void;
+  /** `stream`: the answer is an event stream. */
+  firstByte?(provider: string, seconds: number, stream: boolean): void;
   streamOpened?(provider: string): void;
   streamClosed?(provider: string): void;
   settled?(rec: SettledRecord): void;
+  /** A free route's request finished (not counted by the ledger, so no `settled`). */
+  freeRequest?(rec: SettledRecord): void;
   rejected?(provider: string, code: ErrorCode, status: number): void;
   ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
 }
@@ -272,6 +275,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (result?.source) rec.source = result.source;
       if (!counted) {
         closed();
+        events?.freeRequest?.(rec);
         return;
       }
       void settleWithRetry(rec).finally(closed);
@@ -347,7 +351,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
         if (first) {
           first = false;
-          events?.firstByte?.(adapter.id, (performance.now() - started) / 1000);
+          events?.firstByte?.(adapter.id, (performance.now() - started) / 1000, streaming);
         }
         let out: Buffer | undefined = chunk;
         if (meter) {

@@ -1,0 +1,172 @@
+// Prometheus metrics (prom-client), one registry per app: fed by the pipeline's ProxyEvents
+// (the pipeline itself never imports prom-client) and read from the flusher's stats at scrape time.
+// Under --workers the admin port answers with every worker's series summed (proxy/cluster.ts).
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FlusherStats } from '../ledger/flusher.js';
+import type { ProxyEvents, SettledRecord } from './pipeline.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Hooks to pass to the pipeline. */
+  readonly events: ProxyEvents;
+  /** Report the flusher's counters and lag (read at scrape time). */
+  watchFlusher(stats: () => FlusherStats): void;
+  /** Report requests in flight (read at scrape time). */
+  watchInFlight(count: () => number): void;
+  /** The exposition text of this registry. */
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** Codes the pipeline sends after it already settled the request (counted by `settled`). */
+const SETTLED_FAILURES = new Set(['upstream_error', 'upstream_timeout']);
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const LEDGER_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'tollgate_requests_total',
+    help: 'Data-plane requests by provider, modality and HTTP status (refusals before the provider have modality "none"; status 0: the client left before any answer)',
+    labelNames: ['provider', 'modality', 'status'] as const,
+    registers,
+  });
+  const rejected = new Counter({
+    name: 'tollgate_rejected_total',
+    help: 'Requests answered with a tollgate error, by provider and error code',
+    labelNames: ['provider', 'code'] as const,
+    registers,
+  });
+  const credits = new Counter({
+    name: 'tollgate_credits_total',
+    help: 'Credits charged (1 credit = $0.001), by modality',
+    labelNames: ['modality'] as const,
+    registers,
+  });
+  const upstreamLatency = new Histogram({
+    name: 'tollgate_upstream_latency_seconds',
+    help: "Time from the request's arrival to the provider's response headers",
+    labelNames: ['provider'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const ttfb = new Histogram({
+    name: 'tollgate_stream_ttfb_seconds',
+    help: "Streamed answers: time from the request's arrival to the first byte of the stream",
+    labelNames: ['provider'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const openStreams = new Gauge({ name: 'tollgate_open_streams', help: 'Streamed answers in progress', labelNames: ['provider'] as const, registers });
+  const ledgerSeconds = new Histogram({
+    name: 'tollgate_ledger_script_seconds',
+    help: 'Latency of the ledger calls on the request path (one Lua script each on Redis)',
+    labelNames: ['op'] as const,
+    buckets: LEDGER_BUCKETS,
+    registers,
+  });
+  const ledgerErrors = new Counter({ name: 'tollgate_ledger_errors_total', help: 'Ledger calls on the request path that failed', labelNames: ['op'] as const, registers });
+
+  const events: ProxyEvents = {
+    settled(rec: SettledRecord) {
+      requests.inc({ provider: rec.provider, modality: rec.modality, status: String(rec.status) });
+      credits.inc({ modality: rec.modality }, rec.microCredits / 1_000_000);
+    },
+    freeRequest(rec: SettledRecord) {
+      requests.inc({ provider: rec.provider, modality: rec.modality, status: String(rec.status) });
+    },
+    rejected(provider, code, status) {
+      rejected.inc({ provider, code });
+      if (!SETTLED_FAILURES.has(code)) requests.inc({ provider, modality: 'none', status: String(status) });
+    },
+    upstreamHeaders(provider, _status, seconds) {
+      upstreamLatency.observe({ provider }, seconds);
+    },
+    firstByte(provider, seconds, stream) {
+      if (stream) ttfb.observe({ provider }, seconds);
+    },
+    streamOpened(provider) {
+      openStreams.inc({ provider });
+    },
+    streamClosed(provider) {
+      openStreams.dec({ provider });
+    },
+    ledgerCall(op, seconds, ok) {
+      ledgerSeconds.observe({ op }, seconds);
+      if (!ok) ledgerErrors.inc({ op });
+    },
+  };
+
+  let inFlight: (() => number) | undefined;
+  new Gauge({
+    name: 'tollgate_requests_in_flight',
+    help: 'Data-plane requests reserved and not yet settled',
+    registers,
+    collect() {
+      this.set(inFlight?.() ?? 0);
+    },
+  });
+
+  let flusher: (() => FlusherStats) | undefined;
+  // Cumulative flusher counters are mirrored into prom counters by their increase since the last scrape.
+  const mirrored = (name: string, help: string, read: (s: FlusherStats) => number) => {
+    let last = 0;
+    return new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        if (!flusher) return;
+        const v = read(flusher());
+        if (v > last) this.inc(v - last);
+        last = v;
+      },
+    });
+  };
+  mirrored('tollgate_flusher_runs_total', 'Overage flush runs', (s) => s.runs);
+  mirrored('tollgate_flusher_failures_total', 'Overage flush failures (a batch that stays in the outbox for the next run)', (s) => s.failures);
+  mirrored('tollgate_flusher_retries_total', 'Retried sends of a meter event', (s) => s.retries);
+  mirrored('tollgate_flusher_batches_total', 'Meter events Stripe accepted (delivered or duplicate)', (s) => s.batches);
+  mirrored('tollgate_flusher_credits_reported_total', 'Overage credits reported to Stripe', (s) => s.credits);
+  new Gauge({
+    name: 'tollgate_flusher_lag_seconds',
+    help: 'Seconds since the last flush run that finished with nothing failed (how far overage reporting may lag)',
+    registers,
+    aggregator: 'max',
+    collect() {
+      if (flusher) this.set(flusher().lagMs / 1000);
+    },
+  });
+
+  return {
+    registry,
+    events,
+    watchFlusher(stats) {
+      flusher = stats;
+    },
+    watchInFlight(count) {
+      inFlight = count;
+    },
+    render: () => registry.metrics(),
+    contentType: registry.contentType,
+  };
+}
+
+/** Calls every hook of `a`, then of `b` (tests pass their own events beside the metrics). */
+export function combineEvents(a: ProxyEvents, b: ProxyEvents | undefined): ProxyEvents {
+  if (!b) return a;
+  const out: ProxyEvents = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ProxyEvents>) {
+    const fa = a[k] as ((...args: unknown[]) => void) | undefined;
+    const fb = b[k] as ((...args: unknown[]) => void) | undefined;
+    (out as Record<string, (...args: unknown[]) => void>)[k] = (...args: unknown[]) => {
+      fa?.(...args);
+      fb?.(...args);
+    };
+  }
+  return out;
+}
