@@ -4,9 +4,9 @@
 
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Account, Clock, Ledger } from '../ledger/types.js';
+import type { Account, Clock, Ledger, MeterEventSink } from '../ledger/types.js';
 import { MICRO_PER_CREDIT, type Pricing, type TierId } from '../pricing/types.js';
-import { createCustomerResolver } from './customers.js';
+import { createStripeMeterSink } from './meter-sink.js';
 import { createBillingError } from './errors.js';
 import { createStripeGateway } from './stripe-gateway.js';
 import { baseItem, createPriceIndex } from './subscription-state.js';
@@ -40,6 +40,12 @@ export interface Billing {
   webhook(rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookResult>;
 }
 
+/** What createBilling returns: the handlers, plus the flusher's sink on the same Stripe client. */
+export interface BillingService extends Billing {
+  /** Pass to createFlusher({ sink }). Shares customers-on-demand with checkout and portal. */
+  readonly sink: MeterEventSink;
+}
+
 export interface BillingDeps {
   config: BillingConfig;
   ledger: Ledger;
@@ -71,14 +77,21 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function createBilling(deps: BillingDeps): Billing {
+export function createBilling(deps: BillingDeps): BillingService {
   const { config, ledger } = deps;
   const logger = deps.logger.child({ component: 'billing' });
   const gateway =
     deps.gateway ?? createStripeGateway({ secretKey: config.secretKey, apiBase: config.apiBase, logger: deps.logger });
   const prices = createPriceIndex(config.prices);
-  const customerFor = createCustomerResolver({ gateway, ledger, logger: deps.logger });
-  const webhook = createWebhookHandler({ gateway, ledger, prices, webhookSecret: config.webhookSecret, logger: deps.logger });
+  const sink = createStripeMeterSink({ gateway, ledger, eventName: config.meterEventName, logger: deps.logger });
+  const customerFor = sink.customerFor;
+  const verifiedWebhook = createWebhookHandler({ gateway, ledger, prices, webhookSecret: config.webhookSecret, logger: deps.logger });
+  const webhook: Billing['webhook'] = config.webhookSecret
+    ? verifiedWebhook
+    : async () => {
+        // Without a secret nothing can be verified: refuse rather than trust unsigned bodies.
+        throw createBillingError('billing_not_configured', 'the Stripe webhook is not configured: set stripe.webhookSecret');
+      };
 
   const included = (tier: TierId): { includedCredits?: number } =>
     deps.pricing ? { includedCredits: deps.pricing.tier(tier).includedMicro / MICRO_PER_CREDIT } : {};
@@ -168,6 +181,7 @@ export function createBilling(deps: BillingDeps): Billing {
     },
 
     webhook,
+    sink,
   };
 }
 

@@ -96,3 +96,18 @@ t.test('without a stripe: block every billing handler answers 501 billing_not_co
     t.match(await call().catch((e: unknown) => e), { code: 'billing_not_configured', status: 501 });
   }
 });
+
+t.test('a stripe: block without webhookSecret: the webhook answers 501, unsigned bodies are never trusted', async (t) => {
+  const fake = await startFakeStripe();
+  t.teardown(() => fake.close());
+  const pricing = createPricing();
+  const ledger = createMemoryLedger({ pricing, clock: systemClock, logger });
+  t.teardown(() => ledger.close());
+  const billing = createBilling({
+    config: { secretKey: fake.secretKey, apiBase: fake.url, webhookSecret: '', meterEventName: 'tollgate_overage_credits', prices: TEST_PRICES },
+    ledger,
+    logger,
+  });
+  t.match(await billing.webhook(Buffer.from('{}'), 't=1,v1=x').catch((e: unknown) => e), { code: 'billing_not_configured', status: 501 });
+  t.equal(fake.calls.length, 0);
+});

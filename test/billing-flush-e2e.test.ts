@@ -3,7 +3,7 @@ import t from 'tap';
 import { pino } from 'pino';
 import { createPricing } from '../pricing/index.js';
 import { createFlusher, createRedisLedger, systemClock } from '../ledger/index.js';
-import { createStripeGateway, createStripeMeterSink } from '../billing/index.js';
+import { createBilling } from '../billing/index.js';
 import { startFakeStripe } from './helpers/fake-stripe.js';
 import { startRedis } from './helpers/redis.js';
 
@@ -37,9 +37,14 @@ t.test('201,000 credits on Pro → one meter event of 1,000 credits for its (new
   t.equal(usage.usedMicro, 201_000 * CREDIT);
   t.equal(usage.overageMicro, 1_000 * CREDIT);
 
-  const gateway = createStripeGateway({ secretKey: fake.secretKey, apiBase: fake.url, logger });
-  const sink = createStripeMeterSink({ gateway, ledger, eventName: 'tollgate_overage_credits', logger });
-  const flusher = createFlusher({ ledger, sink, clock: systemClock, logger });
+  // Wired as the app does: the billing service's sink feeds the flusher.
+  const billing = createBilling({
+    config: { secretKey: fake.secretKey, apiBase: fake.url, webhookSecret: 'whsec_x', meterEventName: 'tollgate_overage_credits', prices: {} },
+    ledger,
+    clock: systemClock,
+    logger,
+  });
+  const flusher = createFlusher({ ledger, sink: billing.sink, clock: systemClock, logger });
 
   const report = await flusher.flushOnce();
   t.match(report, { batches: 1, credits: 1_000, duplicates: 0, failures: 0 });

@@ -72,7 +72,7 @@ if (process.env['TOLLGATE_FLUSH_CHILD']) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     try {
-      await fake.waitForRequest('POST', '/v1/billing/meter_events', { timeoutMs: 20_000 });
+      await fake.waitForRequest('POST', '/v1/billing/meter_events', { timeoutMs: 60_000 });
     } catch (err) {
       test.comment(output);
       throw err;

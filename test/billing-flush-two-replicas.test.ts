@@ -42,7 +42,7 @@ async function replica(t: Test, redis: TestRedis, fake: FakeStripe, leaseMs?: nu
   t.teardown(() => ledger.close());
   const gateway = createStripeGateway({ secretKey: fake.secretKey, apiBase: fake.url, logger });
   const sink = createStripeMeterSink({ gateway, ledger, eventName: 'tollgate_overage_credits', logger });
-  return createFlusher({ ledger, sink, clock: systemClock, logger, backoffMs: 100, ...(leaseMs ? { leaseMs } : {}) });
+  return createFlusher({ ledger, sink, clock: systemClock, logger, backoffMs: 200, ...(leaseMs ? { leaseMs } : {}) });
 }
 
 async function assertReportedOnce(t: Test, fake: FakeStripe, ledger: Awaited<ReturnType<typeof setup>>['ledger']) {
@@ -74,8 +74,8 @@ t.test('a lease that expires mid-send: the second replica re-sends the same batc
   const { redis, fake, ledger } = await setup(t);
   const a = await replica(t, redis, fake, 100);
   const b = await replica(t, redis, fake, 100);
-  // A's first send holds its Idempotency-Key for 600 ms, far past A's 100 ms lease.
-  fake.failNext(1, { mode: 'slow', delayMs: 600, path: '/v1/billing/meter_events' });
+  // A's first send holds its Idempotency-Key for 2 s, far past A's 100 ms lease.
+  fake.failNext(1, { mode: 'slow', delayMs: 2_000, path: '/v1/billing/meter_events' });
   const runA = a.flushOnce();
   await fake.waitForRequest('POST', '/v1/billing/meter_events');
   await sleep(150); // A's lease has expired; B takes the account over
