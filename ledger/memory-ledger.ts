@@ -163,13 +163,14 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       }
       rollover(e.st, now, tierOf(e), (p) => closePeriod(e, p));
       if (!hasWholeOverage(e.st)) return { kind: 'none', remainderMicro: e.st.ovp + e.st.ovc };
-      if (!customer) return { kind: 'needs_customer' };
+      const cus = customer ?? e.account.stripeCustomerId;
+      if (!cus) return { kind: 'needs_customer' };
       const b = takeBatch(e.st, now, minStamp);
       if (!b) return { kind: 'none', remainderMicro: e.st.ovp + e.st.ovc };
       e.outbox = {
         accountId,
         identifier: batchIdentifier(accountId, b.periodStart, b.seq),
-        stripeCustomerId: customer,
+        stripeCustomerId: cus,
         value: b.value,
         timestamp: b.timestamp,
         periodStart: b.periodStart,

@@ -243,6 +243,7 @@ export interface OverageOutbox {
   /**
    * The batch already in the outbox (a crashed or failed send: same identifier), else a new
    * one moved atomically out of pending overage. Rolls the period over first if it ended.
+   * `stripeCustomerId` null: the account's stored customer, else 'needs_customer'.
    */
   prepare(accountId: string, stripeCustomerId: string | null, now: number): Promise<PrepareResult>;
   /** Remove the batch from the outbox if it is still `identifier`; true if it was. */

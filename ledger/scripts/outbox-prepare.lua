@@ -3,12 +3,12 @@
 --
 -- KEYS[1] tg:{acct:ID}:acct  KEYS[2] tg:{acct:ID}:state  KEYS[3] tg:{acct:ID}:hist
 -- KEYS[4] tg:{acct:ID}:outbox  the batch in flight (HASH id, value, ts, cus, ps)
--- ARGV[1] now (ms)  ARGV[2] tier table  ARGV[3] Stripe customer id ('' if not known yet)
+-- ARGV[1] now (ms)  ARGV[2] tier table  ARGV[3] Stripe customer id ('': the account's own, if any)
 -- ARGV[4] oldest timestamp Stripe accepts (ms)  ARGV[5] account id
 --
 -- Reply:
 --   { 'batch', identifier, value, timestampSeconds, customer, periodStartMs }
---   { 'needs_customer' }  whole credits pending but ARGV[3] is empty (nothing changed)
+--   { 'needs_customer' }  whole credits pending, no customer given or stored (nothing moved)
 --   { 'none', remainderMicro }
 --   { 'unknown' }         no such account
 --
@@ -43,6 +43,7 @@ if ovc + ovp < MICRO then
   st.save()
   return { 'none', fmt(ovp + ovc) }
 end
+if customer == '' then customer = redis.call('HGET', KEYS[1], 'cus') or '' end
 if customer == '' then
   st.save()
   return { 'needs_customer' }

@@ -508,11 +508,11 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
 
   t.test('overage older than Stripe’s 35-day window is stamped now', async (t) => {
     const { ledger, clock } = await setup(t);
-    await ledger.ensureAccount({ id: 'acme', tier: 'pro', stripeCustomerId: 'cus_a' });
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
     await ledger.settle(settleInput('acme', 'big', cr(200_005)));
     clock.set(utc(2026, 3, 10)); // Jan's end is 37 days ago
     const p = await ledger.outbox.prepare('acme', null, clock.now());
-    t.same(p, { kind: 'needs_customer' }, 'no customer given: nothing moves');
+    t.same(p, { kind: 'needs_customer' }, 'no customer given or stored: nothing moves');
     const q = await ledger.outbox.prepare('acme', 'cus_a', clock.now());
     t.equal(q.kind === 'batch' && q.batch.timestamp, utc(2026, 3, 10) / 1000);
     t.equal(q.kind === 'batch' && q.batch.value, 5);
