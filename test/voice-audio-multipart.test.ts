@@ -12,7 +12,7 @@ t.test('the file part is measured and the small text fields are collected', asyn
   const m = createMultipartAudioMeter(contentType, { fileFields: ['file'], textFields: ['model_id', 'language_code'] });
   for (const c of chunked(body)) m.upload.onChunk(c);
   m.upload.onEnd();
-  t.same(await m.result(), { ms: 30_000, format: 'wav', hasFile: true });
+  t.same(await m.result(), { ms: 30_000, format: 'wav', hasFile: true, bytes: 960_044 });
   t.same(m.fields(), { model_id: 'scribe_v1', language_code: 'en' });
 });
 
@@ -41,5 +41,5 @@ t.test('an upload cut mid-file settles with what the parser could read', async (
   m.upload.onChunk(body.subarray(0, 100_000));
   const r = await m.result(); // no onEnd: the client went away
   const samples = 100_000 - body.indexOf('RIFF') - 44;
-  t.same(r, { ms: Math.floor((samples * 1000) / 32_000), format: 'wav', hasFile: true }, 'bounded by the samples received');
+  t.same(r, { ms: Math.floor((samples * 1000) / 32_000), format: 'wav', hasFile: true, bytes: samples + 44 }, 'bounded by the samples received');
 });

@@ -35,3 +35,10 @@ t.test('a WAV declaring an empty data chunk (some streamers) is timed by the byt
   const bytes = Buffer.concat([wavHeader(0), pcmBytes(1_500)]);
   t.same(await measure(bytes), { ms: 1_500, format: 'wav' });
 });
+
+t.test('declared PCM parameters with a WAV body: the container wins (no header counted as audio)', async (t) => {
+  const pcm = { sampleRate: 16_000, channels: 1, bytesPerSample: 2 };
+  t.same(await measure(wavBytes(60_000), { pcm }), { ms: 60_000, format: 'wav' });
+  t.same(await measure(pcmBytes(60_000), { pcm }), { ms: 60_000, format: 'pcm' });
+  t.same(await measure(Buffer.alloc(2), { pcm }), { ms: 0, format: 'pcm' });
+});
