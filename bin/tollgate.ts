@@ -1,19 +1,33 @@
 #!/usr/bin/env node
-// The tollgate command: `serve` (default) runs the proxy and admin port; other subcommands
-// manage accounts and keys or run the demo.
+// The tollgate command: `serve` (default) runs the proxy and admin port, on N workers; `demo`
+// walks through a few metered calls against stand-in providers; `accounts`, `keys` and `byok`
+// talk to a running tollgate's admin API.
 
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../config/index.js';
 import { defaultConfig } from '../config/defaults.js';
 import type { Config } from '../config/schema.js';
-import { createApp } from '../proxy/app.js';
+import { createApp, type AppOptions } from '../proxy/app.js';
+import { clusterMetricsClient, runPrimary, serveWorkerMetrics } from '../proxy/cluster.js';
+import { createLogger } from '../proxy/logger.js';
+import { ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 
-const USAGE = `usage: tollgate [serve] [--config FILE]
+const USAGE = `usage: tollgate [serve] [--config FILE] [--workers N]
+       tollgate demo
+       tollgate accounts|keys|byok …        (see below)
        tollgate --help
 
   serve            run the proxy (default 127.0.0.1:8080) and the admin port (127.0.0.1:8081)
   --config FILE    YAML config (also TOLLGATE_CONFIG); without one, the embedded defaults:
-                   in-memory ledger and a demo account`;
+                   in-memory ledger and a demo account
+  --workers N      processes sharing the ports (default: config \`workers\`, else the CPU
+                   count); the in-memory ledger always runs 1, as its state is per process
+  demo             start tollgate with local stand-in providers and walk through a TTS, an
+                   STT, an LLM stream and a BYOK call, printing /v1/usage after each
+
+${ADMIN_USAGE}`;
 
 export interface LoadedConfig {
   config: Config;
@@ -28,17 +42,51 @@ export function loadConfig(file: string | undefined): LoadedConfig {
   return { config: d.config, demoKey: d.demoKey, source: 'embedded defaults' };
 }
 
+/** How many workers: flag, then config, then the CPU count; 1 with the in-memory ledger. */
+export function workerCount(flag: string | undefined, config: Config): { workers: number; reason?: string } {
+  let n = config.workers ?? availableParallelism();
+  if (flag !== undefined) {
+    n = Number(flag);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError([`--workers: a positive whole number, got "${flag}"`], 'command line');
+  }
+  if (n > 1 && !config.redis) return { workers: 1, reason: `the in-memory ledger keeps its state in one process, so ${n} workers would each meter on their own: running 1 (configure redis: to use more)` };
+  return { workers: n };
+}
+
 async function serve(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, workers: { type: 'string', short: 'w' }, help: { type: 'boolean', short: 'h' } },
+    allowPositionals: true,
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
   const loaded = loadConfig(values.config);
-  const app = await createApp({ config: loaded.config });
+  if (cluster.isPrimary) {
+    const { workers, reason } = workerCount(values.workers, loaded.config);
+    const logger = createLogger(loaded.config.logging.level);
+    if (reason) logger.warn({ workers }, reason);
+    if (workers > 1) {
+      // Workers load the same config; a generated demo key must be the same in all of them.
+      const env: Record<string, string> = loaded.demoKey ? { TOLLGATE_DEMO_KEY: loaded.demoKey } : {};
+      const code = await runPrimary({ workers, logger, env, stopTimeoutMs: loaded.config.shutdown.graceMs + 15_000 });
+      process.exit(code);
+    }
+  }
+  await runApp(loaded);
+}
+
+/** One app in this process (the only one, or a cluster worker). Stops gracefully on SIGTERM/SIGINT. */
+async function runApp(loaded: LoadedConfig): Promise<void> {
+  const opts: AppOptions = { config: loaded.config };
+  if (cluster.isWorker) opts.metricsText = clusterMetricsClient();
+  const app = await createApp(opts);
+  if (cluster.isWorker) serveWorkerMetrics(app.metrics.registry);
   const { proxyUrl, adminUrl } = await app.listen();
-  app.logger.info({ proxyUrl, adminUrl, ledger: app.ledger.kind, config: loaded.source }, 'tollgate listening');
-  if (loaded.demoKey) {
+  app.logger.info({ proxyUrl, adminUrl, ledger: app.ledger.kind, config: loaded.source, worker: cluster.worker?.id }, 'tollgate listening');
+  if (loaded.demoKey && (cluster.worker?.id ?? 1) === 1) {
     process.stderr.write(
       `\ntollgate is running on the embedded defaults (${app.ledger.kind} ledger, demo account "demo", Free tier).\n` +
         `  proxy: ${proxyUrl}    admin: ${adminUrl}\n\n` +
@@ -48,7 +96,8 @@ async function serve(argv: string[]): Promise<void> {
         `    -H "Authorization: Bearer ${loaded.demoKey}" -H "X-Provider-Key-OpenAI: $OPENAI_API_KEY" \\\n` +
         `    -H "Content-Type: application/json" -d '{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"Hi"}]}'\n` +
         `  curl ${adminUrl}/v1/usage -H "Authorization: Bearer ${loaded.demoKey}"\n\n` +
-        `Set OPENAI_API_KEY (etc.) before starting to serve metered calls on the platform key; see README.md.\n\n`,
+        `Set OPENAI_API_KEY (etc.) before starting to serve metered calls on the platform key; see README.md.\n` +
+        `No provider at hand? \`npm run demo\` walks through metered calls against local stand-ins.\n\n`,
     );
   }
   let stopping = false;
@@ -66,6 +115,8 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A worker whose primary is gone has no one to restart it or pass signals: stop.
+  if (cluster.isWorker) process.on('disconnect', () => stop('primary gone'));
 }
 
 async function main(): Promise<void> {
@@ -75,6 +126,16 @@ async function main(): Promise<void> {
       return serve([]);
     case 'serve':
       return serve(rest);
+    case 'demo': {
+      const { runDemo } = await import('../proxy/demo/run.js');
+      process.exitCode = await runDemo();
+      return;
+    }
+    case 'accounts':
+    case 'keys':
+    case 'byok':
+      process.exitCode = await runAdminCommand(cmd, rest);
+      return;
     case '--help':
     case '-h':
     case 'help':

@@ -10,7 +10,7 @@ export interface Metrics {
   readonly registry: Registry;
   /** Hooks to pass to the pipeline. */
   readonly events: ProxyEvents;
-  /** Report the flusher's counters and lag (read at scrape time). */
+  /** Report the flusher's counters and lag (read at scrape time); call once. */
   watchFlusher(stats: () => FlusherStats): void;
   /** Report requests in flight (read at scrape time). */
   watchInFlight(count: () => number): void;
@@ -111,42 +111,44 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
   });
 
-  let flusher: (() => FlusherStats) | undefined;
-  // Cumulative flusher counters are mirrored into prom counters by their increase since the last scrape.
-  const mirrored = (name: string, help: string, read: (s: FlusherStats) => number) => {
-    let last = 0;
-    return new Counter({
-      name,
-      help,
+  // Registered only when there is a flusher (stripe: configured), so no series says "0 lag"
+  // for a flusher that does not exist. Cumulative counters in the flusher's stats are mirrored
+  // into prom counters by their increase since the last scrape.
+  function registerFlusher(stats: () => FlusherStats): void {
+    const mirrored = (name: string, help: string, read: (s: FlusherStats) => number) => {
+      let last = 0;
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const v = read(stats());
+          if (v > last) this.inc(v - last);
+          last = v;
+        },
+      });
+    };
+    mirrored('tollgate_flusher_runs_total', 'Overage flush runs', (s) => s.runs);
+    mirrored('tollgate_flusher_failures_total', 'Overage flush failures (the batch stays in the outbox for the next run)', (s) => s.failures);
+    mirrored('tollgate_flusher_retries_total', 'Retried sends of a meter event', (s) => s.retries);
+    mirrored('tollgate_flusher_batches_total', 'Meter events Stripe accepted (delivered or duplicate)', (s) => s.batches);
+    mirrored('tollgate_flusher_credits_reported_total', 'Overage credits reported to Stripe', (s) => s.credits);
+    new Gauge({
+      name: 'tollgate_flusher_lag_seconds',
+      help: 'Seconds since the last flush run that finished with nothing failed (how far overage reporting may lag)',
       registers,
+      aggregator: 'max',
       collect() {
-        if (!flusher) return;
-        const v = read(flusher());
-        if (v > last) this.inc(v - last);
-        last = v;
+        this.set(stats().lagMs / 1000);
       },
     });
-  };
-  mirrored('tollgate_flusher_runs_total', 'Overage flush runs', (s) => s.runs);
-  mirrored('tollgate_flusher_failures_total', 'Overage flush failures (a batch that stays in the outbox for the next run)', (s) => s.failures);
-  mirrored('tollgate_flusher_retries_total', 'Retried sends of a meter event', (s) => s.retries);
-  mirrored('tollgate_flusher_batches_total', 'Meter events Stripe accepted (delivered or duplicate)', (s) => s.batches);
-  mirrored('tollgate_flusher_credits_reported_total', 'Overage credits reported to Stripe', (s) => s.credits);
-  new Gauge({
-    name: 'tollgate_flusher_lag_seconds',
-    help: 'Seconds since the last flush run that finished with nothing failed (how far overage reporting may lag)',
-    registers,
-    aggregator: 'max',
-    collect() {
-      if (flusher) this.set(flusher().lagMs / 1000);
-    },
-  });
+  }
 
   return {
     registry,
     events,
     watchFlusher(stats) {
-      flusher = stats;
+      registerFlusher(stats);
     },
     watchInFlight(count) {
       inFlight = count;
