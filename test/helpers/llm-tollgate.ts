@@ -1,0 +1,165 @@
+// Test helper for the LLM path: the four fake providers answering from fixtures, an in-process
+// tollgate pointed at them, the official SDK clients configured for it (no retries, so every
+// upstream request is counted exactly), and a second tollgate as a real child process.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import Anthropic from '@anthropic-ai/sdk';
+import type { Mistral } from '@mistralai/mistralai';
+import Groq from 'groq-sdk';
+import OpenAI from 'openai';
+import { stringify } from 'yaml';
+import { startLlmUpstream, type LlmProvider } from './llm-fixtures.js';
+import { startTollgate, TEST_KEY, type TestTollgate } from './tollgate.js';
+import type { RecordedRequest, Upstream } from './upstream.js';
+
+export const PLATFORM_KEYS: Record<LlmProvider, string> = {
+  openai: 'sk-platform-openai-0001',
+  anthropic: 'sk-ant-platform-0001',
+  groq: 'gsk_platform_0001',
+  mistral: 'mistral-platform-0001',
+};
+
+/** The operator price the Mistral tests configure (the seed prices no Mistral LLM). */
+export const MISTRAL_PRICING = { llm: { 'mistral:mistral-small-latest': { input: 1, output: 3 } } };
+
+export interface LlmStack {
+  tg: TestTollgate;
+  up: Record<LlmProvider, Upstream>;
+  /** Usage after every request in flight has settled. */
+  settledUsage(key?: string): Promise<any>;
+}
+
+type Tap = { teardown(fn: () => unknown): void };
+
+export interface StackOptions {
+  tier?: string;
+  /** Merged over the generated config (providers are merged per id). */
+  config?: Record<string, unknown>;
+  /** Per-provider request handler; return true when it answered. */
+  override?: Partial<Record<LlmProvider, (req: RecordedRequest, res: ServerResponse) => boolean | Promise<boolean>>>;
+}
+
+export async function startLlmStack(t: Tap, o: StackOptions = {}): Promise<LlmStack> {
+  const ids: LlmProvider[] = ['openai', 'anthropic', 'groq', 'mistral'];
+  const up = {} as Record<LlmProvider, Upstream>;
+  for (const id of ids) up[id] = await startLlmUpstream(id, o.override?.[id]);
+  const providers: Record<string, unknown> = {};
+  for (const id of ids) providers[id] = { baseUrl: up[id].url, apiKey: PLATFORM_KEYS[id] };
+  const extra = { ...(o.config ?? {}) };
+  if (extra.providers) {
+    for (const [id, v] of Object.entries(extra.providers as Record<string, object>)) providers[id] = { ...(providers[id] as object), ...v };
+    delete extra.providers;
+  }
+  const tg = await startTollgate({ pricing: MISTRAL_PRICING, ...extra, providers }, { tier: o.tier ?? 'starter' });
+  t.teardown(async () => {
+    await tg.close();
+    for (const id of ids) await up[id].close();
+  });
+  return {
+    tg,
+    up,
+    async settledUsage(key) {
+      await tg.app.pipeline.idle(5_000);
+      return tg.usage(key);
+    },
+  };
+}
+
+export function openaiClient(tg: TestTollgate, o: { apiKey?: string; headers?: Record<string, string>; timeout?: number } = {}): OpenAI {
+  return new OpenAI({ apiKey: o.apiKey ?? TEST_KEY, baseURL: `${tg.base('openai')}/v1`, maxRetries: 0, defaultHeaders: o.headers ?? {}, timeout: o.timeout ?? 10_000 });
+}
+
+export function anthropicClient(tg: TestTollgate, o: { apiKey?: string; headers?: Record<string, string> } = {}): Anthropic {
+  return new Anthropic({ apiKey: o.apiKey ?? TEST_KEY, baseURL: tg.base('anthropic'), maxRetries: 0, defaultHeaders: o.headers ?? {}, timeout: 10_000 });
+}
+
+export function groqClient(tg: TestTollgate, o: { apiKey?: string } = {}): Groq {
+  return new Groq({ apiKey: o.apiKey ?? TEST_KEY, baseURL: tg.base('groq'), maxRetries: 0, timeout: 10_000 });
+}
+
+/** Imported on demand: the Mistral SDK is 1,200 modules and takes seconds to load. */
+export async function mistralClient(tg: TestTollgate, o: { apiKey?: string } = {}): Promise<Mistral> {
+  const { Mistral } = await import('@mistralai/mistralai');
+  return new Mistral({ apiKey: o.apiKey ?? TEST_KEY, serverURL: tg.base('mistral'), retryConfig: { strategy: 'none' }, timeoutMs: 10_000 });
+}
+
+/** Raw JSON POST through tollgate (for byte-exact and error-shape checks). */
+export async function postJson(url: string, payload: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', ...headers }, body: payload });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+export interface TollgateProcess {
+  proxyUrl: string;
+  adminUrl: string;
+  /** Every log line the process wrote (pino JSON). */
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A second tollgate as a real process: `node dist/bin/tollgate.js serve --config <tmp yaml>`,
+ * on ports chosen by the OS; its URLs are read from its "tollgate listening" log line.
+ */
+export async function startTollgateProcess(config: Record<string, unknown>): Promise<TollgateProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-llm-'));
+  const file = join(dir, 'config.yaml');
+  const full = {
+    ...config,
+    proxy: { port: 0, ...((config.proxy as object) ?? {}) },
+    admin: { port: 0, ...((config.admin as object) ?? {}) },
+    logging: { level: 'info' },
+    shutdown: { graceMs: 2_000 },
+  };
+  writeFileSync(file, stringify(full));
+  const bin = new URL('../../bin/tollgate.js', import.meta.url).pathname;
+  const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+  const logs: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const urls = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tollgate process did not start in 10 s: ${stderr}`)), 10_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`tollgate process exited with ${code}: ${stderr}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logs.push(line);
+      try {
+        const rec = JSON.parse(line) as { msg?: string; proxyUrl?: string; adminUrl?: string };
+        if (rec.msg === 'tollgate listening' && rec.proxyUrl && rec.adminUrl) {
+          clearTimeout(timer);
+          resolve({ proxyUrl: rec.proxyUrl, adminUrl: rec.adminUrl });
+        }
+      } catch {
+        // not a log record
+      }
+    });
+  });
+  return {
+    ...urls,
+    logs,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
