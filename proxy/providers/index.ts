@@ -5,10 +5,24 @@ import { anthropic } from './anthropic.js';
 import { groq } from './groq.js';
 import { mistral } from './mistral.js';
 import { openai } from './openai.js';
+import { resemble } from './resemble.js';
+import { inworld } from './inworld.js';
+import { qwen } from './qwen.js';
+import { kokoro } from './kokoro.js';
+import { chatterbox } from './chatterbox.js';
+import { pockettts } from './pockettts.js';
+import { rag } from './rag.js';
 
 export const ADAPTERS: readonly ProviderAdapter[] = [
   openai,
   anthropic,
   groq,
   mistral,
+  resemble,
+  inworld,
+  qwen,
+  kokoro,
+  chatterbox,
+  pockettts,
+  rag,
 ];

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { startUpstream } from './helpers/upstream.js';
+import { startTollgate, TEST_KEY } from './helpers/tollgate.js';
+import type { SettledRecord } from '../proxy/pipeline.js';
+
+const request = JSON.parse(readFileSync(new URL('../../test/fixtures/kokoro/speech-request.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+t.test('kokoro streamed speech: audio chunks pass as they come; SSML and pause tags are not counted; 250 code points = 1 credit', async (t) => {
+  const up = await startUpstream(async (_req, res) => {
+    res.writeHead(200, { 'content-type': 'audio/mpeg', 'x-accel-buffering': 'no' });
+    for (let i = 0; i < 4; i++) {
+      res.write(Buffer.alloc(1024, i + 1));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    res.end();
+  });
+  const settled: SettledRecord[] = [];
+  const tg = await startTollgate({ providers: { kokoro: { baseUrl: up.url } } }, { events: { settled: (r) => settled.push(r) } });
+  t.teardown(async () => {
+    await tg.close();
+    await up.close();
+  });
+  // Spoken: 'Hi & bye. ' (10) + 240 × 'ü' = 250 code points.
+  const input = `<speak>Hi &amp; bye. [pause:0.5s]<break time="1s"/>${'ü'.repeat(240)}</speak>`;
+  const r = await fetch(`${tg.base('kokoro')}/v1/audio/speech`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...request, input, ssml: true, allow_voice_tags: true }),
+  });
+  t.equal(r.status, 200);
+  const sizes: number[] = [];
+  for await (const c of r.body as AsyncIterable<Uint8Array>) sizes.push(c.length);
+  t.equal(sizes.reduce((a, b) => a + b, 0), 4096, 'every streamed byte arrives');
+  t.equal(JSON.parse(up.requests[0]!.body.toString()).stream, true);
+
+  await tg.app.pipeline.idle(2000);
+  const u = await tg.usage();
+  t.equal(u.credits.used, 1, '250 × 4 / 1,000');
+  t.equal(settled[0]!.units.chars, 250);
+});
