@@ -2,6 +2,7 @@
 // fixtures (test/fixtures/audio, made once with ffmpeg: see its README), multipart bodies.
 
 import { readFileSync } from 'node:fs';
+import type { ProxyEvents, SettledRecord } from '../proxy/pipeline.js';
 
 export interface PcmSpec {
   sampleRate: number;
@@ -88,4 +89,22 @@ export function multipart(parts: readonly Part[], boundary = '----tollgate-test-
   }
   out.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(out), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** A committed JSON fixture. */
+export function fixtureJson<T = any>(path: string): T {
+  return JSON.parse(fixture(path).toString('utf8')) as T;
+}
+
+/** Exactly `n` Unicode code points of text, one in ten an emoji (two UTF-16 units each). */
+export function textOfCodePoints(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += i % 10 === 9 ? '👋' : 'abcdefghi é'[i % 10];
+  return s;
+}
+
+/** Collects the pipeline's settled records (units, reported figures, source) for assertions. */
+export function settledLog(): { events: ProxyEvents; records: SettledRecord[] } {
+  const records: SettledRecord[] = [];
+  return { records, events: { settled: (r) => records.push(r) } };
 }

@@ -4,8 +4,8 @@
 
 import type { Pricing } from '../../pricing/types.js';
 import type { UsageUnits } from '../../ledger/types.js';
-import type { MeterResult, ResponseMeter, UpstreamResponseHead } from '../providers/types.js';
-import type { AudioMeasure } from './audio.js';
+import type { MeterPlan, MeterResult, ResponseMeter, RouteContext, UploadMeter, UpstreamResponseHead } from '../providers/types.js';
+import type { AudioDuration, AudioMeasure } from './audio.js';
 import { JsonFieldCapture } from './json-capture.js';
 
 export interface ReportedDuration {
@@ -59,5 +59,42 @@ export function sttResponseMeter(head: UpstreamResponseHead, o: SttMeterOptions)
       }
       return { microCredits: o.pricing.sttCost(o.rate, o.reservedMs), units: { audioMs: o.reservedMs }, source: 'estimate' };
     },
+  };
+}
+
+export interface SttPlanOptions {
+  /** Model as requested, for the rate's model row and logs. */
+  model?: string;
+  /** Measures the upload as it streams; absent when the audio comes by URL. */
+  measure?: { upload: UploadMeter; result(): Promise<AudioMeasure> };
+  reported?: ReportedDuration;
+  /** Audio ms to reserve (see sttReserveMs). */
+  reservedMs: number;
+}
+
+/** An STT plan: reserve `reservedMs`, measure the upload, settle per sttResponseMeter. */
+export function sttPlan(ctx: RouteContext, o: SttPlanOptions): MeterPlan {
+  const rate = ctx.sttRate(o.model);
+  const meter: SttMeterOptions = { pricing: ctx.pricing, rate, reservedMs: o.reservedMs };
+  if (o.measure) {
+    const m = o.measure;
+    meter.measured = () => m.result();
+  }
+  if (o.reported) meter.reported = o.reported;
+  const plan: MeterPlan = {
+    modality: 'stt',
+    estimateMicro: ctx.pricing.sttCost(rate, o.reservedMs),
+    response: (head) => sttResponseMeter(head, meter),
+  };
+  if (o.model !== undefined) plan.model = o.model;
+  if (o.measure) plan.upload = o.measure.upload;
+  return plan;
+}
+
+/** Wraps a bare AudioDuration (raw audio request bodies) as an upload meter. */
+export function rawUploadMeter(d: AudioDuration): { upload: UploadMeter; result(): Promise<AudioMeasure> } {
+  return {
+    upload: { onChunk: (c) => d.push(c), onEnd: () => d.end() },
+    result: () => d.result(),
   };
 }

@@ -12,6 +12,10 @@ import { kokoro } from './kokoro.js';
 import { chatterbox } from './chatterbox.js';
 import { pockettts } from './pockettts.js';
 import { rag } from './rag.js';
+import { elevenlabs } from './elevenlabs.js';
+import { deepgram } from './deepgram.js';
+import { cartesia } from './cartesia.js';
+import { fishaudio } from './fishaudio.js';
 
 export const ADAPTERS: readonly ProviderAdapter[] = [
   openai,
@@ -25,4 +29,8 @@ export const ADAPTERS: readonly ProviderAdapter[] = [
   chatterbox,
   pockettts,
   rag,
+  elevenlabs,
+  deepgram,
+  cartesia,
+  fishaudio,
 ];
