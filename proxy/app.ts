@@ -169,7 +169,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   registerProviderKeyRoutes(router, { store: keyStore, providers: registry });
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
-  const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }) });
+  const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }), storedKey: (accountId, provider) => keyStore.get(accountId, provider) });
   proxyServer.on('upgrade', upgrades.handle);
   const adminServer = createServer(router.handle);
 
