@@ -6,13 +6,12 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../config/index.js';
-import { defaultConfig } from '../config/defaults.js';
 import type { Config } from '../config/schema.js';
-import { createApp, type AppOptions } from '../proxy/app.js';
-import { clusterMetricsClient, runPrimary, serveWorkerMetrics } from '../proxy/cluster.js';
-import { createLogger } from '../proxy/logger.js';
+import type { AppOptions } from '../proxy/app.js';
 import { ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
+
+// The app and its dependencies load only for `serve` and `demo`: the admin commands and
+// --help start in a fraction of the time.
 
 const USAGE = `usage: tollgate [serve] [--config FILE] [--workers N]
        tollgate demo
@@ -35,7 +34,9 @@ export interface LoadedConfig {
   source: string;
 }
 
-export function loadConfig(file: string | undefined): LoadedConfig {
+export async function loadConfig(file: string | undefined): Promise<LoadedConfig> {
+  const { loadConfigFile } = await import('../config/index.js');
+  const { defaultConfig } = await import('../config/defaults.js');
   const path = file ?? process.env.TOLLGATE_CONFIG;
   if (path) return { config: loadConfigFile(path), source: path };
   const d = defaultConfig();
@@ -43,10 +44,11 @@ export function loadConfig(file: string | undefined): LoadedConfig {
 }
 
 /** How many workers: flag, then config, then the CPU count; 1 with the in-memory ledger. */
-export function workerCount(flag: string | undefined, config: Config): { workers: number; reason?: string } {
+export async function workerCount(flag: string | undefined, config: Config): Promise<{ workers: number; reason?: string }> {
   let n = config.workers ?? availableParallelism();
   if (flag !== undefined) {
     n = Number(flag);
+    const { ConfigError } = await import('../config/index.js');
     if (!Number.isInteger(n) || n < 1) throw new ConfigError([`--workers: a positive whole number, got "${flag}"`], 'command line');
   }
   if (n > 1 && !config.redis) return { workers: 1, reason: `the in-memory ledger keeps its state in one process, so ${n} workers would each meter on their own: running 1 (configure redis: to use more)` };
@@ -63,14 +65,16 @@ async function serve(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const loaded = loadConfig(values.config);
+  const loaded = await loadConfig(values.config);
   if (cluster.isPrimary) {
-    const { workers, reason } = workerCount(values.workers, loaded.config);
+    const { workers, reason } = await workerCount(values.workers, loaded.config);
+    const { createLogger } = await import('../proxy/logger.js');
     const logger = createLogger(loaded.config.logging.level);
     if (reason) logger.warn({ workers }, reason);
     if (workers > 1) {
       // Workers load the same config; a generated demo key must be the same in all of them.
       const env: Record<string, string> = loaded.demoKey ? { TOLLGATE_DEMO_KEY: loaded.demoKey } : {};
+      const { runPrimary } = await import('../proxy/cluster.js');
       const code = await runPrimary({ workers, logger, env, stopTimeoutMs: loaded.config.shutdown.graceMs + 15_000 });
       process.exit(code);
     }
@@ -80,6 +84,8 @@ async function serve(argv: string[]): Promise<void> {
 
 /** One app in this process (the only one, or a cluster worker). Stops gracefully on SIGTERM/SIGINT. */
 async function runApp(loaded: LoadedConfig): Promise<void> {
+  const { createApp } = await import('../proxy/app.js');
+  const { clusterMetricsClient, serveWorkerMetrics } = await import('../proxy/cluster.js');
   const opts: AppOptions = { config: loaded.config };
   if (cluster.isWorker) opts.metricsText = clusterMetricsClient();
   const app = await createApp(opts);
@@ -149,7 +155,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
+  if ((err as Error | null)?.name === 'ConfigError') console.error((err as Error).message);
   else console.error(err);
   process.exit(1);
 });

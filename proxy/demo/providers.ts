@@ -42,9 +42,11 @@ async function readAll(req: IncomingMessage): Promise<Buffer> {
 
 /** Seconds of a PCM WAV from its header (the stand-in reports what a provider would). */
 function wavSeconds(b: Buffer): number | undefined {
-  const i = b.indexOf('fmt ');
-  const d = b.indexOf('data');
-  if (i < 0 || d < 0) return undefined;
+  // Search after "RIFF": a multipart upload has "form-data" in its part headers.
+  const riff = b.indexOf('RIFF');
+  const i = b.indexOf('fmt ', riff);
+  const d = b.indexOf('data', i);
+  if (riff < 0 || i < 0 || d < 0) return undefined;
   const byteRate = b.readUInt32LE(i + 16);
   return byteRate > 0 ? b.readUInt32LE(d + 4) / byteRate : undefined;
 }
