@@ -41,7 +41,7 @@ t.test('refused before the provider, in each SDK\'s shape', async (t) => {
   t.equal(e.type, 'unpriced_model');
   // Mistral: no operator price in this config.
   const mistral = await mistralClient(tg);
-  e = await fail(mistral.chat.complete({ model: 'mistral-small-latest', messages: msgs }));
+  e = await fail(mistral.complete({ model: 'mistral-small-latest', messages: msgs }));
   t.equal(e.statusCode, 400);
   t.equal(JSON.parse(e.body).error.code, 'unpriced_model');
 
@@ -55,7 +55,7 @@ t.test('refused before the provider, in each SDK\'s shape', async (t) => {
   e = await fail(groqClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' }).chat.completions.create({ model: 'meta-llama/llama-4-scout-17b-16e-instruct', messages: msgs }));
   t.type(e, Groq.AuthenticationError);
   t.equal(e.error.error.code, 'invalid_api_key', 'Groq keeps the whole body in error');
-  e = await fail((await mistralClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' })).chat.complete({ model: 'mistral-small-latest', messages: msgs }));
+  e = await fail((await mistralClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' })).complete({ model: 'mistral-small-latest', messages: msgs }));
   t.equal(e.statusCode, 401);
   t.equal(JSON.parse(e.body).error.code, 'invalid_api_key');
 

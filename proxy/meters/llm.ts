@@ -5,8 +5,10 @@
 //   input  = the request estimate (ceil(characters of message text / 4) + 4 per message),
 //            or the provider's input count if it reported one before the cut (Anthropic);
 //   output = max(number of content deltas streamed, ceil(characters streamed / 4)).
-// OpenAI-style streams carry about one token per delta, so the delta count is close; the
-// character rule covers providers that stream several tokens per event.
+// A content delta is an event that carries text (message content, tool-call arguments,
+// reasoning); characters are counted as the client decodes them (`\n` is one). OpenAI-style
+// streams carry about one token per delta, so the delta count is close; the character rule
+// covers providers that stream several tokens per event.
 
 import type { LlmRate, LlmUsage, Pricing } from '../../pricing/types.js';
 import type { UsageUnits } from '../../ledger/types.js';
@@ -43,6 +45,40 @@ export function estimateInputTokens(body: Record<string, unknown>): number {
 
 export function estimateOutputTokens(deltas: number, chars: number): number {
   return Math.max(deltas, Math.ceil(chars / 4));
+}
+
+/**
+ * A matcher for the text fields of stream events, e.g. `textFields('content', 'arguments')`
+ * finds every `"content":"…"` and `"arguments":"…"` string in an event's raw JSON.
+ */
+export function textFields(...names: string[]): RegExp {
+  return new RegExp(`"(?:${names.join('|')})":"((?:[^"\\\\]|\\\\.)*)"`, 'g');
+}
+
+/**
+ * Characters of text one stream event carries in `fields` (see textFields), found without
+ * parsing the event, counted decoded (`\n` and `\u00e9` are one character each, as the client
+ * sees them). Counts toward the cut-stream estimate: an event with text is one content delta.
+ */
+export function countDeltaText(state: SseUsageState, data: string, fields: RegExp): void {
+  let chars = 0;
+  fields.lastIndex = 0;
+  for (let m = fields.exec(data); m; m = fields.exec(data)) {
+    const raw = m[1]!;
+    if (!raw.includes('\\')) chars += raw.length;
+    else {
+      try {
+        chars += (JSON.parse(`"${raw}"`) as string).length;
+      } catch {
+        state.badJson++;
+        chars += raw.length;
+      }
+    }
+  }
+  if (chars > 0) {
+    state.deltas++;
+    state.chars += chars;
+  }
 }
 
 export function isEventStream(head: UpstreamResponseHead): boolean {

@@ -6,9 +6,12 @@
 // unless a cache rate is configured (pricing.llmCost does that).
 
 import type { LlmUsage } from '../../pricing/types.js';
-import { estimateInputTokens, isEventStream, jsonUsageMeter, parseData, sseUsageMeter, type LlmMeterOptions } from '../meters/llm.js';
+import { countDeltaText, estimateInputTokens, isEventStream, jsonUsageMeter, parseData, sseUsageMeter, textFields, type LlmMeterOptions } from '../meters/llm.js';
 import { freeRoute, jsonObject, maxOutputTokens, requiredModel } from './openai-compatible.js';
 import type { MeterPlan, ProviderAdapter } from './types.js';
+
+/** Text of a content_block_delta: text_delta, thinking_delta, input_json_delta. */
+const DELTA_TEXT = textFields('text', 'thinking', 'partial_json');
 
 const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
 
@@ -61,13 +64,10 @@ export const anthropic: ProviderAdapter = {
               meterOpts,
               (ev, state) => {
                 switch (ev.event) {
-                  case 'content_block_delta': {
-                    state.deltas++;
+                  case 'content_block_delta':
                     // Characters of text/thinking/JSON deltas, for the estimate if the stream is cut.
-                    const m = /"(?:text|thinking|partial_json)":"((?:[^"\\]|\\.)*)"/.exec(ev.data);
-                    if (m) state.chars += m[1]!.length;
+                    countDeltaText(state, ev.data, DELTA_TEXT);
                     return;
-                  }
                   case 'message_start': {
                     const msg = parseData(ev, state)?.message as Record<string, unknown> | undefined;
                     const u = fromAnthropicUsage(msg?.usage);

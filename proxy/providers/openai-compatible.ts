@@ -4,6 +4,7 @@
 
 import type { ErrorCode } from '../errors.js';
 import {
+  countDeltaText,
   estimateInputTokens,
   fromChatUsage,
   fromResponsesUsage,
@@ -11,6 +12,7 @@ import {
   jsonUsageMeter,
   parseData,
   sseUsageMeter,
+  textFields,
   type LlmMeterOptions,
 } from '../meters/llm.js';
 import type { ClientAuth, MeterPlan, ProviderAdapter, RequestBody, RouteContext, RouteSpec } from './types.js';
@@ -51,6 +53,14 @@ export function withIncludeUsage(raw: Buffer, obj: Record<string, unknown>): Buf
   return Buffer.from(JSON.stringify({ ...obj, stream_options: { ...so, include_usage: true } }));
 }
 
+/** Text a chat-completion chunk streams: message content, refusals, tool-call arguments, reasoning. */
+const CHAT_TEXT = textFields('content', 'refusal', 'arguments', 'reasoning', 'reasoning_content');
+/** `"usage":{` at any depth (OpenAI's top-level usage, Groq's x_groq.usage), not `"usage":null`. */
+const HAS_USAGE = /"usage":\s*\{/;
+/** The text of a Responses API `*.delta` event. */
+const RESPONSES_TEXT = textFields('delta');
+const RESPONSES_TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
 export interface ChatRouteOptions {
   path: string;
   /**
@@ -87,14 +97,13 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
             meterOpts,
             (ev, state) => {
               if (ev.data === '' || ev.data === '[DONE]') return;
-              state.deltas++;
-              // Parse only the events that can carry usage: content deltas are counted, not parsed.
-              if (!ev.data.includes('usage"')) return;
+              // Content deltas are counted, not parsed; only events that can carry usage are parsed.
+              countDeltaText(state, ev.data, CHAT_TEXT);
+              if (!HAS_USAGE.test(ev.data)) return;
               const chunk = parseData(ev, state);
               if (!chunk) return;
               const usage = fromChatUsage(chunk.usage) ?? fromChatUsage(opts.chunkUsage?.(chunk));
               if (!usage) return;
-              state.deltas--;
               state.usage = usage;
               if (typeof chunk.model === 'string') state.model = chunk.model;
               const choices = chunk.choices;
@@ -132,12 +141,16 @@ export function responsesRoute(path: string): RouteSpec {
           return sseUsageMeter(
             meterOpts,
             (ev, state) => {
-              const type = ev.event;
+              // OpenAI names every event (`event: response.output_text.delta`); the name is also
+              // the data's leading `type`, which compatible servers that omit `event:` still send.
+              const type = ev.event || (/^\{\s*"type"\s*:\s*"([^"]+)"/.exec(ev.data)?.[1] ?? '');
               if (type.endsWith('.delta')) {
-                state.deltas++;
+                // Audio deltas are base64, not text: one delta each, no characters.
+                if (type === 'response.audio.delta') state.deltas++;
+                else countDeltaText(state, ev.data, RESPONSES_TEXT);
                 return;
               }
-              if (type !== 'response.completed' && type !== 'response.incomplete' && type !== 'response.failed') return;
+              if (!RESPONSES_TERMINAL.has(type)) return;
               const data = parseData(ev, state);
               const response = data?.response as Record<string, unknown> | undefined;
               const usage = fromResponsesUsage(response?.usage);

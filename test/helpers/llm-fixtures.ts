@@ -86,3 +86,25 @@ export async function startLlmUpstream(
     else writeJson(res, 200, fixtureText(provider, f.name));
   });
 }
+
+/**
+ * A stream cut before the provider reported usage: the `*-cut.sse` fixture for the request's
+ * route (three deltas of 40 characters, 120 in all, after the provider's opening events).
+ */
+export function cutBlocks(provider: LlmProvider, req: RecordedRequest): string[] {
+  const name = provider === 'anthropic' ? 'messages-stream-cut.sse' : req.path.endsWith('/responses') ? 'responses-stream-cut.sse' : 'chat-stream-cut.sse';
+  return sseBlocks(fixtureText(provider, name));
+}
+
+/** The whole stream, usage report included, without its terminal event ([DONE] / message_stop). */
+export function reportedBlocks(provider: LlmProvider, req: RecordedRequest): string[] {
+  const f = fixtureFor(provider, req);
+  return blocksFor(provider, req, f.name).filter((b) => !b.includes('[DONE]') && !b.startsWith('event: message_stop') && !b.startsWith('event: response.completed'));
+}
+
+/** A one-shot latch: tests open it once the client has seen what the upstream sent. */
+export function latch(): { wait: Promise<void>; open(): void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+}

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Anthropic from '@anthropic-ai/sdk';
-import type { Mistral } from '@mistralai/mistralai';
+import type { ChatCompletionRequest, ChatCompletionResponse, ChatCompletionStreamRequest, CompletionEvent } from '@mistralai/mistralai/models/components';
+import type { RequestOptions as MistralRequestOptions } from '@mistralai/mistralai/lib/sdks.js';
 import Groq from 'groq-sdk';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
@@ -82,10 +83,32 @@ export function groqClient(tg: TestTollgate, o: { apiKey?: string } = {}): Groq 
   return new Groq({ apiKey: o.apiKey ?? TEST_KEY, baseURL: tg.base('groq'), maxRetries: 0, timeout: 10_000 });
 }
 
-/** Imported on demand: the Mistral SDK is 1,200 modules and takes seconds to load. */
-export async function mistralClient(tg: TestTollgate, o: { apiKey?: string } = {}): Promise<Mistral> {
-  const { Mistral } = await import('@mistralai/mistralai');
-  return new Mistral({ apiKey: o.apiKey ?? TEST_KEY, serverURL: tg.base('mistral'), retryConfig: { strategy: 'none' }, timeoutMs: 10_000 });
+/** The Mistral SDK's chat calls, unwrapped: they resolve with the answer or throw its error. */
+export interface MistralChat {
+  complete(req: ChatCompletionRequest, options?: MistralRequestOptions): Promise<ChatCompletionResponse>;
+  stream(req: ChatCompletionStreamRequest, options?: MistralRequestOptions): Promise<AsyncIterable<CompletionEvent>>;
+}
+
+/**
+ * The official Mistral SDK through its standalone functions (`MistralCore` + `funcs/chat*`, the
+ * same code the `Mistral` class calls): the class pulls in all 1,200 of the SDK's modules,
+ * which takes seconds, so it is loaded on demand and only the chat functions.
+ */
+export async function mistralClient(tg: TestTollgate, o: { apiKey?: string } = {}): Promise<MistralChat> {
+  const [{ MistralCore }, { chatComplete }, { chatStream }] = await Promise.all([
+    import('@mistralai/mistralai/core.js'),
+    import('@mistralai/mistralai/funcs/chatComplete.js'),
+    import('@mistralai/mistralai/funcs/chatStream.js'),
+  ]);
+  const core = new MistralCore({ apiKey: o.apiKey ?? TEST_KEY, serverURL: tg.base('mistral'), retryConfig: { strategy: 'none' }, timeoutMs: 10_000 });
+  const unwrap = <T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T => {
+    if (!r.ok) throw r.error;
+    return r.value;
+  };
+  return {
+    complete: async (req, options) => unwrap(await chatComplete(core, req, options)),
+    stream: async (req, options) => unwrap(await chatStream(core, req, options)),
+  };
 }
 
 /** Raw JSON POST through tollgate (for byte-exact and error-shape checks). */
