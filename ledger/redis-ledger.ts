@@ -21,7 +21,7 @@
 
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { MICRO_PER_CREDIT, type Modality, type Pricing, type TierId } from '../pricing/types.js';
+import type { Modality, Pricing, TierId } from '../pricing/types.js';
 import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   STAMP_MARGIN_MS,
@@ -250,13 +250,11 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     },
     async markClean(accountId) {
       const k = acct(accountId);
-      // Remove, then look again: a settle that added overage after our last look has either
-      // been seen here or will SADD after this SREM (settle adds before it signals).
+      // Remove, then unmark unless still pending (outbox-clean.lua): a settle marking the
+      // account after the script runs adds it back after this removal.
       await guard(async () => {
         await client.srem(pendingKey, accountId);
-        const [inFlight, pending] = await Promise.all([client.exists(k.outbox), client.hmget(k.state, 'ovp', 'ovc')]);
-        const micro = Number(pending[0] ?? 0) + Number(pending[1] ?? 0);
-        if (inFlight === 1 || micro >= MICRO_PER_CREDIT) await client.sadd(pendingKey, accountId);
+        if (Number(await script('outbox-clean', [k.state, k.outbox], [])) === 0) await client.sadd(pendingKey, accountId);
       });
     },
     async reportedMicro(accountId) {
@@ -442,8 +440,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         ),
       )) as number[];
       if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
-      // Only settles past a paid limit get here: tell the flusher (a full sweep catches a
-      // crash between the script and this line).
+      // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
+      // periodic full sweep covers a crash between the script and this line.
       if (Number(accrued) === 1) await guard(() => client.sadd(pendingKey, input.accountId));
       return { applied: Number(applied) === 1 };
     },

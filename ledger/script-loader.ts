@@ -18,6 +18,7 @@ export const SCRIPTS = {
   'account-ensure': 2,
   'outbox-prepare': 4,
   'outbox-commit': 2,
+  'outbox-clean': 2,
   'lease-release': 1,
   'key-revoke': 1,
 } as const;

@@ -28,8 +28,8 @@ t.test('interval flushes, drain on shutdown, stats', async (t) => {
 
   await ledger.settle(overageSettle('acme', 'r2', cr(6)));
   const report = await flusher.drain();
-  t.match(report, { credits: 6, failures: 0 });
-  t.equal(store.total(), 10);
+  t.equal(report.failures, 0);
+  t.equal(store.total(), 10, 'drain reported the rest (unless an interval run got there first)');
   const runs = flusher.stats().runs;
   await ledger.settle(overageSettle('acme', 'r3', cr(1)));
   await new Promise((r) => setTimeout(r, 200));

@@ -10,9 +10,12 @@
 -- ARGV[5] actual µcr  ARGV[6] idempotency ttl (ms)  ARGV[7] tier table
 -- ARGV[8..] BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
 --
--- Reply: { applied, overageAccrued }
+-- Reply: { applied, mark }
 --   applied 1, or 0 when the request was already settled (nothing applied twice);
---   applied -1: unknown account. overageAccrued 1 when this settle added pending overage.
+--   applied -1: unknown account. mark 1: a whole credit of overage is now pending and the
+--   account was not marked yet (state field mk): the caller adds it to tg:overage:pending,
+--   a key of no account's slot. Once per episode, so requests stay at one round trip each;
+--   outbox-clean.lua clears mk when the flusher has taken everything whole.
 --
 -- A settle without a reservation still applies (BYOK requests are not reserved). It may
 -- take used past the limit (the estimate was low): that is what was spent.
@@ -61,7 +64,10 @@ else
     if over > ova then
       st.add('ovp', over - ova)
       st.set('ova', over)
-      accrued = 1
+      if st.get('mk') ~= 1 and st.get('ovp') + st.get('ovc') >= MICRO then
+        st.set('mk', 1)
+        accrued = 1
+      end
     end
   end
 end

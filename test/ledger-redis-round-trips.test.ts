@@ -1,0 +1,39 @@
+// One round trip to reserve and one to settle, also for a paid account deep in overage (the
+// flusher's pending set is told once per episode, not once per request).
+
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { createRedisLedger, systemClock } from '../ledger/index.js';
+import { overageSettle, silentLogger } from './helpers/ledger-backends.js';
+import { cr, testPricing } from './helpers/ledger-pricing.js';
+import { startRedis } from './helpers/redis.js';
+
+t.test('reserve + settle = 2 commands per metered request', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const client = new Redis(redis.url, { enableOfflineQueue: false, lazyConnect: true });
+  await client.connect();
+  t.teardown(() => client.quit());
+  const sent: string[] = [];
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((cmd: { name: string }, ...rest: unknown[]) => {
+    sent.push(cmd.name);
+    return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
+  }) as typeof client.sendCommand;
+
+  const ledger = await createRedisLedger({ redis: client, pricing: testPricing(), clock: systemClock, logger: silentLogger });
+  t.teardown(() => ledger.close());
+  await ledger.ensureAccount({ id: 'acme', tier: 'pro', stripeCustomerId: 'cus_acme' });
+  await ledger.settle(overageSettle('acme', 'base', cr(200_000)));
+
+  sent.length = 0;
+  for (let i = 0; i < 50; i++) {
+    await ledger.reserve({ accountId: 'acme', requestId: `r${i}`, microCredits: cr(3), ttlMs: 60_000 });
+    await ledger.settle(overageSettle('acme', `r${i}`, cr(2)));
+  }
+  const count = (name: string) => sent.filter((n) => n === name).length;
+  t.equal(count('evalsha') + count('eval'), 100, 'one script per reserve and per settle');
+  t.equal(count('sadd'), 1, 'the pending set is told once, when the first whole credit is pending');
+  t.equal(sent.length, 101, 'nothing else');
+  t.equal((await ledger.usage('acme')).overageMicro, cr(100));
+});
