@@ -141,6 +141,7 @@ function containerDuration(): AudioDuration {
   let finished = false; // parser settled: further bytes are dropped
   let ended = false;
   let lagged = false;
+  let drained: Promise<void> | undefined; // one waiter for the parser to catch up, shared
   // `duration: true`: an MP3 without an Xing/VBRI header is timed by counting every frame, which
   // needs the whole stream (music-metadata stops after 4 frames otherwise, as it has no file size).
   const parsing: Promise<IAudioMetadata | undefined> = parseStream(src, undefined, { duration: true, skipCovers: true }).then(
@@ -170,15 +171,17 @@ function containerDuration(): AudioDuration {
         return undefined;
       }
       if (src.write(chunk)) return undefined;
-      return new Promise<void>((resolve) => {
+      drained ??= new Promise<void>((resolve) => {
         const done = () => {
           src.off('drain', done);
           src.off('close', done);
+          drained = undefined;
           resolve();
         };
         src.on('drain', done);
         src.on('close', done);
       });
+      return drained;
     },
     end,
     result() {
