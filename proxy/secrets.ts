@@ -118,6 +118,9 @@ export function createKeyStore(o: KeyStoreOptions): KeyStore {
   // store nothing, and the pipeline asks on every request without a header key.
   const cache = new Map<string, Map<string, { value: string | null; expires: number }>>();
   let entries = 0;
+  const loading = new Map<string, Promise<string | null>>();
+  /** Bumped by every write through this store, so a read that raced it is not cached. */
+  let generation = 0;
 
   function remember(accountId: string, provider: string, value: string | null): void {
     if (entries >= MAX_CACHE_ENTRIES) {
@@ -131,6 +134,7 @@ export function createKeyStore(o: KeyStoreOptions): KeyStore {
   }
 
   function forget(accountId: string): void {
+    generation++;
     const m = cache.get(accountId);
     if (m) entries -= m.size;
     cache.delete(accountId);
@@ -150,18 +154,30 @@ export function createKeyStore(o: KeyStoreOptions): KeyStore {
 
   return {
     writable: box !== undefined,
-    async get(accountId, provider) {
+    get(accountId, provider) {
       const hit = cache.get(accountId)?.get(provider);
-      if (hit && hit.expires > clock.now()) return hit.value;
-      let value: string | null;
-      try {
-        value = await load(accountId, provider);
-      } catch (err) {
-        if (err instanceof MasterKeyError) logger.error({ err: err.message, accountId, provider }, 'stored BYOK key cannot be opened');
-        throw err;
+      if (hit && hit.expires > clock.now()) return Promise.resolve(hit.value);
+      // One ledger read per (account, provider) at a time: concurrent requests share it.
+      const k = `${accountId}\n${provider}`;
+      let p = loading.get(k);
+      if (!p) {
+        const gen = generation;
+        p = load(accountId, provider).then(
+          (value) => {
+            loading.delete(k);
+            // A PUT/DELETE while the read was in flight: do not cache what it read.
+            if (gen === generation) remember(accountId, provider, value);
+            return value;
+          },
+          (err: unknown) => {
+            loading.delete(k);
+            if (err instanceof MasterKeyError) logger.error({ err: err.message, accountId, provider }, 'stored BYOK key cannot be opened');
+            throw err;
+          },
+        );
+        loading.set(k, p);
       }
-      remember(accountId, provider, value);
-      return value;
+      return p;
     },
     async put(accountId, provider, key) {
       if (!box) throw new MasterKeyError('byok.masterKey is not set');
@@ -203,6 +219,7 @@ export function createKeyStore(o: KeyStoreOptions): KeyStore {
     },
     invalidate(accountId) {
       if (accountId === undefined) {
+        generation++;
         cache.clear();
         entries = 0;
       } else forget(accountId);
