@@ -161,6 +161,27 @@ export function rollover(st: PeriodState, now: number, tier: TierParams, onClose
   }
 }
 
+/** Stripe's start this close after ours is the same period (clocks and anchors drift by seconds). */
+export const SAME_PERIOD_SLACK_MS = 86_400_000;
+
+/**
+ * Make [start, end) the current period's bounds' anchor: later periods are calendar months
+ * from `start` when the period is whole months (Jan 31 → Feb 28 → Mar 31), else from `end`
+ * (a 14-day trial is followed by a month from its end).
+ */
+function anchorTo(st: PeriodState, start: number, end: number): void {
+  const months = monthsBetween(start, end);
+  st.pm = months;
+  if (addMonths(start, months) === end) {
+    st.an = start;
+    st.pk = 0;
+  } else {
+    st.an = end;
+    st.pk = -1;
+  }
+  st.pe = end;
+}
+
 /** Follow Stripe's subscription period from now on (see the cases). */
 export function setPeriod(
   st: PeriodState,
@@ -171,35 +192,28 @@ export function setPeriod(
   onClose: (p: PeriodSummary) => void,
 ): void {
   rollover(st, now, tier, onClose);
-  const months = monthsBetween(start, end);
   if (end <= st.ps) return; // a stale period, older than the current one
-  if (start === st.ps && end === st.pe) {
-    st.an = start;
-    st.pk = 0;
-    st.pm = months;
-  } else if (start > st.ps && start <= now) {
-    // Stripe's period began after ours: close ours at its start, then run Stripe's.
+  if (start > st.ps + SAME_PERIOD_SLACK_MS && start <= now) {
+    // Stripe's period began well after ours: close ours at its start, then run Stripe's.
     st.pe = start;
     st.an = start;
     st.pk = -1;
-    st.pm = months;
+    st.pm = monthsBetween(start, end);
     rollover(st, now, tier, onClose);
-    if (st.ps === start) st.pe = end;
-    rollover(st, now, tier, onClose);
+    if (st.ps === start) anchorTo(st, start, end);
   } else if (start > now) {
-    // Stripe's next period begins later: ours runs until it does.
+    // Stripe's next period begins later: ours runs until it does, Stripe's follow.
     st.pe = start;
     st.an = start;
     st.pk = -1;
-    st.pm = months;
+    st.pm = monthsBetween(start, end);
   } else {
-    // Stripe's period began with or before ours: keep the counters, take its end.
-    st.pe = end;
-    st.an = start;
-    st.pk = 0;
-    st.pm = months;
-    rollover(st, now, tier, onClose);
+    // Stripe's period began with ours, or before, or within the slack: one period, the
+    // counters kept, Stripe's bounds.
+    if (start > st.ps) st.ps = start;
+    anchorTo(st, start, end);
   }
+  rollover(st, now, tier, onClose);
 }
 
 export function limitOf(st: PeriodState, tier: TierParams): number {

@@ -367,8 +367,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     },
 
     async history(accountId) {
-      const e = required(accountId);
-      return e.history.map((p) => ({ ...p }));
+      return (entry(accountId)?.history ?? []).map((p) => ({ ...p }));
     },
 
     async putSecret(accountId, name, sealed) {

@@ -314,10 +314,12 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         opt('cus', patch.stripeCustomerId);
         opt('sub', patch.stripeSubscriptionId);
         opt('cap', patch.overageCapMicro);
-        const tx = client.multi();
-        if (Object.keys(set).length) tx.hset(k.acct, set);
-        if (del.length) tx.hdel(k.acct, ...del);
-        await tx.exec();
+        if (Object.keys(set).length || del.length) {
+          const tx = client.multi();
+          if (Object.keys(set).length) tx.hset(k.acct, set);
+          if (del.length) tx.hdel(k.acct, ...del);
+          await tx.exec();
+        }
         if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== before.stripeCustomerId) {
           if (before.stripeCustomerId && (await client.get(stripeKey(before.stripeCustomerId))) === id) {
             await client.del(stripeKey(before.stripeCustomerId));

@@ -6,13 +6,28 @@
 -- Reply: 1, or 0 for an unknown account.
 --
 -- Cases (mirrors setPeriod() in ledger/account-state.ts):
---   same period            -> re-anchor only
---   starts after ours, now -> close ours at its start (carryover as usual), run Stripe's
---   starts in the future   -> ours runs until then, then periods follow Stripe's anchor
---   starts with/before ours-> keep the counters, take Stripe's end
---   ends before ours began -> stale, ignored
+--   ends before ours began            -> stale, ignored
+--   starts > 1 day after ours, by now -> close ours at its start (carryover as usual), run Stripe's
+--   starts in the future              -> ours runs until then, then periods follow Stripe's
+--   otherwise (same period, within a day, or began before ours)
+--                                     -> one period: the counters kept, Stripe's bounds
+-- Later periods are calendar months from Stripe's start when its period is whole months
+-- (Jan 31 -> Feb 28 -> Mar 31), else from its end (a 14-day trial, then a month).
 
 --@include lib/state.lua
+
+local SAME_PERIOD_SLACK_MS = 86400000
+
+local function anchor_to(st, start, stop)
+  local months = months_between(start, stop)
+  st.set('pm', months)
+  if add_months(start, months) == stop then
+    st.set('an', start); st.set('pk', 0)
+  else
+    st.set('an', stop); st.set('pk', -1)
+  end
+  st.set('pe', stop)
+end
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local now, start, stop = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -21,22 +36,21 @@ local st = load_state(KEYS[2])
 init_state(st, now)
 rollover(st, now, tier, KEYS[3])
 
-local months = months_between(start, stop)
-local ps, pe = st.get('ps'), st.get('pe')
+local ps = st.get('ps')
 if stop <= ps then
-  -- stale
-elseif start == ps and stop == pe then
-  st.set('an', start); st.set('pk', 0); st.set('pm', months)
-elseif start > ps and start <= now then
-  st.set('pe', start); st.set('an', start); st.set('pk', -1); st.set('pm', months)
-  rollover(st, now, tier, KEYS[3])
-  if st.get('ps') == start then st.set('pe', stop) end
-  rollover(st, now, tier, KEYS[3])
-elseif start > now then
-  st.set('pe', start); st.set('an', start); st.set('pk', -1); st.set('pm', months)
-else
-  st.set('pe', stop); st.set('an', start); st.set('pk', 0); st.set('pm', months)
-  rollover(st, now, tier, KEYS[3])
+  st.save()
+  return 1
 end
+if start > ps + SAME_PERIOD_SLACK_MS and start <= now then
+  st.set('pe', start); st.set('an', start); st.set('pk', -1); st.set('pm', months_between(start, stop))
+  rollover(st, now, tier, KEYS[3])
+  if st.get('ps') == start then anchor_to(st, start, stop) end
+elseif start > now then
+  st.set('pe', start); st.set('an', start); st.set('pk', -1); st.set('pm', months_between(start, stop))
+else
+  if start > ps then st.set('ps', start) end
+  anchor_to(st, start, stop)
+end
+rollover(st, now, tier, KEYS[3])
 st.save()
 return 1

@@ -453,6 +453,33 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     );
   });
 
+  t.test('a Stripe period starting seconds after ours is the same period (no extra carryover)', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 2, 10));
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    await ledger.settle(settleInput('acme', 'early', cr(1_000)));
+    await ledger.updateAccount('acme', { period: { start: utc(2026, 2, 1, 0, 0, 3), end: utc(2026, 3, 1, 0, 0, 3) } });
+    const u = await ledger.usage('acme');
+    t.same(u.period, { start: utc(2026, 2, 1, 0, 0, 3), end: utc(2026, 3, 1, 0, 0, 3) });
+    t.equal(u.usedMicro, cr(1_000), 'counters kept');
+    t.equal(u.carryoverMicro, 0);
+    t.same(await ledger.history('acme'), []);
+    clock.set(utc(2026, 3, 2));
+    t.same((await ledger.usage('acme')).period, { start: utc(2026, 3, 1, 0, 0, 3), end: utc(2026, 4, 1, 0, 0, 3) });
+  });
+
+  t.test('a period that is not whole months (a trial) is followed by a month from its end', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 2, 10, 12));
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.updateAccount('acme', { tier: 'starter', period: { start: utc(2026, 2, 10, 12), end: utc(2026, 2, 24, 12) } });
+    t.same((await ledger.usage('acme')).period, { start: utc(2026, 2, 10, 12), end: utc(2026, 2, 24, 12) });
+    clock.set(utc(2026, 2, 25));
+    const u = await ledger.usage('acme');
+    t.same(u.period, { start: utc(2026, 2, 24, 12), end: utc(2026, 3, 24, 12) });
+    t.same(u.carryover, [{ fromPeriodStart: utc(2026, 2, 10, 12), remainingMicro: cr(50_000), expiresAt: utc(2026, 3, 24, 12) }]);
+    clock.set(utc(2026, 3, 25));
+    t.same((await ledger.usage('acme')).period, { start: utc(2026, 3, 24, 12), end: utc(2026, 4, 24, 12) });
+  });
+
   t.test('an anchor on the 31st clamps to short months and returns to the 31st', async (t) => {
     const { ledger, clock } = await setup(t, utc(2026, 1, 31, 12));
     await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
