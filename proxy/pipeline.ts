@@ -291,6 +291,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         ac.abort();
       }
     });
+    // The client may have left while we authenticated or reserved: 'close' has fired already.
+    if (res.destroyed) {
+      clientGone = true;
+      ac.abort();
+    }
 
     const headers = upstreamHeaders(req.headers, metered);
     if (upstreamKey) adapter.setUpstreamKey(headers, upstreamKey);
@@ -530,6 +535,8 @@ async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIt
 }
 
 function drained(res: ServerResponse): Promise<void> {
+  // A response destroyed before this call never emits 'close' again: waiting would hang.
+  if (res.destroyed) return Promise.reject(new Error('client closed the connection'));
   return new Promise((resolve, reject) => {
     const onDrain = () => {
       res.off('close', onClose);
