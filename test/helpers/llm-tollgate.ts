@@ -17,6 +17,7 @@ import { stringify } from 'yaml';
 import { startLlmUpstream, type LlmProvider } from './llm-fixtures.js';
 import { startTollgate, TEST_KEY, type TestTollgate } from './tollgate.js';
 import type { RecordedRequest, Upstream } from './upstream.js';
+import type { ProxyEvents } from '../../proxy/pipeline.js';
 
 export const PLATFORM_KEYS: Record<LlmProvider, string> = {
   openai: 'sk-platform-openai-0001',
@@ -43,6 +44,8 @@ export interface StackOptions {
   config?: Record<string, unknown>;
   /** Per-provider request handler; return true when it answered. */
   override?: Partial<Record<LlmProvider, (req: RecordedRequest, res: ServerResponse) => boolean | Promise<boolean>>>;
+  /** The pipeline's hooks (e.g. `settled`, to count settlements). */
+  events?: ProxyEvents;
 }
 
 export async function startLlmStack(t: Tap, o: StackOptions = {}): Promise<LlmStack> {
@@ -56,7 +59,7 @@ export async function startLlmStack(t: Tap, o: StackOptions = {}): Promise<LlmSt
     for (const [id, v] of Object.entries(extra.providers as Record<string, object>)) providers[id] = { ...(providers[id] as object), ...v };
     delete extra.providers;
   }
-  const tg = await startTollgate({ pricing: MISTRAL_PRICING, ...extra, providers }, { tier: o.tier ?? 'starter' });
+  const tg = await startTollgate({ pricing: MISTRAL_PRICING, ...extra, providers }, { tier: o.tier ?? 'starter', ...(o.events ? { events: o.events } : {}) });
   t.teardown(async () => {
     await tg.close();
     for (const id of ids) await up[id].close();
