@@ -3,6 +3,7 @@
 // https://console.groq.com/docs/api-reference#chat-create
 
 import { openAiCompatible } from './openai-compatible.js';
+import { transcriptionRoute } from './openai-audio.js';
 
 export const groq = openAiCompatible({
   id: 'groq',
@@ -10,4 +11,9 @@ export const groq = openAiCompatible({
   prefix: '/openai/v1',
   injectStreamUsage: false,
   chunkUsage: (chunk) => (chunk.x_groq as { usage?: unknown } | undefined)?.usage,
+  // Whisper on Groq: multipart `file`, or the audio by `url`; only `verbose_json` reports `duration`.
+  extraRoutes: [
+    transcriptionRoute({ path: '/openai/v1/audio/transcriptions', referenceFields: ['url'] }),
+    transcriptionRoute({ path: '/openai/v1/audio/translations', referenceFields: ['url'] }),
+  ],
 });

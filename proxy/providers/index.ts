@@ -12,6 +12,7 @@ import { kokoro } from './kokoro.js';
 import { chatterbox } from './chatterbox.js';
 import { pockettts } from './pockettts.js';
 import { rag } from './rag.js';
+import { whisper } from './whisper.js';
 import { elevenlabs } from './elevenlabs.js';
 import { deepgram } from './deepgram.js';
 import { cartesia } from './cartesia.js';
@@ -29,6 +30,7 @@ export const ADAPTERS: readonly ProviderAdapter[] = [
   chatterbox,
   pockettts,
   rag,
+  whisper,
   elevenlabs,
   deepgram,
   cartesia,

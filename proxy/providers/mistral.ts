@@ -5,10 +5,14 @@
 // operator prices them in `pricing.llm` (`mistral:mistral-small-latest`, …).
 
 import { openAiCompatible } from './openai-compatible.js';
+import { transcriptionRoute } from './openai-audio.js';
 
 export const mistral = openAiCompatible({
   id: 'mistral',
   defaultBaseUrl: 'https://api.mistral.ai',
   prefix: '/v1',
   injectStreamUsage: false,
+  // Voxtral transcription: multipart `file`, or `file_url`/`file_id`; `usage.prompt_audio_seconds`
+  // in the answer and in the stream's `transcription.done` event.
+  extraRoutes: [transcriptionRoute({ path: '/v1/audio/transcriptions', referenceFields: ['file_url', 'file_id'] })],
 });

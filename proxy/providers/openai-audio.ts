@@ -13,10 +13,12 @@
 
 import busboy from 'busboy';
 import type { UsageUnits } from '../../ledger/types.js';
+import { createMultipartAudioMeter, sttReserveMs } from '../meters/audio.js';
+import { secondsToMs } from '../meters/audio-stt.js';
 import { JsonFieldCapture } from '../meters/json-capture.js';
 import { SseParser, type SseEvent } from '../meters/sse.js';
 import { jsonObject } from './openai-compatible.js';
-import type { MeterPlan, MeterResult, RequestBody, RouteContext, RouteSpec, UpstreamResponseHead } from './types.js';
+import type { MeterPlan, MeterResult, RequestBody, ResponseMeter, RouteContext, RouteSpec, UpstreamResponseHead } from './types.js';
 
 /** Unicode code points of `s` (what `[...s].length` counts), without building an array. */
 export function codePoints(s: string): number {
@@ -222,4 +224,144 @@ export function formFields(ctx: RouteContext, body: RequestBody, names: readonly
   bb.end(body.raw);
   if (broken) ctx.fail('invalid_request', 'the form body is malformed');
   return fields;
+}
+
+// ─── Transcription (STT) ────────────────────────────────────────────────────────────────────────
+//
+// `POST …/audio/transcriptions` (and `/translations`): a multipart upload with the audio in `file`
+// (OpenAI, Groq, Mistral, whisper-compatible servers). The upload streams through ('stream' body)
+// while voice A's multipart audio meter measures the file part; nothing holds the file.
+//
+// Billing: the seconds tollgate measures from the file (container headers, music-metadata). When
+// it cannot — audio given by reference (Groq `url`, Mistral `file_url`/`file_id`) or a file it
+// cannot parse — the provider's report bills: `usage{type:"duration",seconds}` (OpenAI),
+// `usage.prompt_audio_seconds` (Mistral), `duration` (`verbose_json`), from the JSON answer or the
+// final SSE event. Both figures are recorded (units and `reported`). With neither (a reference
+// answered as `text`/`srt`/`vtt`, or Groq's plain `json`), the reservation bills.
+//
+// Reservation: from Content-Length (sttReserveMs: proxy.sttReserveBytesPerSecond, capped at
+// sttMaxReserveSeconds). A body too small to hold audio, sent to a provider that takes audio by
+// reference, reserves the cap: its audio is elsewhere and of unknown length, and the Free hard
+// cap must hold before the provider sees it.
+
+/** Smaller than any audio upload worth a transcription (0.5 s of 32 kbit/s MP3). */
+const REFERENCE_BODY_BYTES = 2048;
+
+/** The provider's duration in a transcription answer or a stream's final event, in ms. */
+function reportedAudioMs(o: Record<string, unknown>): number | undefined {
+  const u = o.usage;
+  if (u && typeof u === 'object') {
+    const usage = u as Record<string, unknown>;
+    const ms = usage.type === 'duration' ? secondsToMs(usage.seconds) : secondsToMs(usage.prompt_audio_seconds);
+    if (ms !== undefined) return ms;
+  }
+  return secondsToMs(o.duration);
+}
+
+/** Token usage some models report instead (gpt-4o-transcribe): recorded, not billed. */
+function reportedTokens(o: Record<string, unknown>): UsageUnits | undefined {
+  const u = o.usage as Record<string, unknown> | undefined;
+  if (!u || typeof u !== 'object' || u.type === 'duration') return undefined;
+  const inputTokens = count(u.input_tokens ?? u.prompt_tokens);
+  const outputTokens = count(u.output_tokens ?? u.completion_tokens);
+  if (inputTokens === undefined && outputTokens === undefined) return undefined;
+  const r: UsageUnits = {};
+  if (inputTokens !== undefined) r.inputTokens = inputTokens;
+  if (outputTokens !== undefined) r.outputTokens = outputTokens;
+  return r;
+}
+
+interface ProviderSttReport {
+  onChunk(chunk: Buffer): void;
+  onEnd(): void;
+  audioMs(): number | undefined;
+  tokens(): UsageUnits | undefined;
+}
+
+/** Reads the provider's report from a JSON answer (captured field by field) or an SSE stream. */
+function sttReport(head: UpstreamResponseHead): ProviderSttReport | undefined {
+  if (isEventStreamHead(head)) {
+    let ms: number | undefined;
+    let tokens: UsageUnits | undefined;
+    const parser = new SseParser((ev) => {
+      // transcript.text.done (OpenAI), transcription.done (Mistral): only final events carry these.
+      if (!ev.data.includes('"usage"') && !ev.data.includes('"duration"')) return;
+      const o = eventJson(ev);
+      if (!o) return;
+      ms = reportedAudioMs(o) ?? ms;
+      tokens = reportedTokens(o) ?? tokens;
+    });
+    return { onChunk: (c) => void parser.push(c), onEnd: () => void parser.end(), audioMs: () => ms, tokens: () => tokens };
+  }
+  const ct = head.headers['content-type'];
+  if (typeof ct !== 'string' || !ct.includes('json')) return undefined; // text, srt, vtt: no report
+  const capture = new JsonFieldCapture(new Set(['usage', 'duration']));
+  return {
+    onChunk: (c) => capture.push(c),
+    onEnd: () => {},
+    audioMs: () => reportedAudioMs(capture.result()),
+    tokens: () => reportedTokens(capture.result()),
+  };
+}
+
+export interface TranscriptionRouteOptions {
+  path: string;
+  /** Form fields that give the audio by reference instead of `file` (Groq `url`, Mistral `file_url`). */
+  referenceFields?: readonly string[];
+}
+
+export function transcriptionRoute(o: TranscriptionRouteOptions): RouteSpec {
+  const refs = o.referenceFields ?? [];
+  return {
+    method: 'POST',
+    path: o.path,
+    body: 'stream',
+    plan(ctx, body): MeterPlan {
+      const header = ctx.headers['content-type'];
+      const ct = typeof header === 'string' && /^multipart\/form-data\s*;/i.test(header) ? header : ctx.fail('invalid_request', 'a transcription request is a multipart/form-data upload');
+      const rate = ctx.sttRate();
+      const length = body.kind === 'stream' ? body.contentLength : undefined;
+      const byReference = refs.length > 0 && length !== undefined && length < REFERENCE_BODY_BYTES;
+      const reservedMs = byReference ? ctx.limits.sttMaxReserveSeconds * 1000 : sttReserveMs(ctx.limits, length);
+      const upload = createMultipartAudioMeter(ct, { fileFields: ['file'], textFields: ['model', 'response_format', 'stream', ...refs] });
+      const pricing = ctx.pricing;
+      const provider = ctx.provider;
+      return {
+        modality: 'stt',
+        estimateMicro: pricing.sttCost(rate, reservedMs),
+        upload: upload.upload,
+        response(head): ResponseMeter {
+          const report = sttReport(head);
+          return {
+            onChunk(chunk) {
+              report?.onChunk(chunk);
+              return undefined;
+            },
+            onEnd() {
+              report?.onEnd();
+              return undefined;
+            },
+            async result(): Promise<MeterResult> {
+              const measured = await upload.result();
+              const model = upload.fields().model;
+              // A `provider:model` row the operator priced wins over the provider's row.
+              const r = (model && !ctx.byok ? pricing.sttRate(provider, model) : undefined) ?? rate;
+              const reportedMs = report?.audioMs();
+              const reported: UsageUnits = { ...report?.tokens() };
+              if (reportedMs !== undefined) reported.audioMs = reportedMs;
+              let ms: number;
+              let source: MeterResult['source'];
+              if (measured.ms !== undefined) [ms, source] = [measured.ms, 'measured'];
+              else if (reportedMs !== undefined) [ms, source] = [reportedMs, 'provider'];
+              else [ms, source] = [reservedMs, 'estimate'];
+              const result: MeterResult = { microCredits: pricing.sttCost(r, ms), units: { audioMs: ms }, source };
+              if (Object.keys(reported).length) result.reported = reported;
+              if (model) result.model = model;
+              return result;
+            },
+          };
+        },
+      };
+    },
+  };
 }

@@ -3,6 +3,7 @@
 // https://platform.openai.com/docs/api-reference/chat-streaming
 
 import { openAiCompatible } from './openai-compatible.js';
+import { speechRoute, transcriptionRoute } from './openai-audio.js';
 
 export const openai = openAiCompatible({
   id: 'openai',
@@ -10,4 +11,11 @@ export const openai = openAiCompatible({
   prefix: '/v1',
   injectStreamUsage: true,
   responses: true,
+  // Speech-to-text bills at the seed's Whisper row (pricing's STT_PROVIDER_ROWS); text-to-speech
+  // has no seed price: 400 unpriced_model unless the operator prices `openai` under pricing.tts.
+  extraRoutes: [
+    transcriptionRoute({ path: '/v1/audio/transcriptions' }),
+    transcriptionRoute({ path: '/v1/audio/translations' }),
+    speechRoute({ path: '/v1/audio/speech', requireModel: true }),
+  ],
 });
