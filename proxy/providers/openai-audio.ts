@@ -230,7 +230,7 @@ export function formFields(ctx: RouteContext, body: RequestBody, names: readonly
 //
 // `POST …/audio/transcriptions` (and `/translations`): a multipart upload with the audio in `file`
 // (OpenAI, Groq, Mistral, whisper-compatible servers). The upload streams through ('stream' body)
-// while voice A's multipart audio meter measures the file part; nothing holds the file.
+// while the multipart audio meter (meters/audio.ts) measures the file part; nothing holds the file.
 //
 // Billing: the seconds tollgate measures from the file (container headers, music-metadata). When
 // it cannot — audio given by reference (Groq `url`, Mistral `file_url`/`file_id`) or a file it
@@ -323,7 +323,7 @@ export function transcriptionRoute(o: TranscriptionRouteOptions): RouteSpec {
       const length = body.kind === 'stream' ? body.contentLength : undefined;
       const byReference = refs.length > 0 && length !== undefined && length < REFERENCE_BODY_BYTES;
       const reservedMs = byReference ? ctx.limits.sttMaxReserveSeconds * 1000 : sttReserveMs(ctx.limits, length);
-      const upload = createMultipartAudioMeter(ct, { fileFields: ['file'], textFields: ['model', 'response_format', 'stream', ...refs] });
+      const upload = createMultipartAudioMeter(ct, { fileFields: ['file'], textFields: ['model'] });
       const pricing = ctx.pricing;
       const provider = ctx.provider;
       return {
