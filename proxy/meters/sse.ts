@@ -53,11 +53,15 @@ export class SseParser {
     return Buffer.concat(out);
   }
 
-  /** End of stream: an unterminated last event is still visited; returns its bytes if kept. */
+  /**
+   * End of stream: an unterminated last event is still visited (lenient: some servers omit the
+   * final blank line); returns its bytes if kept. A tail of bare line endings is no event.
+   */
   end(): Buffer | undefined {
     const tail = this.tail;
     this.tail = null;
     if (!tail || tail.length === 0) return undefined;
+    if (tail.every((c) => c === LF || c === CR)) return this.transform ? tail : undefined;
     const keep = this.visit(parseEvent(tail));
     return this.transform && keep !== false ? tail : undefined;
   }
@@ -73,7 +77,10 @@ function findEventEnd(buf: Buffer, from: number): number {
     if (c === CR && buf[j] === LF) j++;
     if (j >= buf.length) return -1;
     const d = buf[j];
-    if (d === LF || d === CR) return i;
+    if (d === LF) return i;
+    // A blank line that is a CR at the end of the bytes so far may be the first half of a CRLF
+    // split across chunks: wait for the next byte, or the LF would count as part of the next event.
+    if (d === CR) return j + 1 < buf.length ? i : -1;
   }
   return -1;
 }
