@@ -95,7 +95,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     logger: logger.child({ component: 'byok' }),
     ttlMs: config.byok.cacheTtlMs,
   });
-  const dispatcher = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 512, pipelining: 1, connect: { timeout: 10_000 } });
+  // No cap on connections per upstream: each request in flight holds one (HTTP/1.1), and an LLM
+  // stream holds it for minutes, so a cap (512 here before) made the next request wait for a
+  // whole stream to end. http-proxy-3 / Node's agent do not cap either.
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: null, pipelining: 1, connect: { timeout: 10_000 } });
   const registry = createRegistry(opts.adapters ?? ADAPTERS, config.providers);
   const pipelineDeps: Parameters<typeof createPipeline>[0] = {
     registry,
