@@ -82,7 +82,10 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
       const model = requiredModel(ctx, obj);
       const rate = ctx.llmRate(model);
       const inputEstimate = estimateInputTokens(obj);
-      const maxTokens = maxOutputTokens(ctx, obj, 'max_completion_tokens', 'max_tokens');
+      // `n` choices each generate up to the limit: reserve for all of them, or one request could
+      // take a hard-capped account far past its limit.
+      const choices = typeof obj.n === 'number' && Number.isInteger(obj.n) && obj.n > 1 ? obj.n : 1;
+      const maxTokens = maxOutputTokens(ctx, obj, 'max_completion_tokens', 'max_tokens') * choices;
       const meterOpts: LlmMeterOptions = { pricing: ctx.pricing, rate, inputEstimate };
       const stream = obj.stream === true;
       const clientAskedUsage = (obj.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
