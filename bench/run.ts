@@ -1,0 +1,363 @@
+// `npm run bench`: tollgate (metered, Redis ledger) against a plain http-proxy-3 pass-through and
+// against the upstream direct, measured in one run, printed as a table of ratios and written to
+// bench/results.json. Loopback only; about 2 minutes (--quick: under 1).
+//
+// Options:
+//   --quick          shorter phases, 100 MB upload
+//   --workers N      tollgate with N cluster workers (config `workers`); turns CPU pinning off
+//   --no-pin         do not pin processes to CPUs
+//   --profile        run tollgate under --cpu-prof and print its top self-time functions
+//   --md FILE        also write the report as Markdown (bench/RESULTS.md)
+//   --phases LIST    run only these of redis,memory,throughput,latency,sse
+//   --log-level L    tollgate's logging.level (default info: one `settled` line per request, as deployed)
+//
+// Processes (2+ CPUs, pinned): the proxy under test alone on CPU 0; this process (the load
+// generator), the upstream and redis-server on CPU 1. Both proxies run the whole time and are
+// measured alternately, so a noisy neighbour hits both.
+
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
+import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, processTree, resetPeak, spawnTollgate, startRedis, type Child } from './procs.js';
+import { commandStats, diffStats, monitorTopLevel } from './redis-stats.js';
+import { formatSelfTimes, selfTimes } from './profile-summary.js';
+import { renderMarkdown, type Results } from './report.js';
+import { ADAPTERS } from '../proxy/providers/index.js';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
+    'no-pin': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    md: { type: 'string' },
+    phases: { type: 'string', default: 'redis,memory,throughput,latency,sse' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+
+const QUICK = args.quick;
+const WORKERS = Math.max(1, Number(args.workers) || 1);
+const M = machine();
+const PIN = !args['no-pin'] && WORKERS === 1 && HAS_TASKSET && M.nproc >= 2;
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+const P = QUICK
+  ? { tputSeconds: 3, rounds: 1, latSeconds: 3, sseStreams: 100, uploadMb: 100, rtRequests: 200, openStreams: 1000 }
+  : { tputSeconds: 5, rounds: 2, latSeconds: 5, sseStreams: 200, uploadMb: 500, rtRequests: 500, openStreams: 1000 };
+const CONNECTIONS = [32, 256];
+const PHASES = new Set(args.phases.split(','));
+const RATE = 500;
+const SLOW_MS = 20;
+
+export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
+const MESSAGES = [
+  { role: 'system', content: 'You are a helpful assistant.' },
+  { role: 'user', content: 'Say hello to the benchmark in one short sentence, please.' },
+];
+const CHAT = JSON.stringify({ model: 'gpt-4.1', messages: MESSAGES, max_tokens: 64 });
+const CHAT_STREAM = JSON.stringify({ model: 'gpt-4.1', messages: MESSAGES, max_tokens: 64, stream: true });
+const HEADERS = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const tmp = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
+  const children: Array<{ stop(): Promise<void> }> = [];
+  let failed = false;
+  try {
+    if (PIN) pinSelf('1');
+    log(`tollgate bench: ${M.nproc} CPUs (${M.cpu}), Node ${M.node}; load: ${HAS_WRK ? 'wrk' : 'autocannon'}; ${PIN ? 'proxy pinned to CPU 0, generator/upstream/redis to CPU 1' : 'no CPU pinning'}; workers ${WORKERS}${QUICK ? '; quick' : ''}`);
+
+    const redis = await startRedis(tmp);
+    children.push(redis);
+    const up = await forkBench('upstream', 'upstream.js', []);
+    children.push(up);
+    const upUrl = `http://127.0.0.1:${up.port}`;
+    const proxyCpu = PIN ? '0' : undefined;
+    // Both proxies listen for the inspector (idle unless the memory phase asks for a full GC).
+    const inspect = { 'http-proxy-3': WORKERS === 1 ? await freePort() : 0, tollgate: WORKERS === 1 ? await freePort() : 0 };
+    const inspectArg = (port: number) => (port ? [`--inspect=127.0.0.1:${port}`] : []);
+    const base = await forkBench('http-proxy-3', 'baseline.js', [upUrl], { cpu: proxyCpu, nodeArgs: inspectArg(inspect['http-proxy-3']) });
+    children.push(base);
+
+    const proxyPort = await freePort();
+    const adminPort = await freePort();
+    const cfgFile = join(tmp, 'tollgate.yaml');
+    writeFileSync(cfgFile, tollgateConfig(proxyPort, adminPort, redis.url, upUrl));
+    const profDir = join(REPO, 'bench', '.profiles');
+    const nodeArgs = [...inspectArg(inspect.tollgate), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+    if (args.profile) mkdirSync(profDir, { recursive: true });
+    const profBefore = args.profile ? new Set(readdirSync(profDir)) : new Set<string>();
+    const tg = await spawnTollgate(cfgFile, proxyPort, adminPort, join(tmp, 'tollgate.log'), { cpu: proxyCpu, nodeArgs });
+    children.push(tg);
+    await sleep(300);
+    const workersSeen = processTree(tg.pid).length - 1;
+
+    // The upload goes to OpenAI's transcription route: metered (multipart, WAV duration measured
+    // as it passes) where tollgate has it, else a BYOK pass-through of an unmetered path.
+    const stt = hasSttRoute();
+    const uploadPath = stt ? '/openai/v1/audio/transcriptions' : '/openai/v1/files';
+    const direct: Target = { name: 'direct', origin: upUrl, chatPath: '/v1/chat/completions', uploadPath: uploadPath.slice(7) };
+    const baseline: Target = { name: 'http-proxy-3', origin: `http://127.0.0.1:${base.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
+    const tollgate: Target = { name: 'tollgate', origin: `http://127.0.0.1:${tg.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
+    const url = (t: Target) => t.origin + t.chatPath;
+    const procOf = (t: Target): Child => (t === tollgate ? tg : base);
+    const rssOf = (t: Target) => processTree(procOf(t).pid).reduce((a, pid) => a + memory(pid).rss, 0);
+    const cpuOf = (t: Target) => processTree(procOf(t).pid).reduce((a, pid) => a + cpuSeconds(pid), 0);
+    /** RSS after a full GC (through the inspector) where possible. */
+    const settledRss = async (t: Target) => {
+      const port = inspect[t.name as keyof typeof inspect];
+      if (port) await inspectorGc(port);
+      await sleep(200);
+      return rssOf(t);
+    };
+    const load0 = loadAverage();
+
+    // 0. Sanity and warm-up: the JIT warm in both proxies, every tollgate request a 200.
+    for (const t of [baseline, tollgate]) {
+      const r = await request(url(t), { method: 'POST', headers: HEADERS, body: CHAT });
+      const text = await r.body.text();
+      if (r.statusCode !== 200) throw new Error(`${t.name} answered ${r.statusCode}: ${text}`);
+    }
+    for (const t of [baseline, tollgate]) {
+      const w = await throughput(url(t), HEADERS, CHAT, 32, QUICK ? 1 : 2, tmp);
+      if (w.non2xx || w.errors) log(`  warm-up ${t.name}: ${w.non2xx} non-2xx, ${w.errors} errors`);
+      await sseProbe(t, HEADERS, CHAT_STREAM, 50, 4, 4, 0);
+    }
+    log(`  warm (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+
+    const results: Results = {
+      date: new Date().toISOString(),
+      machine: M,
+      options: { quick: QUICK, workers: WORKERS, workersSeen, pinned: PIN, loadGenerator: HAS_WRK ? 'wrk' : 'autocannon', loadAverage: [load0, NaN] },
+      throughput: [],
+      latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
+      sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
+      memory: { streams: P.openStreams, uploadMb: P.uploadMb, upload: stt ? 'metered STT (multipart WAV to /openai/v1/audio/transcriptions)' : 'BYOK pass-through', rows: {} },
+      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, byCommand: {}, authLookupsPerRequest: 0, allPerRequest: 0 },
+    };
+
+    // 1. Redis round trips per metered request: the commands tollgate sends (MONITOR, which
+    //    leaves out what the Lua scripts run inside Redis), requests one at a time so that
+    //    auto-pipelining cannot merge two requests' commands; INFO commandstats for the total.
+    if (PHASES.has('redis')) {
+      const mon = await monitorTopLevel(redis.client);
+      const before = await commandStats(redis.client);
+      for (let i = 0; i < P.rtRequests; i++) {
+        const r = await request(url(tollgate), { method: 'POST', headers: HEADERS, body: CHAT });
+        await r.body.dump();
+      }
+      const mid = await settledStats(redis.client);
+      const top1 = mon.counts();
+      const streamed = Math.round(P.rtRequests / 5);
+      await sseProbe(tollgate, HEADERS, CHAT_STREAM, streamed, 1, 4, 0);
+      await settledStats(redis.client);
+      const top2 = mon.counts();
+      await mon.stop();
+      const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+      const all = diffStats(before, mid);
+      const byCommand: Record<string, number> = {};
+      for (const [k, v] of Object.entries(top1)) byCommand[k] = round(v / P.rtRequests, 3);
+      results.redis = {
+        requests: P.rtRequests,
+        streamed,
+        perRequest: round(sum(top1) / P.rtRequests, 3),
+        perStream: round((sum(top2) - sum(top1)) / streamed, 3),
+        byCommand,
+        authLookupsPerRequest: round(((top1.hmget ?? 0) + (top1.hget ?? 0) + (top1.hgetall ?? 0) + (top1.get ?? 0)) / P.rtRequests, 4),
+        allPerRequest: round(sum(all) / P.rtRequests, 2),
+      };
+      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream; ${results.redis.allPerRequest} commands in all, scripts' included`);
+    }
+
+    // 2. Memory: RSS per open stream, and peak RSS growth while a big upload streams through.
+    for (const t of PHASES.has('memory') ? [baseline, tollgate] : []) {
+      const rss0 = await settledRss(t);
+      const s = await openStreams(t, HEADERS, CHAT_STREAM, P.openStreams, `${upUrl}/release`, 30_000);
+      const rss1 = await settledRss(t);
+      await s.close();
+      const row = { opened: s.opened, failed: s.failed, rssBeforeMb: round(rss0 / 2 ** 20, 1), rssOpenMb: round(rss1 / 2 ** 20, 1), kbPerStream: s.opened ? round((rss1 - rss0) / 1024 / s.opened, 1) : NaN };
+      results.memory.rows[t.name] = { streams: row };
+      log(`  ${t.name}: ${s.opened}/${P.openStreams} streams open (${s.failed} failed), RSS ${row.rssBeforeMb} → ${row.rssOpenMb} MB, ${row.kbPerStream} KB per stream`);
+    }
+    for (const t of PHASES.has('memory') ? [baseline, tollgate] : []) {
+      const pid = procOf(t).pid;
+      const rss0 = await settledRss(t);
+      const peakReset = resetPeak(pid);
+      let peak = rss0;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, memory(pid).rss);
+      }, 20);
+      const byok: Record<string, string> = t === tollgate && !stt ? { 'x-provider-key-openai': 'sk-byok-bench' } : {};
+      const sttBefore = t === tollgate ? await sttCredits(tg.adminPort) : 0;
+      const u = await upload(t, { authorization: `Bearer ${BENCH_KEY}`, ...byok }, P.uploadMb * 2 ** 20);
+      clearInterval(timer);
+      const charged = t === tollgate ? round((await sttCredits(tg.adminPort, sttBefore)) - sttBefore, 3) : undefined;
+      if (peakReset) peak = Math.max(peak, memory(pid).hwm);
+      const row = { status: u.status, receivedMb: round(u.received / 2 ** 20, 1), seconds: round(u.seconds, 2), mbPerSecond: round(u.received / 2 ** 20 / u.seconds, 0), rssBeforeMb: round(rss0 / 2 ** 20, 1), peakGrowthMb: round((peak - rss0) / 2 ** 20, 1), ...(charged !== undefined ? { sttCredits: charged } : {}) };
+      results.memory.rows[t.name]!.upload = row;
+      log(`  ${t.name}: upload ${row.receivedMb} MB in ${row.seconds} s (status ${u.status}), peak RSS +${row.peakGrowthMb} MB${charged !== undefined ? `, ${charged} STT credits charged` : ''}`);
+    }
+
+    // 3. Throughput, closed loop, instant upstream; the proxies alternate, the direct run is a reference.
+    for (const c of PHASES.has('throughput') ? CONNECTIONS : []) {
+      const runs: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
+      const cpu: Record<string, { s: number; n: number }> = { 'http-proxy-3': { s: 0, n: 0 }, tollgate: { s: 0, n: 0 } };
+      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0 };
+      const order = [baseline, tollgate];
+      for (let r = 0; r < P.rounds; r++) {
+        for (const t of r % 2 === 0 ? order : [...order].reverse()) {
+          const cpu0 = cpuOf(t);
+          const res = await throughput(url(t), HEADERS, CHAT, c, P.tputSeconds, tmp);
+          cpu[t.name]!.s += cpuOf(t) - cpu0;
+          cpu[t.name]!.n += res.requests;
+          runs[t.name]!.push(res.rps);
+          bad[t.name]! += res.non2xx + res.errors;
+          log(`  ${c} connections, ${t.name}: ${res.rps.toFixed(0)} req/s, ${((cpu[t.name]!.s / cpu[t.name]!.n) * 1e6).toFixed(0)} µs CPU per request${res.non2xx + res.errors ? ` (${res.non2xx} non-2xx, ${res.errors} errors)` : ''}`);
+        }
+      }
+      const d = await throughput(url(direct), HEADERS, CHAT, c, Math.max(2, P.tputSeconds - 2), tmp);
+      runs.direct!.push(d.rps);
+      const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+      results.throughput.push({
+        connections: c,
+        direct: round(mean(runs.direct!), 0),
+        baseline: round(mean(runs['http-proxy-3']!), 0),
+        tollgate: round(mean(runs.tollgate!), 0),
+        ratio: round(mean(runs.tollgate!) / mean(runs['http-proxy-3']!), 2),
+        cpuUsPerRequest: { 'http-proxy-3': round((cpu['http-proxy-3']!.s / cpu['http-proxy-3']!.n) * 1e6, 0), tollgate: round((cpu.tollgate!.s / cpu.tollgate!.n) * 1e6, 0) },
+        runs,
+        failed: bad,
+      });
+    }
+
+    // 4. Added latency at a fixed 500 req/s against the 20 ms upstream.
+    if (PHASES.has('latency')) {
+      const slow = { ...HEADERS, 'x-bench-delay': String(SLOW_MS) };
+      const samples: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
+      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0 };
+      for (let r = 0; r < P.rounds; r++) {
+        const order = [direct, baseline, tollgate];
+        for (const t of r % 2 === 0 ? order : [...order].reverse()) {
+          const res = await fixedRate(t, slow, CHAT, RATE, P.latSeconds);
+          samples[t.name]!.push(...res.samples);
+          bad[t.name]! += res.errors + res.non2xx;
+          log(`  500 req/s (sent ${res.rate.toFixed(0)}/s), ${t.name}: p50 ${percentile(res.samples, 50).toFixed(2)} ms, p99 ${percentile(res.samples, 99).toFixed(2)} ms`);
+        }
+      }
+      for (const [name, s] of Object.entries(samples)) {
+        s.sort((a, b) => a - b);
+        results.latency.rows[name] = { p50: round(percentile(s, 50)), p90: round(percentile(s, 90)), p99: round(percentile(s, 99)), max: round(percentile(s, 100)), n: s.length, failed: bad[name]! };
+      }
+    }
+
+    // 5. SSE: time to first byte and per-chunk delivery time, 8 events 2 ms apart, 4 streams at once.
+    if (PHASES.has('sse')) {
+      const ttfb: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
+      const chunk: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
+      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0 };
+      for (let r = 0; r < P.rounds; r++) {
+        const order = [direct, baseline, tollgate];
+        for (const t of r % 2 === 0 ? order : [...order].reverse()) {
+          const res = await sseProbe(t, HEADERS, CHAT_STREAM, P.sseStreams, 4, 8, 2);
+          ttfb[t.name]!.push(...res.ttfb);
+          chunk[t.name]!.push(...res.chunk);
+          bad[t.name]! += res.errors;
+        }
+      }
+      for (const name of Object.keys(ttfb)) {
+        const a = ttfb[name]!.sort((x, y) => x - y);
+        const b = chunk[name]!.sort((x, y) => x - y);
+        results.sse.rows[name] = {
+          ttfbP50: round(percentile(a, 50), 3),
+          ttfbP99: round(percentile(a, 99), 3),
+          chunkP50: round(percentile(b, 50), 3),
+          chunkP99: round(percentile(b, 99), 3),
+          failed: bad[name]!,
+        };
+      }
+    }
+
+    results.seconds = Math.round((Date.now() - t0) / 1000);
+    results.options.loadAverage[1] = loadAverage();
+    const md = renderMarkdown(results);
+    process.stdout.write(`\n${md}\n`);
+    writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    if (args.md) writeFileSync(args.md, md);
+
+    if (args.profile) {
+      await tg.stop();
+      await sleep(200);
+      const fresh = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile') && !profBefore.has(f));
+      for (const f of fresh) {
+        log(`\nprofile ${join(profDir, f)}`);
+        log(formatSelfTimes(selfTimes(join(profDir, f), 30)));
+      }
+    }
+  } catch (err) {
+    failed = true;
+    log(`bench failed: ${(err as Error).stack ?? String(err)}`);
+    log(`(kept ${tmp} for the logs)`);
+  } finally {
+    for (const c of children.reverse()) await c.stop().catch(() => {});
+    if (!failed) rmSync(tmp, { recursive: true, force: true });
+  }
+  if (failed) process.exitCode = 1;
+}
+
+/** The account's STT credits (admin /v1/usage); waits up to 3 s for them to move past `above`. */
+async function sttCredits(adminPort: number, above?: number): Promise<number> {
+  let v = 0;
+  for (let i = 0; i < 30; i++) {
+    const r = await request(`http://127.0.0.1:${adminPort}/v1/usage`, { headers: { authorization: `Bearer ${BENCH_KEY}` } });
+    const u = (await r.body.json()) as { breakdown?: { stt?: number } };
+    v = Number(u.breakdown?.stt ?? 0);
+    if (above === undefined || v > above) return v;
+    await sleep(100);
+  }
+  return v;
+}
+
+/** Whether tollgate meters OpenAI's transcription route (the voice adapters). */
+function hasSttRoute(): boolean {
+  return ADAPTERS.some((a) => a.id === 'openai' && a.routes.some((r) => r.method === 'POST' && r.path === '/v1/audio/transcriptions' && !r.free));
+}
+
+function tollgateConfig(proxyPort: number, adminPort: number, redisUrl: string, upstreamUrl: string): string {
+  return [
+    `proxy: { host: 127.0.0.1, port: ${proxyPort} }`,
+    `admin: { host: 127.0.0.1, port: ${adminPort}, token: bench_admin_token_00000001 }`,
+    `redis: { url: "${redisUrl}", keyPrefix: tgbench }`,
+    'providers:',
+    `  openai: { baseUrl: "${upstreamUrl}", apiKey: sk-bench-platform }`,
+    'accounts:',
+    `  - { id: bench, tier: scale, apiKeys: ["${BENCH_KEY}"] }`,
+    `logging: { level: ${args['log-level']} }`,
+    'shutdown: { graceMs: 2000 }',
+    `workers: ${WORKERS}`,
+    '',
+  ].join('\n');
+}
+
+/** commandstats once the counts stop moving (settlements land just after each response). */
+async function settledStats(client: Parameters<typeof commandStats>[0]): Promise<Record<string, number>> {
+  let last = await commandStats(client);
+  for (let i = 0; i < 40; i++) {
+    await sleep(100);
+    const now = await commandStats(client);
+    const d = diffStats(last, now);
+    if (Object.keys(d).length === 0) return now;
+    last = now;
+  }
+  return last;
+}
+
+await main();
