@@ -25,7 +25,7 @@ export function extractClientKey(headers: IncomingHttpHeaders, auth: readonly Cl
     }
   }
   for (const h of auth) {
-    if (h === 'x-api-key' || h === 'xi-api-key' || h === 'api-key') {
+    if (h === 'x-api-key' || h === 'xi-api-key' || h === 'api-key' || h === 'x-access-token') {
       const v = headers[h];
       if (typeof v === 'string' && v !== '') return v;
     }

@@ -78,7 +78,7 @@ export interface Pipeline {
 // Hop-by-hop headers (RFC 9110 §7.6.1) and headers that carry the customer's credentials.
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'host', 'content-length', 'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'expect',
+  'host', 'content-length', 'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token', 'expect',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -22,7 +22,7 @@ export interface UpgradeDeps {
   storedKey?(accountId: string, provider: string): Promise<string | null>;
 }
 
-const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'xi-api-key', 'api-key'];
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token'];
 
 function reject(socket: Duplex, err: TollgateError): void {
   const body = JSON.stringify({ error: { message: err.message, type: 'invalid_request_error', code: err.code } });

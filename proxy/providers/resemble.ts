@@ -43,7 +43,8 @@ export const resemble: ProviderAdapter = {
   id: 'resemble',
   modality: 'tts',
   defaultBaseUrl: 'https://f.cluster.resemble.ai',
-  clientAuth: ['bearer'],
+  // Bearer (API docs, current clients) or x-access-token (the older resemble-node SDK).
+  clientAuth: ['bearer', 'x-access-token'],
   setUpstreamKey: setBearer,
   routes: [synthesisRoute('/synthesize'), synthesisRoute('/stream')],
   // The shape resemble-node returns on failure (DirectClipError): success false, a message.

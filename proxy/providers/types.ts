@@ -13,7 +13,8 @@ export type ClientAuth =
   | 'basic' // Authorization: Basic KEY (Inworld)
   | 'x-api-key' // Anthropic, older Cartesia clients
   | 'xi-api-key' // ElevenLabs
-  | 'api-key'; // Azure-style clients
+  | 'api-key' // Azure-style clients
+  | 'x-access-token'; // resemble-node
 
 /** How the pipeline hands the request body to `plan`. */
 export type BodyMode =
