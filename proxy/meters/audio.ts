@@ -4,7 +4,7 @@
 
 import { PassThrough } from 'node:stream';
 import busboy from 'busboy';
-import { parseStream, type IAudioMetadata } from 'music-metadata';
+import { parseBuffer, parseStream, type IAudioMetadata, type IFormat, type IMetadataEvent } from 'music-metadata';
 import type { PlanLimits, UploadMeter } from '../providers/types.js';
 
 export interface PcmFormat {
@@ -53,6 +53,26 @@ export const MAX_PARSER_LAG_BYTES = 16 * 1024 * 1024;
 const WAV_HEADER_BYTES = 44;
 /** A parser still busy this long after the upload ended is abandoned. */
 const PARSE_TIMEOUT_MS = 10_000;
+
+/**
+ * music-metadata imports each container parser on first use. Until that import resolves the
+ * first upload after start streams on unparsed, and past MAX_PARSER_LAG_BYTES its measurement is
+ * lost; so the parsers are loaded once, when this module is: a parse of a few bytes per type
+ * (the parse itself fails; loading the parser is the point). Await it to be sure (tests, start-up).
+ */
+export function warmAudioParsers(): Promise<void> {
+  warming ??= Promise.all(
+    ['audio/wav', 'audio/mpeg', 'audio/flac', 'audio/ogg', 'audio/webm', 'audio/mp4', undefined].map((mime) =>
+      parseBuffer(new Uint8Array(64), mime).then(
+        () => undefined,
+        () => undefined,
+      ),
+    ),
+  ).then(() => undefined);
+  return warming;
+}
+let warming: Promise<void> | undefined;
+void warmAudioParsers();
 
 export function createAudioDuration(opts: AudioDurationOptions = {}): AudioDuration {
   if (opts.pcm) return declaredPcm(opts.pcm);
@@ -144,7 +164,24 @@ function containerDuration(): AudioDuration {
   let drained: Promise<void> | undefined; // one waiter for the parser to catch up, shared
   // `duration: true`: an MP3 without an Xing/VBRI header is timed by counting every frame, which
   // needs the whole stream (music-metadata stops after 4 frames otherwise, as it has no file size).
-  const parsing: Promise<IAudioMetadata | undefined> = parseStream(src, undefined, { duration: true, skipCovers: true }).then(
+  // Containers whose header states the length (WAV's data chunk, FLAC's STREAMINFO) are final
+  // as soon as the parser reports it: stop feeding, rather than let it read through the samples
+  // (music-metadata reads a WAV's data chunk to skip it, slower than a local upload arrives).
+  let early: IFormat | undefined;
+  const observer = (e: IMetadataEvent): void => {
+    if (early || e.tag.type !== 'format') return;
+    const f = e.metadata.format;
+    const container = (f.container ?? '').toLowerCase();
+    const final = (container.includes('wav') && (e.tag.id === 'duration' || e.tag.id === 'bitrate')) || (container.includes('flac') && e.tag.id === 'duration');
+    if (!final) return;
+    early = { ...f };
+    finished = true;
+    resolveEarly(undefined);
+    queueMicrotask(() => src.destroy());
+  };
+  let resolveEarly!: (v: undefined) => void;
+  const earlyDone = new Promise<undefined>((r) => (resolveEarly = r));
+  const parsing: Promise<IAudioMetadata | undefined> = parseStream(src, undefined, { duration: true, skipCovers: true, observer }).then(
     (m) => m,
     () => undefined,
   );
@@ -186,9 +223,12 @@ function containerDuration(): AudioDuration {
     end,
     result() {
       end();
-      outcome ??= withTimeout(parsing, PARSE_TIMEOUT_MS).then((m) => {
+      // Once the header gave a final duration, the parser (its stream destroyed) is not awaited.
+      const settled = early ? Promise.resolve(undefined) : withTimeout(Promise.race([parsing, earlyDone]), PARSE_TIMEOUT_MS);
+      outcome ??= settled.then((m) => {
+        if (early) return measureOf(early, bytes);
         if (lagged || !m) return { ms: undefined };
-        return measureOf(m, bytes);
+        return measureOf(m.format, bytes);
       });
       return outcome;
     },
@@ -201,8 +241,7 @@ function containerDuration(): AudioDuration {
   };
 }
 
-function measureOf(m: IAudioMetadata, bytes: number): AudioMeasure {
-  const f = m.format;
+function measureOf(f: IFormat, bytes: number): AudioMeasure {
   const format = formatName(f.container, f.codec);
   let ms: number | undefined;
   // numberOfSamples / sampleRate is exact; `duration` is the same as a float.
