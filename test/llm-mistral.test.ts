@@ -1,6 +1,7 @@
 // The official @mistralai/mistralai SDK through tollgate. The seed prices no Mistral LLM: the
 // operator's price (input 1, output 3 credits per 1,000 tokens) makes 1,000 + 500 = 2.5 credits.
-// Streams carry usage on the last chunk unasked.
+// Streams carry usage on the last chunk unasked. tollgate's refusals reach the SDK as its
+// errors, with the contract's code in the OpenAI-style body Mistral also uses.
 import t from 'tap';
 import { mistralClient, PLATFORM_KEYS, startLlmStack } from './helpers/llm-tollgate.js';
 import { TEST_KEY } from './helpers/tollgate.js';
@@ -34,4 +35,16 @@ t.test('mistral chat: 2.5 credits each at the operator price, streamed or not', 
     t.notMatch(JSON.stringify(req.headers), TEST_KEY);
   }
   t.notOk('stream_options' in JSON.parse(up.mistral.requests[1]!.body.toString()), 'nothing injected for Mistral');
+});
+
+t.test('mistral SDK errors: invalid_api_key, unpriced_model', async (t) => {
+  const { tg, up } = await startLlmStack(t, { config: { pricing: {} } });
+  const fail = (p: Promise<unknown>): Promise<any> => p.then(() => { throw new Error('expected an error'); }, (e: unknown) => e);
+  let e = await fail((await mistralClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' })).complete({ model: 'mistral-small-latest', messages: [{ role: 'user', content: 'hi' }] }));
+  t.equal(e.statusCode, 401);
+  t.equal(JSON.parse(e.body).error.code, 'invalid_api_key');
+  e = await fail((await mistralClient(tg)).complete({ model: 'mistral-small-latest', messages: [{ role: 'user', content: 'hi' }] }));
+  t.equal(e.statusCode, 400, 'no operator price in this config');
+  t.equal(JSON.parse(e.body).error.code, 'unpriced_model');
+  t.equal(up.mistral.requests.length, 0);
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Anthropic from '@anthropic-ai/sdk';
 import type { ChatCompletionRequest, ChatCompletionResponse, ChatCompletionStreamRequest, CompletionEvent } from '@mistralai/mistralai/models/components';
-import type { RequestOptions as MistralRequestOptions } from '@mistralai/mistralai/lib/sdks.js';
+import type { RequestOptions as MistralRequestOptions } from '@mistralai/mistralai/lib/sdks';
 import Groq from 'groq-sdk';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
@@ -99,9 +99,9 @@ export interface MistralChat {
  */
 export async function mistralClient(tg: TestTollgate, o: { apiKey?: string } = {}): Promise<MistralChat> {
   const [{ MistralCore }, { chatComplete }, { chatStream }] = await Promise.all([
-    import('@mistralai/mistralai/core.js'),
-    import('@mistralai/mistralai/funcs/chatComplete.js'),
-    import('@mistralai/mistralai/funcs/chatStream.js'),
+    import('@mistralai/mistralai/core'),
+    import('@mistralai/mistralai/funcs/chatComplete'),
+    import('@mistralai/mistralai/funcs/chatStream'),
   ]);
   const core = new MistralCore({ apiKey: o.apiKey ?? TEST_KEY, serverURL: tg.base('mistral'), retryConfig: { strategy: 'none' }, timeoutMs: 10_000 });
   const unwrap = <T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T => {
