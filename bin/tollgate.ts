@@ -85,13 +85,14 @@ async function serve(argv: string[]): Promise<void> {
 /** One app in this process (the only one, or a cluster worker). Stops gracefully on SIGTERM/SIGINT. */
 async function runApp(loaded: LoadedConfig): Promise<void> {
   const { createApp } = await import('../proxy/app.js');
-  const { clusterMetricsClient, serveWorkerMetrics } = await import('../proxy/cluster.js');
+  const { announceReady, clusterMetricsClient, serveWorkerMetrics } = await import('../proxy/cluster.js');
   const opts: AppOptions = { config: loaded.config };
   if (cluster.isWorker) opts.metricsText = clusterMetricsClient();
   const app = await createApp(opts);
   if (cluster.isWorker) serveWorkerMetrics(app.metrics.registry);
   const { proxyUrl, adminUrl } = await app.listen();
   app.logger.info({ proxyUrl, adminUrl, ledger: app.ledger.kind, config: loaded.source, worker: cluster.worker?.id }, 'tollgate listening');
+  if (cluster.isWorker) announceReady();
   if (loaded.demoKey && (cluster.worker?.id ?? 1) === 1) {
     process.stderr.write(
       `\ntollgate is running on the embedded defaults (${app.ledger.kind} ledger, demo account "demo", Free tier).\n` +

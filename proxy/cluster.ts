@@ -8,6 +8,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 
 type Msg =
+  | { tg: 'ready' }
   | { tg: 'metrics?'; id: number }
   | { tg: 'metrics'; id: number; text?: string; error?: string }
   | { tg: 'collect'; id: number }
@@ -37,12 +38,25 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
     started.set(w.id, Date.now());
     w.on('message', (m: unknown) => onWorkerMessage(w, m));
   };
+  // Workers start one after another (the next when the last is listening): N processes loading
+  // the app at once would only slow the first one down, and it could serve alone meanwhile.
+  let toStart = o.workers;
+  const startNext = () => {
+    if (toStart > 0 && !stopping) {
+      toStart--;
+      fork();
+    }
+  };
 
   // Metrics: a worker asks; the primary collects every worker's registry and sums them.
   let seq = 0;
   const pending = new Map<number, { want: number; got: unknown[][]; done: (err?: Error) => void }>();
   function onWorkerMessage(from: Worker, m: unknown): void {
     if (!isMsg(m)) return;
+    if (m.tg === 'ready') {
+      startNext();
+      return;
+    }
     if (m.tg === 'collected') {
       const p = pending.get(m.id);
       if (!p) return;
@@ -112,8 +126,13 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     logger.info({ workers: o.workers }, 'starting workers');
-    for (let i = 0; i < o.workers; i++) fork();
+    startNext();
   });
+}
+
+/** In a worker: tells the primary this worker is listening, so it starts the next one. */
+export function announceReady(): void {
+  process.send?.({ tg: 'ready' } satisfies Msg);
 }
 
 /** In a worker: answers the primary's collection requests with this app's registry. */
