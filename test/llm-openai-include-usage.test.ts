@@ -55,7 +55,14 @@ t.test('include_usage: injected and hidden, or asked for and shown; bytes untouc
   const expected = (await import('node:fs')).readFileSync(new URL('../../test/fixtures/openai/chat-stream.sse', import.meta.url), 'utf8');
   t.equal(r.text, expected.split(/(?<=\n\n)/).filter((b) => !b.includes('"choices":[]')).join(''), 'every other event byte for byte');
 
+  // Other stream_options of the client's are kept when include_usage is added.
+  const other = await client.chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_obfuscation: false } });
+  n = 0;
+  for await (const _ of other) n++;
+  t.equal(n, 7, 'the usage chunk is hidden');
+  t.same(JSON.parse(up.openai.requests[5]!.body.toString()).stream_options, { include_obfuscation: false, include_usage: true });
+
   u = await settledUsage();
-  t.equal(u.credits.used, 60);
-  t.equal(u.requestCount, 5);
+  t.equal(u.credits.used, 72);
+  t.equal(u.requestCount, 6);
 });
