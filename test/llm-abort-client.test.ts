@@ -24,7 +24,7 @@ const hangAfter = (provider: LlmProvider) => async (req: RecordedRequest, res: S
 t.test('client aborts mid-stream', async (t) => {
   const { tg, up, settledUsage } = await startLlmStack(t, { override: { openai: hangAfter('openai'), anthropic: hangAfter('anthropic') } });
   const openai = openaiClient(tg);
-  const anthropic = anthropicClient(tg);
+  const anthropic = await anthropicClient(tg);
   const cut = { headers: { 'x-scenario': 'cut' } };
   const reported = { headers: { 'x-scenario': 'reported' } };
   let used = 0;

@@ -44,7 +44,7 @@ t.test('stream idle timeout', async (t) => {
   t.equal(await charged(), 4.48, 'openai: the estimate');
 
   // Anthropic: 2,000 × 6 + 30 × 30 = 12.9 credits.
-  r = await drain(await anthropicClient(tg).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 2000, messages: LONG, stream: true }), (ev) => ev.type === 'content_block_delta');
+  r = await drain(await (await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 2000, messages: LONG, stream: true }), (ev) => ev.type === 'content_block_delta');
   t.equal(r.n, 3);
   t.ok(r.err);
   t.equal(await charged(), 12.9, 'anthropic: message_start input + estimated output');

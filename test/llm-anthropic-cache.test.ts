@@ -16,7 +16,7 @@ const override = {
 
 async function twoCalls(t: { teardown(fn: () => unknown): void }, config: Record<string, unknown>): Promise<number[]> {
   const { tg, settledUsage } = await startLlmStack(t, { override, config });
-  const client = anthropicClient(tg);
+  const client = await anthropicClient(tg);
   const m = await client.messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1024, messages: [{ role: 'user', content: 'hello' }] });
   if (m.usage.cache_read_input_tokens !== 3000) throw new Error('the client should see the cache usage');
   const after1 = (await settledUsage()).credits.used;

@@ -7,7 +7,7 @@ import { anthropicClient, startLlmStack } from './helpers/llm-tollgate.js';
 
 t.test('anthropic messages: 42 credits each, streamed or not', async (t) => {
   const { tg, up, settledUsage } = await startLlmStack(t);
-  const client = anthropicClient(tg);
+  const client = await anthropicClient(tg);
 
   const m = await client.messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1024, messages: [{ role: 'user', content: 'hello' }] });
   t.same(m.content, [{ type: 'text', text: 'Hello! How can I help you today?' }]);

@@ -27,7 +27,7 @@ t.test('refused before the provider, in each SDK\'s shape', async (t) => {
   e = await fail(openai.files.create({ file: await toFile(Buffer.from('{}\n'), 'batch.jsonl'), purpose: 'batch' }));
   t.type(e, OpenAI.NotFoundError);
   t.equal(e.code, 'unknown_route');
-  e = await fail(anthropicClient(tg).messages.batches.create({ requests: [] }));
+  e = await fail((await anthropicClient(tg)).messages.batches.create({ requests: [] }));
   t.type(e, Anthropic.NotFoundError);
   t.equal(e.type, 'unknown_route', 'Anthropic shape: the code is error.type');
   t.same(e.error, { type: 'error', error: { type: 'unknown_route', message: e.error.error.message } });
@@ -36,7 +36,7 @@ t.test('refused before the provider, in each SDK\'s shape', async (t) => {
   e = await fail(openai.chat.completions.create({ model: 'gpt-4o', messages: msgs }));
   t.type(e, OpenAI.BadRequestError);
   t.equal(e.code, 'unpriced_model');
-  e = await fail(anthropicClient(tg).messages.create({ model: 'claude-opus-4-20250514', max_tokens: 10, messages: msgs }));
+  e = await fail((await anthropicClient(tg)).messages.create({ model: 'claude-opus-4-20250514', max_tokens: 10, messages: msgs }));
   t.type(e, Anthropic.BadRequestError);
   t.equal(e.type, 'unpriced_model');
   // Mistral: no operator price in this config (llm-mistral.test.ts runs the Mistral SDK's errors).
@@ -48,7 +48,7 @@ t.test('refused before the provider, in each SDK\'s shape', async (t) => {
   e = await fail(openaiClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' }).chat.completions.create({ model: 'gpt-4.1', messages: msgs }));
   t.type(e, OpenAI.AuthenticationError);
   t.equal(e.code, 'invalid_api_key');
-  e = await fail(anthropicClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' }).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 10, messages: msgs }));
+  e = await fail((await anthropicClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' })).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 10, messages: msgs }));
   t.type(e, Anthropic.AuthenticationError);
   t.equal(e.type, 'invalid_api_key');
   e = await fail(groqClient(tg, { apiKey: 'tg_wrong_key_000000000000000000' }).chat.completions.create({ model: 'meta-llama/llama-4-scout-17b-16e-instruct', messages: msgs }));
@@ -66,7 +66,7 @@ t.test('refused before the provider, in each SDK\'s shape', async (t) => {
   t.type(e, OpenAI.APIError);
   t.equal(e.status, 413);
   t.equal(e.code, 'payload_too_large');
-  e = await fail(anthropicClient(tg).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(5000) }] }));
+  e = await fail((await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(5000) }] }));
   t.equal(e.status, 413);
   t.equal(e.type, 'payload_too_large');
   // A chunked body (no content-length) over the limit gets the same answer.

@@ -30,10 +30,10 @@ t.test('provider non-2xx passes through and costs 0', async (t) => {
   t.equal(e.code, 'rate_limit_exceeded', 'the provider\'s own error body');
   e = await fail(openaiClient(tg).chat.completions.create({ model: 'gpt-4.1', messages: msgs, stream: true }));
   t.type(e, OpenAI.RateLimitError);
-  e = await fail(anthropicClient(tg).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs }));
+  e = await fail((await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs }));
   t.type(e, Anthropic.BadRequestError);
   t.equal(e.type, 'invalid_request_error');
-  e = await fail(anthropicClient(tg).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs, stream: true }));
+  e = await fail((await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs, stream: true }));
   t.equal(e.status, 529);
   t.equal(e.type, 'overloaded_error');
   t.equal(up.openai.requests.length, 2);
@@ -51,7 +51,7 @@ t.test('unreachable provider: 502 upstream_error', async (t) => {
   t.type(e, OpenAI.APIError);
   t.equal(e.status, 502);
   t.equal(e.code, 'upstream_error');
-  e = await fail(anthropicClient(tg).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs }));
+  e = await fail((await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs }));
   t.equal(e.status, 502);
   t.equal(e.type, 'upstream_error');
   const u = await settledUsage();

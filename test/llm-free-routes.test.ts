@@ -23,7 +23,7 @@ t.test('model listings and count_tokens are free', async (t) => {
   for await (const m of openaiClient(tg).models.list()) models.push(m.id);
   t.same(models, ['gpt-4.1']);
   t.equal((await openaiClient(tg).models.retrieve('gpt-4.1')).id, 'gpt-4.1');
-  const counted = await anthropicClient(tg).messages.countTokens({ model: 'claude-sonnet-4-20250514', messages: [{ role: 'user', content: 'hello' }] });
+  const counted = await (await anthropicClient(tg)).messages.countTokens({ model: 'claude-sonnet-4-20250514', messages: [{ role: 'user', content: 'hello' }] });
   t.equal(counted.input_tokens, 2000);
   t.same(up.openai.requests.map((r) => `${r.method} ${r.path} ${r.headers.authorization}`), [`GET /v1/models Bearer ${PLATFORM_KEYS.openai}`, `GET /v1/models/gpt-4.1 Bearer ${PLATFORM_KEYS.openai}`]);
   t.equal(up.anthropic.requests[0]?.path, '/v1/messages/count_tokens');

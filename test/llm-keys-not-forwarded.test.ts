@@ -25,7 +25,7 @@ t.test('no customer key or X-Provider-Key-* header reaches a provider', async (t
   await openaiClient(tg, { headers: foreign }).chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] });
   const os = await openaiClient(tg, { headers: foreign }).chat.completions.create({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }], stream: true });
   for await (const _ of os);
-  await anthropicClient(tg, { headers: foreign }).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+  await (await anthropicClient(tg, { headers: foreign })).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
   // Older Anthropic clients (and curl) send the key as x-api-key.
   const raw = await postJson(`${tg.base('anthropic')}/v1/messages`, JSON.stringify({ model: 'claude-sonnet-4-20250514', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }), {
     authorization: '',

@@ -13,7 +13,7 @@ async function run(stack: LlmStack): Promise<any> {
   await openai.chat.completions.create({ model: 'gpt-4.1', messages: msgs });
   for await (const _ of await openai.chat.completions.create({ model: 'gpt-4.1', messages: msgs, stream: true }));
   for await (const _ of await openai.responses.create({ model: 'gpt-4.1', input: 'hello', stream: true }));
-  const anthropic = anthropicClient(tg);
+  const anthropic = await anthropicClient(tg);
   await anthropic.messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1024, messages: msgs });
   for await (const _ of await anthropic.messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1024, messages: msgs, stream: true }));
   const groq = groqClient(tg);

@@ -28,7 +28,7 @@ t.test('reservations against a Free account of 40 credits', async (t) => {
   // Responses, max_output_tokens: "hello" = 2 tokens, 0.008 + 5,000 × 16 = 80.008 > 16.
   t.equal(await decide(openai.responses.create({ model: 'gpt-4.1', input: 'hello', max_output_tokens: 5000 })), '402 insufficient_credits');
   // Anthropic max_tokens: claude-sonnet-4 at 6 / 30, 0.036 + 1,000 × 30 = 30.036 > 16.
-  t.equal(await decide(anthropicClient(tg).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs })), '402 insufficient_credits');
+  t.equal(await decide((await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs })), '402 insufficient_credits');
   t.equal(up.openai.requests.length, 2, 'refused calls never reach the provider');
   t.equal(up.anthropic.requests.length, 0);
   const u = await settledUsage();

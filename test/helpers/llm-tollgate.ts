@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatCompletionRequest, ChatCompletionResponse, ChatCompletionStreamRequest, CompletionEvent } from '@mistralai/mistralai/models/components';
 import type { RequestOptions as MistralRequestOptions } from '@mistralai/mistralai/lib/sdks';
 import Groq from 'groq-sdk';
@@ -78,7 +78,9 @@ export function openaiClient(tg: TestTollgate, o: { apiKey?: string; headers?: R
   return new OpenAI({ apiKey: o.apiKey ?? TEST_KEY, baseURL: `${tg.base('openai')}/v1`, maxRetries: 0, defaultHeaders: o.headers ?? {}, timeout: o.timeout ?? 10_000 });
 }
 
-export function anthropicClient(tg: TestTollgate, o: { apiKey?: string; headers?: Record<string, string> } = {}): Anthropic {
+/** Imported on demand: the Anthropic SDK takes about a second to load under tap's hooks. */
+export async function anthropicClient(tg: TestTollgate, o: { apiKey?: string; headers?: Record<string, string> } = {}): Promise<Anthropic> {
+  const { default: Anthropic } = await import('@anthropic-ai/sdk');
   return new Anthropic({ apiKey: o.apiKey ?? TEST_KEY, baseURL: tg.base('anthropic'), maxRetries: 0, defaultHeaders: o.headers ?? {}, timeout: 10_000 });
 }
 
