@@ -44,15 +44,16 @@ export async function loadConfig(file: string | undefined): Promise<LoadedConfig
 }
 
 /** How many workers: flag, then config, then the CPU count; 1 with the in-memory ledger. */
-export async function workerCount(flag: string | undefined, config: Config): Promise<{ workers: number; reason?: string }> {
+export async function workerCount(flag: string | undefined, config: Config): Promise<{ workers: number; reason?: string; requested: boolean }> {
+  const requested = flag !== undefined || config.workers !== undefined;
   let n = config.workers ?? availableParallelism();
   if (flag !== undefined) {
     n = Number(flag);
     const { ConfigError } = await import('../config/index.js');
     if (!Number.isInteger(n) || n < 1) throw new ConfigError([`--workers: a positive whole number, got "${flag}"`], 'command line');
   }
-  if (n > 1 && !config.redis) return { workers: 1, reason: `the in-memory ledger keeps its state in one process, so ${n} workers would each meter on their own: running 1 (configure redis: to use more)` };
-  return { workers: n };
+  if (n > 1 && !config.redis) return { workers: 1, requested, reason: `the in-memory ledger keeps its state in one process, so ${n} workers would each meter on their own: running 1 (configure redis: to use more)` };
+  return { workers: n, requested };
 }
 
 async function serve(argv: string[]): Promise<void> {
@@ -67,10 +68,11 @@ async function serve(argv: string[]): Promise<void> {
   }
   const loaded = await loadConfig(values.config);
   if (cluster.isPrimary) {
-    const { workers, reason } = await workerCount(values.workers, loaded.config);
+    const { workers, reason, requested } = await workerCount(values.workers, loaded.config);
     const { createLogger } = await import('../proxy/logger.js');
     const logger = createLogger(loaded.config.logging.level);
-    if (reason) logger.warn({ workers }, reason);
+    // A count the operator asked for and cannot have is a warning; the CPU-count default, a note.
+    if (reason) logger[requested ? 'warn' : 'info']({ workers }, reason);
     if (workers > 1) {
       // Workers load the same config; a generated demo key must be the same in all of them.
       const env: Record<string, string> = loaded.demoKey ? { TOLLGATE_DEMO_KEY: loaded.demoKey } : {};
