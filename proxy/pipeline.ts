@@ -85,18 +85,28 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
+  // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
+  // skips pino's redaction pass: about 5% of tollgate's CPU per request (bench profile).
+  const settledLog = logger.child({}, { redact: [] });
+  // `entered`: requests between arrival and the end of their response (auth and reserve
+  // included); `open`: requests forwarded and not yet settled. Idle means both are zero, so a
+  // graceful stop never closes the ledger under a request that is still authenticating.
+  let entered = 0;
   let open = 0;
   let idleWaiters: Array<() => void> = [];
+  const maybeIdle = () => {
+    if (open === 0 && entered === 0 && idleWaiters.length > 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      for (const f of w) f();
+    }
+  };
   const opened = () => {
     open++;
   };
   const closed = () => {
     open--;
-    if (open === 0) {
-      const w = idleWaiters;
-      idleWaiters = [];
-      for (const f of w) f();
-    }
+    maybeIdle();
   };
 
   function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
@@ -279,7 +289,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         return;
       }
       void settleWithRetry(rec).finally(closed);
-      logger.info({ ...rec, credits: fmt(rec.microCredits), clientRequestId }, 'settled');
+      settledLog.info({ ...rec, credits: fmt(rec.microCredits), clientRequestId }, 'settled');
       events?.settled?.(rec);
     };
 
@@ -467,17 +477,23 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   return {
     handle(req, res) {
-      handle(req, res).catch((err) => {
-        logger.error({ err }, 'unhandled pipeline error');
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: 'internal error', type: 'api_error', code: 'internal_error' } }));
-        } else res.destroy();
-      });
+      entered++;
+      handle(req, res)
+        .catch((err) => {
+          logger.error({ err }, 'unhandled pipeline error');
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ error: { message: 'internal error', type: 'api_error', code: 'internal_error' } }));
+          } else res.destroy();
+        })
+        .finally(() => {
+          entered--;
+          maybeIdle();
+        });
     },
-    inFlight: () => open,
+    inFlight: () => open + entered,
     idle(timeoutMs) {
-      if (open === 0) return Promise.resolve(true);
+      if (open === 0 && entered === 0) return Promise.resolve(true);
       return new Promise((resolve) => {
         const t = setTimeout(() => resolve(false), timeoutMs);
         idleWaiters.push(() => {
