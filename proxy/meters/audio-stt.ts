@@ -3,8 +3,7 @@
 // it cannot parse), recording both. The provider's JSON is captured field by field, never held.
 
 import type { Pricing } from '../../pricing/types.js';
-import type { UsageUnits } from '../../ledger/types.js';
-import type { MeterPlan, MeterResult, ResponseMeter, RouteContext, UploadMeter, UpstreamResponseHead } from '../providers/types.js';
+import type { MeterPlan, MeterResult, MeterSource, ResponseMeter, RouteContext, UploadMeter, UpstreamResponseHead } from '../providers/types.js';
 import type { AudioDuration, AudioMeasure } from './audio.js';
 import { JsonFieldCapture } from './json-capture.js';
 
@@ -34,8 +33,15 @@ export function secondsToMs(v: unknown): number | undefined {
 
 /**
  * Billing rule (the metering spec): tollgate's measurement bills; else the provider's report;
- * else the reservation (estimate). The other figures are recorded in `reported`.
+ * else the reservation (estimate). Callers record the other figures in `reported`.
  */
+export function billedAudio(measuredMs: number | undefined, reportedMs: number | undefined, reservedMs: number): { ms: number; source: MeterSource } {
+  if (measuredMs !== undefined) return { ms: measuredMs, source: 'measured' };
+  if (reportedMs !== undefined) return { ms: reportedMs, source: 'provider' };
+  return { ms: reservedMs, source: 'estimate' };
+}
+
+/** An STT answer's meter: bills per billedAudio, the provider's duration recorded as `reported`. */
 export function sttResponseMeter(head: UpstreamResponseHead, o: SttMeterOptions): ResponseMeter {
   const ct = head.headers['content-type'];
   const isJson = typeof ct === 'string' && ct.includes('json');
@@ -48,16 +54,10 @@ export function sttResponseMeter(head: UpstreamResponseHead, o: SttMeterOptions)
     async result(): Promise<MeterResult> {
       const measured = o.measured ? await o.measured() : undefined;
       const reportedMs = capture && o.reported ? o.reported.ms(capture.result()) : undefined;
-      const reported: UsageUnits | undefined = reportedMs !== undefined ? { audioMs: reportedMs } : undefined;
-      if (measured?.ms !== undefined) {
-        const r: MeterResult = { microCredits: o.pricing.sttCost(o.rate, measured.ms), units: { audioMs: measured.ms }, source: 'measured' };
-        if (reported) r.reported = reported;
-        return r;
-      }
-      if (reportedMs !== undefined) {
-        return { microCredits: o.pricing.sttCost(o.rate, reportedMs), units: { audioMs: reportedMs }, source: 'provider', reported: { audioMs: reportedMs } };
-      }
-      return { microCredits: o.pricing.sttCost(o.rate, o.reservedMs), units: { audioMs: o.reservedMs }, source: 'estimate' };
+      const { ms, source } = billedAudio(measured?.ms, reportedMs, o.reservedMs);
+      const r: MeterResult = { microCredits: o.pricing.sttCost(o.rate, ms), units: { audioMs: ms }, source };
+      if (reportedMs !== undefined) r.reported = { audioMs: reportedMs };
+      return r;
     },
   };
 }

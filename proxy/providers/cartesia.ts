@@ -23,22 +23,14 @@
 import { ERROR_CODES } from '../errors.js';
 import { createMultipartAudioMeter, pcmFromEncoding, sttReserveMs } from '../meters/audio.js';
 import { secondsToMs, sttPlan } from '../meters/audio-stt.js';
-import { requiredText, ttsPlan } from '../meters/audio-tts.js';
-import { freeRoute, jsonObject, setBearer } from './openai-compatible.js';
-import type { MeterPlan, ProviderAdapter, RouteSpec } from './types.js';
+import { optionalModel, requiredText, type TtsRequest } from '../meters/tts.js';
+import { headerString } from './headers.js';
+import { freeRoute, setBearer } from './openai-compatible.js';
+import { jsonTtsRoute } from './tts-route.js';
+import type { MeterPlan, ProviderAdapter, RouteContext, RouteSpec } from './types.js';
 
-function ttsRoute(path: string): RouteSpec {
-  return {
-    method: 'POST',
-    path,
-    body: 'json',
-    plan(ctx, body): MeterPlan {
-      const obj = jsonObject(ctx, body);
-      const text = requiredText(ctx, obj, 'transcript');
-      const model = typeof obj.model_id === 'string' && obj.model_id !== '' ? obj.model_id : undefined;
-      return ttsPlan(ctx, { text, ...(model ? { model } : {}) });
-    },
-  };
+function ttsRequest(ctx: RouteContext, obj: Record<string, unknown>): TtsRequest {
+  return { text: requiredText(ctx, obj.transcript, 'transcript'), model: optionalModel(obj.model_id) };
 }
 
 function sttRoute(path: string): RouteSpec {
@@ -70,8 +62,8 @@ export const cartesia: ProviderAdapter = {
     return { title: code, message, status_code: ERROR_CODES[code], error_code: code };
   },
   routes: [
-    ttsRoute('/tts/bytes'),
-    ttsRoute('/tts/sse'),
+    jsonTtsRoute('/tts/bytes', ttsRequest),
+    jsonTtsRoute('/tts/sse', ttsRequest),
     sttRoute('/stt'),
     sttRoute('/audio/transcriptions'),
     freeRoute('GET', '/'), // API status / version
@@ -79,7 +71,3 @@ export const cartesia: ProviderAdapter = {
     freeRoute('GET', /^\/voices\/[^/]+$/),
   ],
 };
-
-function headerString(v: string | string[] | undefined): string {
-  return (Array.isArray(v) ? v[0] : v) ?? '';
-}

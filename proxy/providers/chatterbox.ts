@@ -11,8 +11,9 @@
 // accepted; its status, download and SSE progress are free. Job retries and bulk actions would
 // synthesize again without a text to count and are not routed.
 
+import { requiredText, ttsPlan } from '../meters/tts.js';
 import { freeRoute, openAiErrorBody, setBearer } from './openai-compatible.js';
-import { formFields, speechDoneReport, speechRoute, ttsPlan } from './openai-audio.js';
+import { formFields, speechDoneReport, speechRoute } from './openai-audio.js';
 import type { ProviderAdapter, RouteSpec } from './types.js';
 
 const PREFIXES = ['', '/v1'];
@@ -24,9 +25,8 @@ function uploadRoute(path: string): RouteSpec {
     path,
     body: 'buffer',
     plan(ctx, body) {
-      const f = formFields(ctx, body, ['input']);
-      const input = f.input ?? ctx.fail('invalid_request', '`input` (the text to synthesize) is required');
-      return ttsPlan(ctx, input.trim(), { report: speechDoneReport });
+      const input = requiredText(ctx, formFields(ctx, body, ['input']).input, 'input');
+      return ttsPlan(ctx, { text: input.trim(), report: speechDoneReport });
     },
   };
 }

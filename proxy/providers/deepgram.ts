@@ -24,8 +24,10 @@
 
 import { createAudioDuration, pcmFromEncoding, pcmMs, sttReserveMs } from '../meters/audio.js';
 import { rawUploadMeter, secondsToMs, sttPlan } from '../meters/audio-stt.js';
-import { intHeader, requiredText, ttsPlan } from '../meters/audio-tts.js';
-import { freeRoute, jsonObject } from './openai-compatible.js';
+import { headerCharsReport, optionalModel, requiredText } from '../meters/tts.js';
+import { headerString } from './headers.js';
+import { freeRoute } from './openai-compatible.js';
+import { jsonTtsRoute } from './tts-route.js';
 import type { MeterPlan, ProviderAdapter } from './types.js';
 
 export const deepgram: ProviderAdapter = {
@@ -40,23 +42,18 @@ export const deepgram: ProviderAdapter = {
     return { err_code: code, err_msg: message, request_id: null };
   },
   routes: [
-    {
-      method: 'POST',
-      path: '/v1/speak',
-      body: 'json',
-      plan(ctx, body): MeterPlan {
-        const text = requiredText(ctx, jsonObject(ctx, body), 'text');
-        const model = ctx.query.get('model') || undefined;
-        return ttsPlan(ctx, { text, ...(model ? { model } : {}), reportedChars: (head) => intHeader(head, 'dg-char-count') });
-      },
-    },
+    jsonTtsRoute('/v1/speak', (ctx, obj) => ({
+      text: requiredText(ctx, obj.text, 'text'),
+      model: optionalModel(ctx.query.get('model')),
+      report: headerCharsReport('dg-char-count'),
+    })),
     {
       method: 'POST',
       path: '/v1/listen',
       body: 'stream',
       plan(ctx, body): MeterPlan {
         const contentLength = body.kind === 'stream' ? body.contentLength : undefined;
-        const ct = (headerString(ctx.headers['content-type']) ?? '').toLowerCase();
+        const ct = headerString(ctx.headers['content-type']).toLowerCase();
         const model = ctx.query.get('model') || undefined;
         const reported = { fields: ['metadata'], ms: (v: Record<string, unknown>) => secondsToMs((v.metadata as { duration?: unknown } | undefined)?.duration) };
         if (ct.includes('json')) {
@@ -74,7 +71,3 @@ export const deepgram: ProviderAdapter = {
     freeRoute('GET', /^\/v1\/models\/[^/]+$/),
   ],
 };
-
-function headerString(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}

@@ -23,8 +23,10 @@
 
 import { createMultipartAudioMeter, pcmMs, sttReserveMs, type PcmFormat } from '../meters/audio.js';
 import { secondsToMs, sttPlan } from '../meters/audio-stt.js';
-import { intHeader, requiredText, ttsPlan } from '../meters/audio-tts.js';
-import { freeRoute, jsonObject } from './openai-compatible.js';
+import { headerCharsReport, optionalModel, requiredText } from '../meters/tts.js';
+import { headerString } from './headers.js';
+import { freeRoute } from './openai-compatible.js';
+import { jsonTtsRoute } from './tts-route.js';
 import type { MeterPlan, ProviderAdapter } from './types.js';
 
 /** `file_format=pcm_s16le_16`: the file is headerless PCM. */
@@ -42,17 +44,11 @@ export const elevenlabs: ProviderAdapter = {
     return { detail: { status: code, message } };
   },
   routes: [
-    {
-      method: 'POST',
-      path: /^\/v1\/text-to-speech\/([^/]+)(?:\/stream)?(?:\/with-timestamps)?$/,
-      body: 'json',
-      plan(ctx, body): MeterPlan {
-        const obj = jsonObject(ctx, body);
-        const text = requiredText(ctx, obj, 'text');
-        const model = typeof obj.model_id === 'string' && obj.model_id !== '' ? obj.model_id : undefined;
-        return ttsPlan(ctx, { text, ...(model ? { model } : {}), reportedChars: (head) => intHeader(head, 'character-cost') });
-      },
-    },
+    jsonTtsRoute(/^\/v1\/text-to-speech\/([^/]+)(?:\/stream)?(?:\/with-timestamps)?$/, (ctx, obj) => ({
+      text: requiredText(ctx, obj.text, 'text'),
+      model: optionalModel(obj.model_id),
+      report: headerCharsReport('character-cost'),
+    })),
     {
       method: 'POST',
       path: '/v1/speech-to-text',
@@ -91,7 +87,3 @@ export const elevenlabs: ProviderAdapter = {
     freeRoute('GET', '/v1/shared-voices'),
   ],
 };
-
-function headerString(v: string | string[] | undefined): string {
-  return (Array.isArray(v) ? v[0] : v) ?? '';
-}

@@ -24,7 +24,8 @@ import { ERROR_CODES } from '../errors.js';
 import { createMultipartAudioMeter, sttReserveMs } from '../meters/audio.js';
 import { createMsgpackAudioMeter } from '../meters/audio-msgpack.js';
 import { sttPlan } from '../meters/audio-stt.js';
-import { requiredText, ttsPlan } from '../meters/audio-tts.js';
+import { optionalModel, requiredText, ttsPlan } from '../meters/tts.js';
+import { headerString } from './headers.js';
 import { freeRoute, setBearer } from './openai-compatible.js';
 import type { MeterPlan, ProviderAdapter, RequestBody, RouteContext } from './types.js';
 
@@ -87,9 +88,8 @@ export const fishaudio: ProviderAdapter = {
       path: '/v1/tts',
       body: 'buffer',
       plan(ctx, body): MeterPlan {
-        const text = requiredText(ctx, ttsBody(ctx, body), 'text');
-        const model = headerString(ctx.headers.model) || undefined;
-        return ttsPlan(ctx, { text, ...(model ? { model } : {}) });
+        const text = requiredText(ctx, ttsBody(ctx, body).text, 'text');
+        return ttsPlan(ctx, { text, model: optionalModel(headerString(ctx.headers.model)) });
       },
     },
     {
@@ -121,7 +121,3 @@ export const fishaudio: ProviderAdapter = {
     freeRoute('GET', /^\/model\/[^/]+$/),
   ],
 };
-
-function headerString(v: string | string[] | undefined): string {
-  return (Array.isArray(v) ? v[0] : v) ?? '';
-}

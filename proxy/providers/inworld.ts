@@ -9,8 +9,8 @@
 // known before forwarding (exact hard cap) and survives a stream cut before the first line.
 
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
-import { jsonObject } from './openai-compatible.js';
-import { requiredText, ttsPlan, type TtsReport } from './openai-audio.js';
+import { optionalModel, requiredText, type TtsReport } from '../meters/tts.js';
+import { jsonTtsRoute } from './tts-route.js';
 import type { ProviderAdapter, RouteSpec } from './types.js';
 
 const USAGE = /"processedCharactersCount"\s*:\s*(\d+)\s*[,}]/g;
@@ -38,17 +38,11 @@ function usageCountReport(): TtsReport {
 }
 
 function synthesisRoute(path: string): RouteSpec {
-  return {
-    method: 'POST',
-    path,
-    body: 'json',
-    plan(ctx, body) {
-      const obj = jsonObject(ctx, body);
-      const text = requiredText(ctx, obj.text, 'text');
-      const m = obj.modelId ?? obj.model_id;
-      return ttsPlan(ctx, text, { model: typeof m === 'string' && m !== '' ? m : undefined, report: usageCountReport });
-    },
-  };
+  return jsonTtsRoute(path, (ctx, obj) => ({
+    text: requiredText(ctx, obj.text, 'text'),
+    model: optionalModel(obj.modelId ?? obj.model_id),
+    report: usageCountReport,
+  }));
 }
 
 // google.rpc.Code for each HTTP status tollgate answers with (grpc-gateway's mapping, reversed).

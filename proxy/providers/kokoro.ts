@@ -8,8 +8,9 @@
 // `[voice:…]`/`[rate:…]` tags of `allow_voice_tags`. Dialogue turns count their texts. Phoneme synthesis
 // (`/dev/generate_from_phonemes`) has no text to count and is not routed.
 
+import { requiredText, ssmlText } from '../meters/tts.js';
 import { freeRoute, openAiErrorBody, setBearer } from './openai-compatible.js';
-import { requiredText, speechRoute, ssmlText } from './openai-audio.js';
+import { speechRoute } from './openai-audio.js';
 import type { ProviderAdapter, RouteContext } from './types.js';
 
 // Inline control tags Kokoro reads and does not speak (api/src/services/text_processing/text_processor.py).

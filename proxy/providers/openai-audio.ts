@@ -1,152 +1,17 @@
 // OpenAI-style audio routes the voice adapters share — text-to-speech (`POST …/audio/speech`,
-// JSON `input`) and transcription (`POST …/audio/transcriptions`, multipart, below) — and the
-// helpers every character-metered TTS adapter uses: code points, SSML text, small forms.
+// JSON `input`, billed by meters/tts.ts) and transcription (`POST …/audio/transcriptions`,
+// multipart, below) — and the small-form reader of the form-based TTS servers.
 // https://platform.openai.com/docs/api-reference/audio
-//
-// TTS billing: the characters (Unicode code points) of the text the provider synthesizes, read
-// from the request, so the exact cost is reserved before forwarding and the Free hard cap is
-// exact. What a provider reports about the same request (its own character count, audio
-// duration, tokens) is recorded beside it as `reported`, never billed: the seed's rates are per
-// 1,000 characters of text, and a report can be missing (a cut stream) or weighted by the
-// provider's own rules (DashScope counts CJK twice). A 2xx answer is charged in full even if the
-// audio stream is cut: the provider synthesizes (and bills) the whole text.
 
 import busboy from 'busboy';
 import type { UsageUnits } from '../../ledger/types.js';
 import { createMultipartAudioMeter, sttReserveMs } from '../meters/audio.js';
-import { secondsToMs } from '../meters/audio-stt.js';
+import { billedAudio, secondsToMs } from '../meters/audio-stt.js';
 import { JsonFieldCapture } from '../meters/json-capture.js';
-import { SseParser, type SseEvent } from '../meters/sse.js';
-import { jsonObject } from './openai-compatible.js';
+import { SseParser } from '../meters/sse.js';
+import { count, eventJson, isEventStreamHead, optionalModel, requiredText, sseReport, type TtsReport } from '../meters/tts.js';
+import { jsonTtsRoute } from './tts-route.js';
 import type { MeterPlan, MeterResult, RequestBody, ResponseMeter, RouteContext, RouteSpec, UpstreamResponseHead } from './types.js';
-
-/** Unicode code points of `s` (what `[...s].length` counts), without building an array. */
-export function codePoints(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
-  }
-  return n;
-}
-
-const XML_ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-/** The spoken text of an SSML document: tags removed, the XML entities decoded. */
-export function ssmlText(ssml: string): string {
-  return ssml
-    .replace(/<!--[\s\S]*?-->/g, '')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
-      if (e[0] === '#') {
-        const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-        return Number.isInteger(cp) && cp >= 0 && cp <= 0x10ffff ? String.fromCodePoint(cp) : m;
-      }
-      return XML_ENTITIES[e.toLowerCase()] ?? m;
-    });
-}
-
-/** A string field of the request, or a 400 naming it. */
-export function requiredText(ctx: RouteContext, value: unknown, name: string): string {
-  if (typeof value !== 'string') ctx.fail('invalid_request', `\`${name}\` (the text to synthesize) is required`);
-  return value;
-}
-
-/** Reads what a provider reports about a TTS request from its 2xx answer, as it passes. */
-export interface TtsReport {
-  onChunk(chunk: Buffer): void;
-  onEnd?(): void;
-  reported(): UsageUnits | undefined;
-}
-
-export interface TtsPlanOptions {
-  /** Model (or voice model) as requested: a `provider:model` price row wins over the provider's. */
-  model?: string | undefined;
-  /** Reads the provider's own count from the answer, to record beside tollgate's. */
-  report?(head: UpstreamResponseHead): TtsReport | undefined;
-  upstreamHeaders?: Record<string, string>;
-}
-
-/** The plan of a TTS request whose text is known: reserve and charge exactly its characters. */
-export function ttsPlan(ctx: RouteContext, text: string, opts: TtsPlanOptions = {}): MeterPlan {
-  const chars = codePoints(text);
-  const micro = ctx.pricing.ttsCost(ctx.ttsRate(opts.model), chars);
-  const plan: MeterPlan = {
-    modality: 'tts',
-    estimateMicro: micro,
-    response(head) {
-      const report = opts.report?.(head);
-      return {
-        onChunk(chunk) {
-          report?.onChunk(chunk);
-          return undefined;
-        },
-        onEnd() {
-          report?.onEnd?.();
-          return undefined;
-        },
-        result(): MeterResult {
-          const r: MeterResult = { microCredits: micro, units: { chars }, source: 'request' };
-          const reported = report?.reported();
-          if (reported) r.reported = reported;
-          return r;
-        },
-      };
-    },
-  };
-  if (opts.model) plan.model = opts.model;
-  if (opts.upstreamHeaders) plan.upstreamHeaders = opts.upstreamHeaders;
-  return plan;
-}
-
-export function isEventStreamHead(head: UpstreamResponseHead): boolean {
-  const ct = head.headers['content-type'];
-  return typeof ct === 'string' && ct.includes('text/event-stream');
-}
-
-export function isJsonHead(head: UpstreamResponseHead): boolean {
-  const ct = head.headers['content-type'];
-  return typeof ct === 'string' && ct.includes('json') && !ct.includes('ndjson') && !ct.includes('jsonl');
-}
-
-/** Captures top-level `keys` of a JSON answer (never the audio) and reads a report from them. */
-export function jsonReport(keys: readonly string[], read: (fields: Record<string, unknown>) => UsageUnits | undefined): TtsReport {
-  const capture = new JsonFieldCapture(new Set(keys));
-  return {
-    onChunk: (chunk) => capture.push(chunk),
-    reported: () => read(capture.result()),
-  };
-}
-
-/** Parses an SSE answer event by event (holding at most one); `visit` keeps what it needs. */
-export function sseReport(visit: (ev: SseEvent) => void, reported: () => UsageUnits | undefined): TtsReport {
-  const parser = new SseParser((ev) => {
-    visit(ev);
-  });
-  return {
-    onChunk: (chunk) => void parser.push(chunk),
-    onEnd: () => void parser.end(),
-    reported,
-  };
-}
-
-/** JSON of an SSE event, or undefined (bad JSON in a stream is skipped, never thrown). */
-export function eventJson(ev: SseEvent): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(ev.data) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined);
 
 /**
  * OpenAI's `speech.audio.done` event (`stream_format: "sse"`), also sent by Chatterbox TTS API:
@@ -182,19 +47,12 @@ export interface SpeechRouteOptions {
 
 /** `POST …/audio/speech`: JSON `{model, input, voice, …}`, audio (or SSE) back. */
 export function speechRoute(o: SpeechRouteOptions): RouteSpec {
-  return {
-    method: 'POST',
-    path: o.path,
-    body: 'json',
-    plan(ctx, body) {
-      const obj = jsonObject(ctx, body);
-      const model = typeof obj.model === 'string' && obj.model !== '' ? obj.model : undefined;
-      if (o.requireModel && !model) ctx.fail('invalid_request', '`model` is required');
-      let text = o.text ? o.text(ctx, obj) : requiredText(ctx, obj.input, 'input');
-      if (o.trim) text = text.trim();
-      return ttsPlan(ctx, text, { model, report: speechDoneReport });
-    },
-  };
+  return jsonTtsRoute(o.path, (ctx, obj) => {
+    const model = optionalModel(obj.model);
+    if (o.requireModel && !model) ctx.fail('invalid_request', '`model` is required');
+    const text = o.text ? o.text(ctx, obj) : requiredText(ctx, obj.input, 'input');
+    return { text: o.trim ? text.trim() : text, model, report: speechDoneReport };
+  });
 }
 
 /**
@@ -349,11 +207,7 @@ export function transcriptionRoute(o: TranscriptionRouteOptions): RouteSpec {
               const reportedMs = report?.audioMs();
               const reported: UsageUnits = { ...report?.tokens() };
               if (reportedMs !== undefined) reported.audioMs = reportedMs;
-              let ms: number;
-              let source: MeterResult['source'];
-              if (measured.ms !== undefined) [ms, source] = [measured.ms, 'measured'];
-              else if (reportedMs !== undefined) [ms, source] = [reportedMs, 'provider'];
-              else [ms, source] = [reservedMs, 'estimate'];
+              const { ms, source } = billedAudio(measured.ms, reportedMs, reservedMs);
               const result: MeterResult = { microCredits: pricing.sttCost(r, ms), units: { audioMs: ms }, source };
               if (Object.keys(reported).length) result.reported = reported;
               if (model) result.model = model;

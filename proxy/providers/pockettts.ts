@@ -7,8 +7,9 @@
 // bounds an uploaded voice sample) so the text is counted before forwarding.
 
 import type { ErrorCode } from '../errors.js';
+import { requiredText, ttsPlan } from '../meters/tts.js';
 import { freeRoute, setBearer } from './openai-compatible.js';
-import { formFields, ttsPlan } from './openai-audio.js';
+import { formFields } from './openai-audio.js';
 import type { ProviderAdapter } from './types.js';
 
 export const pockettts: ProviderAdapter = {
@@ -23,8 +24,7 @@ export const pockettts: ProviderAdapter = {
       path: '/tts',
       body: 'buffer',
       plan(ctx, body) {
-        const f = formFields(ctx, body, ['text']);
-        return ttsPlan(ctx, f.text ?? ctx.fail('invalid_request', '`text` (the text to synthesize) is required'));
+        return ttsPlan(ctx, { text: requiredText(ctx, formFields(ctx, body, ['text']).text, 'text') });
       },
     },
     freeRoute('GET', '/health'),

@@ -14,8 +14,9 @@
 
 import type { UsageUnits } from '../../ledger/types.js';
 import type { ErrorCode } from '../errors.js';
-import { jsonObject, requiredModel, setBearer } from './openai-compatible.js';
-import { count, eventJson, isEventStreamHead, jsonReport, requiredText, sseReport, ttsPlan, type TtsReport } from './openai-audio.js';
+import { count, eventJson, isEventStreamHead, jsonReport, requiredText, sseReport, type TtsReport } from '../meters/tts.js';
+import { requiredModel, setBearer } from './openai-compatible.js';
+import { jsonTtsRoute } from './tts-route.js';
 import type { ProviderAdapter, UpstreamResponseHead } from './types.js';
 
 function fromUsage(u: unknown): UsageUnits | undefined {
@@ -51,21 +52,14 @@ export const qwen: ProviderAdapter = {
   clientAuth: ['bearer'],
   setUpstreamKey: setBearer,
   routes: [
-    {
-      method: 'POST',
-      path: '/api/v1/services/aigc/multimodal-generation/generation',
-      body: 'json',
-      plan(ctx, body) {
-        const obj = jsonObject(ctx, body);
-        const model = requiredModel(ctx, obj);
-        const input = obj.input && typeof obj.input === 'object' ? (obj.input as Record<string, unknown>) : {};
-        if (typeof input.text !== 'string' && input.messages !== undefined) {
-          ctx.fail('unpriced_model', `model "${model}" of qwen: tollgate prices only text-to-speech (input.text) on this path`);
-        }
-        const text = requiredText(ctx, input.text, 'input.text');
-        return ttsPlan(ctx, text, { model, report });
-      },
-    },
+    jsonTtsRoute('/api/v1/services/aigc/multimodal-generation/generation', (ctx, obj) => {
+      const model = requiredModel(ctx, obj);
+      const input = obj.input && typeof obj.input === 'object' ? (obj.input as Record<string, unknown>) : {};
+      if (typeof input.text !== 'string' && input.messages !== undefined) {
+        ctx.fail('unpriced_model', `model "${model}" of qwen: tollgate prices only text-to-speech (input.text) on this path`);
+      }
+      return { text: requiredText(ctx, input.text, 'input.text'), model, report };
+    }),
   ],
   // DashScope's error shape: `{code, message, request_id}`; the code is tollgate's.
   errorBody(code: ErrorCode, message: string) {

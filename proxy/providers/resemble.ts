@@ -10,33 +10,25 @@
 // Voices and projects are listed on app.resemble.ai, another host: nothing here is free.
 
 import type { ErrorCode } from '../errors.js';
-import { jsonObject, setBearer } from './openai-compatible.js';
-import { count, isJsonHead, jsonReport, requiredText, ssmlText, ttsPlan } from './openai-audio.js';
-import type { ProviderAdapter, RouteSpec } from './types.js';
+import { count, isJsonHead, jsonReport, optionalModel, requiredText, ssmlText, type TtsReport } from '../meters/tts.js';
+import { setBearer } from './openai-compatible.js';
+import { jsonTtsRoute } from './tts-route.js';
+import type { ProviderAdapter, RouteSpec, UpstreamResponseHead } from './types.js';
+
+/** /synthesize's JSON `duration` (seconds) as `reported.audioMs`; /stream's WAV has none. */
+function durationReport(head: UpstreamResponseHead): TtsReport | undefined {
+  if (!isJsonHead(head)) return undefined;
+  return jsonReport(['duration'], (f) => {
+    const ms = typeof f.duration === 'number' ? count(f.duration * 1000) : undefined;
+    return ms === undefined ? undefined : { audioMs: ms };
+  });
+}
 
 function synthesisRoute(path: string): RouteSpec {
-  return {
-    method: 'POST',
-    path,
-    body: 'json',
-    plan(ctx, body) {
-      const obj = jsonObject(ctx, body);
-      const data = requiredText(ctx, obj.data, 'data');
-      const text = /^\s*<speak[\s>]/i.test(data) ? ssmlText(data) : data;
-      const model = typeof obj.model === 'string' && obj.model !== '' ? obj.model : undefined;
-      return ttsPlan(ctx, text, {
-        model,
-        report: (head) =>
-          isJsonHead(head)
-            ? jsonReport(['duration'], (f) => {
-                const s = typeof f.duration === 'number' ? f.duration : undefined;
-                const ms = s === undefined ? undefined : count(s * 1000);
-                return ms === undefined ? undefined : { audioMs: ms };
-              })
-            : undefined,
-      });
-    },
-  };
+  return jsonTtsRoute(path, (ctx, obj) => {
+    const data = requiredText(ctx, obj.data, 'data');
+    return { text: /^\s*<speak[\s>]/i.test(data) ? ssmlText(data) : data, model: optionalModel(obj.model), report: durationReport };
+  });
 }
 
 export const resemble: ProviderAdapter = {
