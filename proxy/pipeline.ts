@@ -14,7 +14,7 @@ import { extractClientKey, type Authenticator } from './auth.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
-import type { CompiledProvider, Registry } from './registry.js';
+import { isUnsafePath, parseTarget, type CompiledProvider, type Registry } from './registry.js';
 
 export interface PipelineLimits extends PlanLimits {
   maxJsonBodyBytes: number;
@@ -124,13 +124,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const started = performance.now();
     const requestId = randomUUID();
     const clientRequestId = typeof req.headers['x-request-id'] === 'string' && SAFE_REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const pathname = q < 0 ? url : url.slice(0, q);
-    const search = q < 0 ? '' : url.slice(q);
-    const slash = pathname.indexOf('/', 1);
-    const providerId = (slash < 0 ? pathname.slice(1) : pathname.slice(1, slash)).toLowerCase();
-    const path = slash < 0 ? '/' : pathname.slice(slash);
+    const { providerId, path, search } = parseTarget(req.url ?? '/');
     const p = registry.get(providerId);
     if (!p) {
       sendError(res, undefined, createError('unknown_provider', `no provider "${providerId}": use /{provider}/… with one of ${[...registry.keys()].join(', ')}`), requestId, providerId);
@@ -139,7 +133,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const adapter = p.adapter;
     const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
 
-    if (/(^|\/)\.\.?(\/|$)|%2e|%2f|\\/i.test(path)) {
+    if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
       return;
     }

@@ -60,3 +60,28 @@ export function createRegistry(adapters: readonly ProviderAdapter[], config: Par
   for (const a of adapters) m.set(a.id, compileProvider(a, config[a.id]));
   return m;
 }
+
+export interface Target {
+  providerId: string;
+  /** The upstream path after `/{provider}`, without the query. */
+  path: string;
+  /** `?…` or ''. */
+  search: string;
+}
+
+/** Splits `/{provider}/{upstream path}?{query}`; the provider id is case-insensitive. */
+export function parseTarget(url: string): Target {
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const slash = pathname.indexOf('/', 1);
+  return {
+    providerId: (slash < 0 ? pathname.slice(1) : pathname.slice(1, slash)).toLowerCase(),
+    path: slash < 0 ? '/' : pathname.slice(slash),
+    search: q < 0 ? '' : url.slice(q),
+  };
+}
+
+/** Dot segments, encoded dots/slashes and backslashes could walk off the route on the upstream. */
+export function isUnsafePath(path: string): boolean {
+  return /(^|\/)\.\.?(\/|$)|%2e|%2f|\\/i.test(path);
+}

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/types.js';
 import { extractClientKey, type Authenticator } from './auth.js';
 import { createError, type TollgateError } from './errors.js';
-import type { Registry } from './registry.js';
+import { isUnsafePath, parseTarget, type Registry } from './registry.js';
 
 export interface UpgradeDeps {
   registry: Registry;
@@ -39,16 +39,10 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle(req: IncomingM
   });
 
   async function handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const pathname = q < 0 ? url : url.slice(0, q);
-    const search = q < 0 ? '' : url.slice(q);
-    const slash = pathname.indexOf('/', 1);
-    const providerId = (slash < 0 ? pathname.slice(1) : pathname.slice(1, slash)).toLowerCase();
-    const path = slash < 0 ? '/' : pathname.slice(slash);
+    const { providerId, path, search } = parseTarget(req.url ?? '/');
     const p = deps.registry.get(providerId);
     if (!p) return reject(socket, createError('unknown_provider', `no provider "${providerId}"`));
-    if (/(^|\/)\.\.?(\/|$)|%2e|%2f|\\/i.test(path)) return reject(socket, createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+    if (isUnsafePath(path)) return reject(socket, createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
     const key = extractClientKey(req.headers, p.adapter.clientAuth);
     if (!key) return reject(socket, createError('invalid_api_key', 'missing API key'));
     const accountId = await deps.auth.resolve(key);

@@ -6,8 +6,8 @@
 // unless a cache rate is configured (pricing.llmCost does that).
 
 import type { LlmUsage } from '../../pricing/types.js';
-import { countDeltaText, estimateInputTokens, isEventStream, jsonUsageMeter, parseData, sseUsageMeter, textFields, type LlmMeterOptions } from '../meters/llm.js';
-import { freeRoute, jsonObject, maxOutputTokens, requiredModel } from './openai-compatible.js';
+import { countDeltaText, isEventStream, jsonUsageMeter, parseData, sseUsageMeter, textFields } from '../meters/llm.js';
+import { freeRoute, llmPlanBasis } from './openai-compatible.js';
 import type { MeterPlan, ProviderAdapter } from './types.js';
 
 /** Text of a content_block_delta: text_delta, thinking_delta, input_json_delta. */
@@ -48,16 +48,11 @@ export const anthropic: ProviderAdapter = {
       path: '/v1/messages',
       body: 'json',
       plan(ctx, body): MeterPlan {
-        const obj = jsonObject(ctx, body);
-        const model = requiredModel(ctx, obj);
-        const rate = ctx.llmRate(model);
-        const inputEstimate = estimateInputTokens(obj);
-        const maxTokens = maxOutputTokens(ctx, obj, 'max_tokens');
-        const meterOpts: LlmMeterOptions = { pricing: ctx.pricing, rate, inputEstimate };
+        const { model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_tokens']);
         return {
           modality: 'llm',
           model,
-          estimateMicro: ctx.pricing.llmCost(rate, { inputTokens: inputEstimate, outputTokens: maxTokens }),
+          estimateMicro,
           response(head) {
             if (!isEventStream(head)) return jsonUsageMeter(meterOpts, (u) => fromAnthropicUsage(u));
             return sseUsageMeter(

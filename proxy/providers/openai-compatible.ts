@@ -39,6 +39,32 @@ export function maxOutputTokens(ctx: RouteContext, obj: Record<string, unknown>,
   return ctx.limits.llmDefaultMaxTokens;
 }
 
+export interface LlmPlanBasis {
+  obj: Record<string, unknown>;
+  model: string;
+  meterOpts: LlmMeterOptions;
+  /** Reservation: the input estimate plus the output limit, priced at the model's rate. */
+  estimateMicro: number;
+}
+
+/**
+ * The start every LLM plan shares: the JSON body, its model and rate (or 400 unpriced_model),
+ * the input estimate, and the reservation for `choices` answers of up to the output limit.
+ */
+export function llmPlanBasis(ctx: RouteContext, body: RequestBody, maxTokenFields: readonly string[], choices = 1): LlmPlanBasis {
+  const obj = jsonObject(ctx, body);
+  const model = requiredModel(ctx, obj);
+  const rate = ctx.llmRate(model);
+  const inputEstimate = estimateInputTokens(obj);
+  const maxTokens = maxOutputTokens(ctx, obj, ...maxTokenFields) * choices;
+  return {
+    obj,
+    model,
+    meterOpts: { pricing: ctx.pricing, rate, inputEstimate },
+    estimateMicro: ctx.pricing.llmCost(rate, { inputTokens: inputEstimate, outputTokens: maxTokens }),
+  };
+}
+
 /**
  * Adds `"stream_options":{"include_usage":true}` without re-serialising the client's JSON when
  * it has no `stream_options` (the common case): the bytes are spliced before the final `}`.
@@ -78,22 +104,18 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
     path: opts.path,
     body: 'json',
     plan(ctx, body): MeterPlan {
-      const obj = jsonObject(ctx, body);
-      const model = requiredModel(ctx, obj);
-      const rate = ctx.llmRate(model);
-      const inputEstimate = estimateInputTokens(obj);
       // `n` choices each generate up to the limit: reserve for all of them, or one request could
       // take a hard-capped account far past its limit.
-      const choices = typeof obj.n === 'number' && Number.isInteger(obj.n) && obj.n > 1 ? obj.n : 1;
-      const maxTokens = maxOutputTokens(ctx, obj, 'max_completion_tokens', 'max_tokens') * choices;
-      const meterOpts: LlmMeterOptions = { pricing: ctx.pricing, rate, inputEstimate };
+      const n = body.kind === 'json' ? (body.value as { n?: unknown } | null)?.n : undefined;
+      const choices = typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
+      const { obj, model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_completion_tokens', 'max_tokens'], choices);
       const stream = obj.stream === true;
       const clientAskedUsage = (obj.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
       const inject = stream && opts.injectStreamUsage && !clientAskedUsage && body.kind === 'json';
       const plan: MeterPlan = {
         modality: 'llm',
         model,
-        estimateMicro: ctx.pricing.llmCost(rate, { inputTokens: inputEstimate, outputTokens: maxTokens }),
+        estimateMicro,
         response(head) {
           if (!isEventStream(head)) return jsonUsageMeter(meterOpts, fromChatUsage);
           return sseUsageMeter(
@@ -129,16 +151,11 @@ export function responsesRoute(path: string): RouteSpec {
     path,
     body: 'json',
     plan(ctx, body): MeterPlan {
-      const obj = jsonObject(ctx, body);
-      const model = requiredModel(ctx, obj);
-      const rate = ctx.llmRate(model);
-      const inputEstimate = estimateInputTokens(obj);
-      const maxTokens = maxOutputTokens(ctx, obj, 'max_output_tokens');
-      const meterOpts: LlmMeterOptions = { pricing: ctx.pricing, rate, inputEstimate };
+      const { model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_output_tokens']);
       return {
         modality: 'llm',
         model,
-        estimateMicro: ctx.pricing.llmCost(rate, { inputTokens: inputEstimate, outputTokens: maxTokens }),
+        estimateMicro,
         response(head) {
           if (!isEventStream(head)) return jsonUsageMeter(meterOpts, fromResponsesUsage);
           return sseUsageMeter(
