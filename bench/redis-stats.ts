@@ -17,6 +17,17 @@ export async function commandStats(client: Redis): Promise<Record<string, number
   return out;
 }
 
+/** Microseconds Redis spent per call of each command (INFO commandstats usec_per_call). */
+export async function commandMicros(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const out: Record<string, number> = {};
+  for (const line of info.split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(line.trim());
+    if (m) out[m[1]!.toLowerCase()] = Number(m[2]);
+  }
+  return out;
+}
+
 /** Calls made between two snapshots, without the INFO calls that took them. */
 export function diffStats(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};

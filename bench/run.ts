@@ -7,7 +7,7 @@
 //   --workers N      tollgate with N cluster workers (config `workers`); turns CPU pinning off
 //   --no-pin         do not pin processes to CPUs
 //   --profile        run tollgate under --cpu-prof and print its top self-time functions
-//   --md FILE        also write the report as Markdown (bench/RESULTS.md)
+//   --md FILE        also write the report as Markdown (bench/RESULTS.md); --md-append FILE adds it
 //   --phases LIST    run only these of redis,memory,throughput,latency,sse
 //   --log-level L    tollgate's logging.level (default info: one `settled` line per request, as deployed)
 //
@@ -15,7 +15,7 @@
 // generator), the upstream and redis-server on CPU 1. Both proxies run the whole time and are
 // measured alternately, so a noisy neighbour hits both.
 
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,9 +24,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
 import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, processTree, resetPeak, spawnTollgate, startRedis, type Child } from './procs.js';
-import { commandStats, diffStats, monitorTopLevel } from './redis-stats.js';
+import { commandMicros, commandStats, diffStats, monitorTopLevel } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
-import { renderMarkdown, type Results } from './report.js';
+import { renderHeader, renderMarkdown, type Results } from './report.js';
 import { ADAPTERS } from '../proxy/providers/index.js';
 
 const { values: args } = parseArgs({
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     md: { type: 'string' },
+    'md-append': { type: 'string' },
     phases: { type: 'string', default: 'redis,memory,throughput,latency,sse' },
     'log-level': { type: 'string', default: 'info' },
   },
@@ -48,8 +49,8 @@ const PIN = !args['no-pin'] && WORKERS === 1 && HAS_TASKSET && M.nproc >= 2;
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 const P = QUICK
-  ? { tputSeconds: 3, rounds: 1, latSeconds: 3, sseStreams: 100, uploadMb: 100, rtRequests: 200, openStreams: 1000 }
-  : { tputSeconds: 5, rounds: 2, latSeconds: 5, sseStreams: 200, uploadMb: 500, rtRequests: 500, openStreams: 1000 };
+  ? { warmRequests: 3_000, warmMaxSeconds: 5, tputSeconds: 3, rounds: 1, latSeconds: 3, sseStreams: 100, uploadMb: 100, rtRequests: 200, openStreams: 1000 }
+  : { warmRequests: 15_000, warmMaxSeconds: 15, tputSeconds: 5, rounds: 2, latSeconds: 5, sseStreams: 200, uploadMb: 500, rtRequests: 500, openStreams: 1000 };
 const CONNECTIONS = [32, 256];
 const PHASES = new Set(args.phases.split(','));
 const RATE = 500;
@@ -127,12 +128,21 @@ async function main(): Promise<void> {
       const text = await r.body.text();
       if (r.statusCode !== 200) throw new Error(`${t.name} answered ${r.statusCode}: ${text}`);
     }
+    // Warm by request count, not time: until V8 has optimised the hot path, a request costs two
+    // to four times the CPU (the optimising compiler's threads count too), and a busy machine
+    // gets through fewer requests per second.
     for (const t of [baseline, tollgate]) {
-      const w = await throughput(url(t), HEADERS, CHAT, 32, QUICK ? 1 : 2, tmp);
-      if (w.non2xx || w.errors) log(`  warm-up ${t.name}: ${w.non2xx} non-2xx, ${w.errors} errors`);
-      await sseProbe(t, HEADERS, CHAT_STREAM, 50, 4, 4, 0);
+      const started = Date.now();
+      let n = 0;
+      let bad = 0;
+      while (n < P.warmRequests && Date.now() - started < P.warmMaxSeconds * 1000) {
+        const w = await throughput(url(t), HEADERS, CHAT, 64, 1, tmp);
+        n += w.requests;
+        bad += w.non2xx + w.errors;
+      }
+      await sseProbe(t, HEADERS, CHAT_STREAM, 100, 4, 4, 0);
+      log(`  warm-up ${t.name}: ${n} requests in ${((Date.now() - started) / 1000).toFixed(0)} s${bad ? ` (${bad} failed)` : ''}`);
     }
-    log(`  warm (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
     const results: Results = {
       date: new Date().toISOString(),
@@ -142,7 +152,7 @@ async function main(): Promise<void> {
       latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
       sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
       memory: { streams: P.openStreams, uploadMb: P.uploadMb, upload: stt ? 'metered STT (multipart WAV to /openai/v1/audio/transcriptions)' : 'BYOK pass-through', rows: {} },
-      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, byCommand: {}, authLookupsPerRequest: 0, allPerRequest: 0 },
+      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, byCommand: {}, otherPerRequest: 0, allPerRequest: 0, scriptMicros: 0 },
     };
 
     // 1. Redis round trips per metered request: the commands tollgate sends (MONITOR, which
@@ -163,6 +173,7 @@ async function main(): Promise<void> {
       const top2 = mon.counts();
       await mon.stop();
       const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+      const pick = (o: Record<string, number>, re: RegExp) => Object.fromEntries(Object.entries(o).filter(([k]) => re.test(k)));
       const all = diffStats(before, mid);
       const byCommand: Record<string, number> = {};
       for (const [k, v] of Object.entries(top1)) byCommand[k] = round(v / P.rtRequests, 3);
@@ -170,12 +181,18 @@ async function main(): Promise<void> {
         requests: P.rtRequests,
         streamed,
         perRequest: round(sum(top1) / P.rtRequests, 3),
+        ledgerPerRequest: round(sum(pick(top1, /^eval/)) / P.rtRequests, 3),
+        ledgerPerStream: round((sum(pick(top2, /^eval/)) - sum(pick(top1, /^eval/))) / streamed, 3),
         perStream: round((sum(top2) - sum(top1)) / streamed, 3),
         byCommand,
-        authLookupsPerRequest: round(((top1.hmget ?? 0) + (top1.hget ?? 0) + (top1.hgetall ?? 0) + (top1.get ?? 0)) / P.rtRequests, 4),
+        otherPerRequest: round((sum(top1) - sum(pick(top1, /^eval/))) / P.rtRequests, 4),
         allPerRequest: round(sum(all) / P.rtRequests, 2),
+        scriptMicros: round((await commandMicros(redis.client)).evalsha ?? NaN, 1),
       };
-      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream; ${results.redis.allPerRequest} commands in all, scripts' included`);
+      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream; ${results.redis.allPerRequest} commands in all, scripts' included; ${results.redis.scriptMicros} µs in Redis per script`);
+      // Only the ledger scripts may run per request: anything else is a cache refresh (stored
+      // BYOK keys every 5 s, auth keys every 10 s per key) and must stay rare.
+      if (results.redis.otherPerRequest > 0.05) log(`  ⚠ ${results.redis.otherPerRequest} non-ledger Redis calls per request: a cache is not holding`);
     }
 
     // 2. Memory: RSS per open stream, and peak RSS growth while a big upload streams through.
@@ -241,6 +258,7 @@ async function main(): Promise<void> {
 
     // 4. Added latency at a fixed 500 req/s against the 20 ms upstream.
     if (PHASES.has('latency')) {
+      const ledger0 = await ledgerTimes(tg.adminPort);
       const slow = { ...HEADERS, 'x-bench-delay': String(SLOW_MS) };
       const samples: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
       const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0 };
@@ -257,10 +275,12 @@ async function main(): Promise<void> {
         s.sort((a, b) => a - b);
         results.latency.rows[name] = { p50: round(percentile(s, 50)), p90: round(percentile(s, 90)), p99: round(percentile(s, 99)), max: round(percentile(s, 100)), n: s.length, failed: bad[name]! };
       }
+      results.latency.reserveMs = ledgerDiff(ledger0, await ledgerTimes(tg.adminPort));
     }
 
     // 5. SSE: time to first byte and per-chunk delivery time, 8 events 2 ms apart, 4 streams at once.
     if (PHASES.has('sse')) {
+      const ledger0 = await ledgerTimes(tg.adminPort);
       const ttfb: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
       const chunk: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
       const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0 };
@@ -284,6 +304,7 @@ async function main(): Promise<void> {
           failed: bad[name]!,
         };
       }
+      results.sse.reserveMs = ledgerDiff(ledger0, await ledgerTimes(tg.adminPort));
     }
 
     results.seconds = Math.round((Date.now() - t0) / 1000);
@@ -291,7 +312,8 @@ async function main(): Promise<void> {
     const md = renderMarkdown(results);
     process.stdout.write(`\n${md}\n`);
     writeFileSync(join(REPO, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    if (args.md) writeFileSync(args.md, md);
+    if (args.md) writeFileSync(args.md, `${renderHeader()}\n${md}\n`);
+    if (args['md-append']) appendFileSync(args['md-append'], `\n${md}\n`);
 
     if (args.profile) {
       await tg.stop();
@@ -311,6 +333,28 @@ async function main(): Promise<void> {
     if (!failed) rmSync(tmp, { recursive: true, force: true });
   }
   if (failed) process.exitCode = 1;
+}
+
+/** tollgate's own timing of its ledger calls (Prometheus sums and counts, all workers). */
+async function ledgerTimes(adminPort: number): Promise<Record<string, { sum: number; count: number }>> {
+  const r = await request(`http://127.0.0.1:${adminPort}/metrics`);
+  const text = await r.body.text();
+  const out: Record<string, { sum: number; count: number }> = {};
+  for (const m of text.matchAll(/^tollgate_ledger_script_seconds_(sum|count)\{op="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    const e = (out[m[2]!] ??= { sum: 0, count: 0 });
+    e[m[1] as 'sum' | 'count'] = Number(m[3]);
+  }
+  return out;
+}
+
+/** Mean ms per ledger call between two readings: { reserve, settle }. */
+function ledgerDiff(a: Record<string, { sum: number; count: number }>, b: Record<string, { sum: number; count: number }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [op, v] of Object.entries(b)) {
+    const n = v.count - (a[op]?.count ?? 0);
+    if (n > 0) out[op] = round(((v.sum - (a[op]?.sum ?? 0)) / n) * 1000, 3);
+  }
+  return out;
 }
 
 /** The account's STT credits (admin /v1/usage); waits up to 3 s for them to move past `above`. */
