@@ -93,7 +93,7 @@ export function renderMarkdown(r: Results): string {
   const bs = mem['http-proxy-3']?.streams;
   const ts = mem.tollgate?.streams;
   L.push(
-    `| RSS per open SSE stream, ${r.memory.streams.toLocaleString('en-US')} open (KB)${ts && ts.opened < r.memory.streams ? ` ⚠ only ${ts.opened} opened` : ''} | – | ${f(bs?.kbPerStream, 1)} | **${f(ts?.kbPerStream, 1)}** | ${plus((ts?.kbPerStream ?? NaN) - (bs?.kbPerStream ?? NaN), 1)} | ≤ 30 KB | ${mark((ts?.kbPerStream ?? Infinity) <= 30 && ts?.opened === r.memory.streams)} |`,
+    `| RSS per open SSE stream, ${r.memory.streams.toLocaleString('en-US')} open (KB${r.options.workers > 1 ? ', all workers, no forced GC' : ''})${ts && ts.opened < r.memory.streams ? ` ⚠ only ${ts.opened} opened` : ''} | – | ${f(bs?.kbPerStream, 1)} | **${f(ts?.kbPerStream, 1)}** | ${plus((ts?.kbPerStream ?? NaN) - (bs?.kbPerStream ?? NaN), 1)} | ≤ 30 KB | ${mark((ts?.kbPerStream ?? Infinity) <= 30 && ts?.opened === r.memory.streams)} |`,
   );
   const bu = mem['http-proxy-3']?.upload;
   const tu = mem.tollgate?.upload;
@@ -121,7 +121,7 @@ export function renderMarkdown(r: Results): string {
     `Machine: ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}, Node ${m.node}. Load generator: ${r.options.loadGenerator}. ` +
       `${r.options.pinned ? 'Pinned: the proxy under test on CPU 0; load generator, upstream and redis-server on CPU 1.' : 'No CPU pinning.'} ` +
       `tollgate workers: ${r.options.workers}${r.options.workers > 1 ? ` (${r.options.workersSeen} child processes seen)` : ''}. ` +
-      `Load average (1 min) at start / end: ${r.options.loadAverage.map((x) => f(x)).join(' / ')}${Math.max(...r.options.loadAverage) > 1.5 ? ' ⚠ other work was running on the machine' : ''}. ` +
+      `Load average (1 min) before the bench started / at its end: ${r.options.loadAverage.map((x) => f(x)).join(' / ')}${r.options.loadAverage[0] > 1 ? ' ⚠ other work was running on the machine' : ''}. ` +
       `${r.options.quick ? 'Quick run. ' : ''}Run ${r.date}, ${r.seconds ?? '?'} s.`,
   );
   return L.join('\n');

@@ -70,6 +70,8 @@ const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
   const t0 = Date.now();
+  // Before any of our processes run: other work on the machine (ours pushes it to ~2 itself).
+  const load0 = loadAverage();
   const tmp = mkdtempSync(join(tmpdir(), 'tollgate-bench-'));
   const children: Array<{ stop(): Promise<void> }> = [];
   let failed = false;
@@ -120,7 +122,6 @@ async function main(): Promise<void> {
       await sleep(200);
       return rssOf(t);
     };
-    const load0 = loadAverage();
 
     // 0. Sanity and warm-up: the JIT warm in both proxies, every tollgate request a 200.
     for (const t of [baseline, tollgate]) {
@@ -206,19 +207,20 @@ async function main(): Promise<void> {
       log(`  ${t.name}: ${s.opened}/${P.openStreams} streams open (${s.failed} failed), RSS ${row.rssBeforeMb} → ${row.rssOpenMb} MB, ${row.kbPerStream} KB per stream`);
     }
     for (const t of PHASES.has('memory') ? [baseline, tollgate] : []) {
-      const pid = procOf(t).pid;
+      // The whole process tree (cluster workers included); VmHWM only where there is one process.
+      const pids = processTree(procOf(t).pid);
       const rss0 = await settledRss(t);
-      const peakReset = resetPeak(pid);
+      const peakReset = pids.length === 1 && resetPeak(pids[0]!);
       let peak = rss0;
       const timer = setInterval(() => {
-        peak = Math.max(peak, memory(pid).rss);
+        peak = Math.max(peak, rssOf(t));
       }, 20);
       const byok: Record<string, string> = t === tollgate && !stt ? { 'x-provider-key-openai': 'sk-byok-bench' } : {};
       const sttBefore = t === tollgate ? await sttCredits(tg.adminPort) : 0;
       const u = await upload(t, { authorization: `Bearer ${BENCH_KEY}`, ...byok }, P.uploadMb * 2 ** 20);
       clearInterval(timer);
       const charged = t === tollgate ? round((await sttCredits(tg.adminPort, sttBefore)) - sttBefore, 3) : undefined;
-      if (peakReset) peak = Math.max(peak, memory(pid).hwm);
+      if (peakReset) peak = Math.max(peak, memory(pids[0]!).hwm);
       const row = { status: u.status, receivedMb: round(u.received / 2 ** 20, 1), seconds: round(u.seconds, 2), mbPerSecond: round(u.received / 2 ** 20 / u.seconds, 0), rssBeforeMb: round(rss0 / 2 ** 20, 1), peakGrowthMb: round((peak - rss0) / 2 ** 20, 1), ...(charged !== undefined ? { sttCredits: charged } : {}) };
       results.memory.rows[t.name]!.upload = row;
       log(`  ${t.name}: upload ${row.receivedMb} MB in ${row.seconds} s (status ${u.status}), peak RSS +${row.peakGrowthMb} MB${charged !== undefined ? `, ${charged} STT credits charged` : ''}`);
