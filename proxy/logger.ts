@@ -29,11 +29,21 @@ export const REDACT_PATHS = [
   '*.previousMasterKeys',
 ];
 
+/** Buffered stdout is flushed at least this often, so a quiet proxy's lines still appear promptly. */
+export const LOG_FLUSH_INTERVAL_MS = 1_000;
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const opts: LoggerOptions = {
     level,
     base: { pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
-  return destination ? pino(opts, destination as pino.DestinationStream) : pino(opts);
+  if (destination) return pino(opts, destination as pino.DestinationStream);
+  // One `settled` line per request: a synchronous write each was ~4% of the proxy's CPU in the
+  // bench profile. Lines are buffered (4 KB) and written asynchronously; a timer flushes a quiet
+  // buffer, and pino flushes synchronously at process exit so nothing is lost on shutdown.
+  const dest = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const logger = pino(opts, dest);
+  setInterval(() => logger.flush(), LOG_FLUSH_INTERVAL_MS).unref();
+  return logger;
 }

@@ -43,8 +43,11 @@ t.test('two workers, one port, summed metrics, graceful stop', async (t) => {
   for (let i = 0; i < 10; i++) {
     t.equal(await post(`${tg.proxyUrl}/openai/v1/chat/completions`, { model: 'gpt-4.1', messages: [{ role: 'user', content: 'hi' }] }), 200);
   }
-  const settledPids = new Set(logRecords(tg, 'settled').map((r) => r.pid));
-  t.equal(settledPids.size, 2, 'both workers served requests');
+  // Log lines are buffered (flushed at least every second): wait for both workers' lines.
+  const settledBy = Date.now() + 5_000;
+  const pids = () => new Set(logRecords(tg, 'settled').map((r) => r.pid));
+  while (pids().size < 2 && Date.now() < settledBy) await new Promise((r) => setTimeout(r, 20));
+  t.equal(pids().size, 2, 'both workers served requests');
 
   for (let i = 0; i < 3; i++) {
     const text = await (await fetch(`${tg.adminUrl}/metrics`, { headers: { connection: 'close' } })).text();
