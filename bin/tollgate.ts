@@ -94,6 +94,8 @@ async function runApp(loaded: LoadedConfig): Promise<void> {
   if (cluster.isWorker) serveWorkerMetrics(app.metrics.registry);
   const { proxyUrl, adminUrl } = await app.listen();
   app.logger.info({ proxyUrl, adminUrl, ledger: app.ledger.kind, config: loaded.source, worker: cluster.worker?.id }, 'tollgate listening');
+  // Logs are buffered; supervisors and health scripts wait for this line, so write it now.
+  app.logger.flush();
   if (cluster.isWorker) announceReady();
   if (loaded.demoKey && (cluster.worker?.id ?? 1) === 1) {
     process.stderr.write(
