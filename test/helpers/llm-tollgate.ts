@@ -2,19 +2,14 @@
 // tollgate pointed at them, the official SDK clients configured for it (no retries, so every
 // upstream request is counted exactly), and a second tollgate as a real child process.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { ChatCompletionRequest, ChatCompletionResponse, ChatCompletionStreamRequest, CompletionEvent } from '@mistralai/mistralai/models/components';
 import type { RequestOptions as MistralRequestOptions } from '@mistralai/mistralai/lib/sdks';
 import Groq from 'groq-sdk';
 import OpenAI from 'openai';
-import { stringify } from 'yaml';
 import { startLlmUpstream, type LlmProvider } from './llm-fixtures.js';
+import { startOpsProcess } from './ops-process.js';
 import { startTollgate, TEST_KEY, type TestTollgate } from './tollgate.js';
 import type { RecordedRequest, Upstream } from './upstream.js';
 import type { ProxyEvents } from '../../proxy/pipeline.js';
@@ -138,56 +133,17 @@ export interface TollgateProcess {
 }
 
 /**
- * A second tollgate as a real process: `node dist/bin/tollgate.js serve --config <tmp yaml>`,
- * on ports chosen by the OS; its URLs are read from its "tollgate listening" log line.
+ * A second tollgate as a real process (`tollgate serve --config <tmp yaml>`, ports chosen by the
+ * OS), started by the ops helper; info logging and a 2 s shutdown grace.
  */
 export async function startTollgateProcess(config: Record<string, unknown>): Promise<TollgateProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-llm-'));
-  const file = join(dir, 'config.yaml');
-  const full = {
-    ...config,
-    proxy: { port: 0, ...((config.proxy as object) ?? {}) },
-    admin: { port: 0, ...((config.admin as object) ?? {}) },
-    logging: { level: 'info' },
-    shutdown: { graceMs: 2_000 },
-  };
-  writeFileSync(file, stringify(full));
-  const bin = new URL('../../bin/tollgate.js', import.meta.url).pathname;
-  const child: ChildProcess = spawn(process.execPath, [bin, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
-  const logs: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const urls = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tollgate process did not start in 10 s: ${stderr}`)), 10_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`tollgate process exited with ${code}: ${stderr}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      logs.push(line);
-      try {
-        const rec = JSON.parse(line) as { msg?: string; proxyUrl?: string; adminUrl?: string };
-        if (rec.msg === 'tollgate listening' && rec.proxyUrl && rec.adminUrl) {
-          clearTimeout(timer);
-          resolve({ proxyUrl: rec.proxyUrl, adminUrl: rec.adminUrl });
-        }
-      } catch {
-        // not a log record
-      }
-    });
-  });
+  const p = await startOpsProcess({ ...config, logging: { level: 'info' }, shutdown: { graceMs: 2_000 } });
   return {
-    ...urls,
-    logs,
+    proxyUrl: p.proxyUrl,
+    adminUrl: p.adminUrl,
+    logs: p.logs,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(t);
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await p.stop('SIGTERM', 5_000);
     },
   };
 }
