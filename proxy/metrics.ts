@@ -71,10 +71,27 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const ledgerErrors = new Counter({ name: 'tollgate_ledger_errors_total', help: 'Ledger calls on the request path that failed', labelNames: ['op'] as const, registers });
 
+  // Per-label children, resolved once: prom-client hashes a labels object on every call.
+  const byLabel = <T>(make: (label: string) => T) => {
+    const m = new Map<string, T>();
+    return (label: string): T => {
+      let c = m.get(label);
+      if (!c) m.set(label, (c = make(label)));
+      return c;
+    };
+  };
+  const upstreamLatencyOf = byLabel((provider) => upstreamLatency.labels({ provider }));
+  const ledgerSecondsOf = byLabel((op) => ledgerSeconds.labels({ op }));
+  const creditsOf = byLabel((modality) => credits.labels({ modality }));
+  const requestsOf = byLabel((k) => {
+    const [provider, modality, status] = k.split('\t') as [string, string, string];
+    return requests.labels({ provider, modality, status });
+  });
+
   const events: ProxyEvents = {
     settled(rec: SettledRecord) {
-      requests.inc({ provider: rec.provider, modality: rec.modality, status: String(rec.status) });
-      credits.inc({ modality: rec.modality }, rec.microCredits / 1_000_000);
+      requestsOf(`${rec.provider}\t${rec.modality}\t${rec.status}`).inc();
+      creditsOf(rec.modality).inc(rec.microCredits / 1_000_000);
     },
     freeRequest(rec: SettledRecord) {
       requests.inc({ provider: rec.provider, modality: rec.modality, status: String(rec.status) });
@@ -84,7 +101,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       if (!SETTLED_FAILURES.has(code)) requests.inc({ provider, modality: 'none', status: String(status) });
     },
     upstreamHeaders(provider, _status, seconds) {
-      upstreamLatency.observe({ provider }, seconds);
+      upstreamLatencyOf(provider).observe(seconds);
     },
     firstByte(provider, seconds, stream) {
       if (stream) ttfb.observe({ provider }, seconds);
@@ -96,7 +113,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       openStreams.dec({ provider });
     },
     ledgerCall(op, seconds, ok) {
-      ledgerSeconds.observe({ op }, seconds);
+      ledgerSecondsOf(op).observe(seconds);
       if (!ok) ledgerErrors.inc({ op });
     },
   };

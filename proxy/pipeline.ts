@@ -283,7 +283,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         return;
       }
       void settleWithRetry(rec).finally(closed);
-      settledLog.info({ ...rec, credits: fmt(rec.microCredits), clientRequestId }, 'settled');
+      if (settledLog.isLevelEnabled('info')) {
+        const line = rec as SettledRecord & { credits?: string; clientRequestId?: string };
+        line.credits = fmt(rec.microCredits);
+        if (clientRequestId) line.clientRequestId = clientRequestId;
+        settledLog.info(line, 'settled');
+      }
       events?.settled?.(rec);
     };
 
@@ -462,11 +467,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const unpriced = (what: string): never => {
       throw createError('unpriced_model', `${what} has no price in tollgate's table; the operator can add one under pricing:`);
     };
+    let query: URLSearchParams | undefined;
     return {
       provider: id,
       method,
       path,
-      query: new URLSearchParams(search),
+      get query() {
+        return (query ??= new URLSearchParams(search));
+      },
       headers: req.headers,
       params,
       pricing,
@@ -544,23 +552,50 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
   return out;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw createError('payload_too_large', `the request body is over ${limit} bytes`);
+    return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
   }
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > limit) {
-      req.resume();
-      throw createError('payload_too_large', `the request body is over ${limit} bytes`);
-    }
-    chunks.push(c);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n);
+  // Events, not an async iterator: the iterator's machinery cost more than the read itself.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n > limit) {
+        cleanup();
+        req.resume();
+        reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      if (req.readableEnded) return;
+      cleanup();
+      reject(new Error('the client closed the connection before the body ended'));
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIterable<Buffer> {
