@@ -46,7 +46,7 @@ import {
   normalizeKeyHash,
   tierTable,
 } from './inputs.js';
-import { defineScripts, runScript, type ScriptName } from './script-loader.js';
+import { defineScripts, directScript, loadScripts, runScript, type ScriptName } from './script-loader.js';
 import type {
   Account,
   AccountPatch,
@@ -125,6 +125,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   try {
     if (owned) await client.connect();
     defineScripts(client);
+    // The request path's scripts go by EVALSHA alone (directScript): load them up front.
+    const lua = loadScripts();
+    await Promise.all([client.script('LOAD', lua.reserve), client.script('LOAD', lua.settle)]);
     await subscriber.connect();
   } catch (err) {
     subscriber.disconnect();
@@ -157,7 +160,18 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const keyKey = (hash: string) => `${prefix}:key:${hash}`;
   const keyIdKey = (id: string) => `${prefix}:keyid:${id}`;
   const stripeKey = (cus: string) => `${prefix}:stripe:${cus}`;
-  const acct = (id: string) => {
+  // An account's key names, built once: the request path asks for them twice per request.
+  type AcctKeys = ReturnType<typeof acctKeys>;
+  const keyCache = new Map<string, AcctKeys>();
+  const acct = (id: string): AcctKeys => {
+    let k = keyCache.get(id);
+    if (!k) {
+      if (keyCache.size >= 10_000) keyCache.clear();
+      keyCache.set(id, (k = acctKeys(id)));
+    }
+    return k;
+  };
+  const acctKeys = (id: string) => {
     const base = `${prefix}:{acct:${id}}`;
     return {
       acct: `${base}:acct`,
@@ -183,6 +197,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   }
   const script = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     runScript(client, name, keys, args) as Promise<Reply>;
+  const reserveScript = directScript(client, 'reserve');
+  const settleScript = directScript(client, 'settle');
 
   // The request path's scripts (reserve, settle) issued in one event-loop turn leave in one
   // write: the socket is corked at the first and uncorked after the turn's I/O callbacks
@@ -417,8 +433,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       const k = acct(input.accountId);
       batchWrites();
       const [code, used, limit] = (await guard(() =>
-        script(
-          'reserve',
+        reserveScript(
           [k.acct, k.state, k.resv, k.resvAmt, k.req(input.requestId), k.hist],
           [clock.now(), input.requestId, input.microCredits, input.ttlMs, idemTtl, tierArg],
         ),
@@ -450,8 +465,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       }
       batchWrites();
       const [applied, accrued] = (await guard(() =>
-        script(
-          'settle',
+        settleScript(
           [k.acct, k.state, k.resv, k.resvAmt, k.req(input.requestId), k.hist],
           [
             clock.now(),

@@ -34,13 +34,13 @@ export const LOG_FLUSH_INTERVAL_MS = 1_000;
 /** Lines are written once this much is buffered (or by the timer above). */
 export const LOG_BUFFER_BYTES = 32 * 1024;
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   const opts: LoggerOptions = {
     level,
     base: { pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
   };
-  if (destination) return pino(opts, destination as pino.DestinationStream);
+  if (destination) return pino(opts, destination);
   // One `settled` line per request: a synchronous write each was ~4% of the proxy's CPU in the
   // bench profile, and 4 KB writes still ~5% (a write syscall costs ~100 µs on this kind of VM).
   // Lines are gathered (32 KB, ~80 lines) and handed to sonic-boom, which writes them
@@ -96,4 +96,25 @@ export function lineBuffer(dest: SonicLike, bytes: number): pino.DestinationStre
     }
   });
   return out;
+}
+
+/**
+ * A writer for one hot log line (`settled`, one per request) in pino's own format, on the
+ * logger's destination: one native JSON.stringify of the fields instead of pino's per-key walk
+ * (about 4% of the proxy's CPU per request in the bench profile). Only for fields that never
+ * hold a secret: this skips redaction.
+ */
+export function fastLine(logger: Logger, msg: string): (fields: object) => void {
+  const internals = logger as unknown as Record<symbol, unknown>;
+  const stream = internals[pino.symbols.streamSym] as { write(s: string): void };
+  // pino's bindings as it writes them (the base `pid` and any child's), each led by a comma.
+  const chindings = String(internals[pino.symbols.chindingsSym] ?? '');
+  const prefix = `{"level":${logger.levels.values.info},"time":`;
+  const mid = `${chindings},`;
+  const suffix = `,"msg":${JSON.stringify(msg)}}\n`;
+  return (fields) => {
+    if (!logger.isLevelEnabled('info')) return;
+    const body = JSON.stringify(fields);
+    stream.write(body.length > 2 ? prefix + Date.now() + mid + body.slice(1, -1) + suffix : prefix + Date.now() + chindings + suffix);
+  };
 }

@@ -37,3 +37,30 @@ t.test('reserve + settle = 2 commands per metered request', async (t) => {
   t.equal(sent.length, 101, 'nothing else');
   t.equal((await ledger.usage('acme')).overageMicro, cr(100));
 });
+
+t.test('a Redis that lost its scripts (SCRIPT FLUSH, restart) is answered by one EVAL, then EVALSHA again', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const client = new Redis(redis.url, { enableOfflineQueue: false, lazyConnect: true });
+  await client.connect();
+  t.teardown(() => client.quit());
+  const ledger = await createRedisLedger({ redis: client, pricing: testPricing(), clock: systemClock, logger: silentLogger });
+  t.teardown(() => ledger.close());
+  await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+  await client.script('FLUSH');
+
+  const sent: string[] = [];
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((cmd: { name: string }, ...rest: unknown[]) => {
+    sent.push(cmd.name);
+    return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
+  }) as typeof client.sendCommand;
+  await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(3), ttlMs: 60_000 });
+  await ledger.settle(overageSettle('acme', 'r1', cr(2)));
+  await ledger.reserve({ accountId: 'acme', requestId: 'r2', microCredits: cr(3), ttlMs: 60_000 });
+  await ledger.settle(overageSettle('acme', 'r2', cr(2)));
+  t.same(sent, ['evalsha', 'eval', 'evalsha', 'eval', 'evalsha', 'evalsha'], 'NOSCRIPT once per script, then by hash');
+  const u = await ledger.usage('acme');
+  t.equal(u.usedMicro, cr(4), 'both requests settled once each');
+  t.equal(u.reservedMicro, 0);
+});
