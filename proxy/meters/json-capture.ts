@@ -38,7 +38,18 @@ export class JsonFieldCapture {
   push(chunk: Buffer): void {
     if (this.state === 'done') return;
     let from = this.capturing ? 0 : -1;
-    for (let i = 0; i < chunk.length; i++) {
+    const len = chunk.length;
+    for (let i = 0; i < len; i++) {
+      if (this.inString && !this.escaped && this.keyBytes === null) {
+        // Inside a value's string (most of a completion's bytes): run to the next quote or
+        // backslash in a tight loop; nothing else in a string changes the state.
+        while (i < len) {
+          const d = chunk[i]!;
+          if (d === QUOTE || d === BACKSLASH) break;
+          i++;
+        }
+        if (i === len) break;
+      }
       const c = chunk[i]!;
       if (this.inString) {
         if (this.escaped) this.escaped = false;
