@@ -5,6 +5,7 @@
 --
 -- Reply: the account hash as a flat field/value list.
 
+--@include lib/base.lua
 --@include lib/state.lua
 
 if redis.call('EXISTS', KEYS[1]) == 0 then

@@ -10,6 +10,7 @@
 -- The caller removes the account from the set BEFORE this script, so a settle that marks
 -- the account after this script runs adds it back after the removal: nothing is missed.
 
+--@include lib/base.lua
 --@include lib/state.lua
 
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end

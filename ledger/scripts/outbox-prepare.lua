@@ -18,6 +18,7 @@
 -- unchanged (same identifier: Stripe deduplicates), except that a timestamp Stripe no
 -- longer accepts is moved to now (by then the idempotency key, 24 h, has expired too).
 
+--@include lib/base.lua
 --@include lib/state.lua
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return { 'unknown' } end

@@ -15,11 +15,45 @@
 --
 -- Rolls the period over and releases expired reservations first, in the same script.
 
---@include lib/state.lua
+--@include lib/base.lua
 
-if redis.call('EXISTS', KEYS[1]) == 0 then return { 0, 0, 0 } end
 local now, rid, amount = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local ttl, idem_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+
+-- The marker outlives the reservation, so a late duplicate reserve holds nothing.
+local marker_ttl = idem_ttl
+if ttl + 60000 > marker_ttl then marker_ttl = ttl + 60000 end
+
+-- Fast path (nearly every call): the period is current and no reservation has expired. Reads
+-- only what the decision needs and writes by HINCRBY; otherwise nothing is written here and
+-- the full path below runs (rollover, purge, first use).
+do
+  local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
+  if not a[1] and not a[2] then return { 0, 0, 0 } end
+  local s = redis.call('HMGET', KEYS[2], 'pe', 'used', 'held', 'cs')
+  if s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0 then
+    local tier = find_tier(ARGV[6], a[2] or 'free')
+    local used, held = num(s[2]), num(s[3])
+    local limit = tier.inc + num(s[4])
+    if redis.call('EXISTS', KEYS[5]) == 1 then return { 2, used, limit } end
+    local projected = used + held + amount
+    if tier.hard then
+      if projected > limit then return { -1, used, limit } end
+    elseif a[3] and a[3] ~= '' and projected - limit > tonumber(a[3]) then
+      return { -2, used, limit }
+    end
+    redis.call('SET', KEYS[5], 'R', 'PX', fmt(marker_ttl))
+    if amount > 0 then
+      redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
+      redis.call('HSET', KEYS[4], rid, fmt(amount))
+      redis.call('HINCRBY', KEYS[2], 'held', fmt(amount))
+    end
+    return { 1, used, limit }
+  end
+end
+
+--@include lib/state.lua
+
 local tier, cap = account_tier(KEYS[1], parse_tiers(ARGV[6]))
 
 local st = load_state(KEYS[2])
@@ -44,9 +78,6 @@ elseif cap ~= nil and projected - limit > cap then
   return { -2, used, limit }
 end
 
--- The marker outlives the reservation, so a late duplicate reserve holds nothing.
-local marker_ttl = idem_ttl
-if ttl + 60000 > marker_ttl then marker_ttl = ttl + 60000 end
 redis.call('SET', KEYS[5], 'R', 'PX', fmt(marker_ttl))
 if amount > 0 then
   redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)

@@ -14,6 +14,7 @@
 -- Later periods are calendar months from Stripe's start when its period is whole months
 -- (Jan 31 -> Feb 28 -> Mar 31), else from its end (a 14-day trial, then a month).
 
+--@include lib/base.lua
 --@include lib/state.lua
 
 local SAME_PERIOD_SLACK_MS = 86400000

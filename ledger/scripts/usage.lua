@@ -7,6 +7,7 @@
 -- Reply: {} for an unknown account, else { tierId, field1, value1, field2, value2, ... }
 -- (the state hash after rollover).
 
+--@include lib/base.lua
 --@include lib/state.lua
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end

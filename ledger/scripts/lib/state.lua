@@ -1,25 +1,15 @@
 -- lib/state.lua: helpers shared by the ledger scripts; the loader inlines it where a script
--- says `--@include lib/state.lua`. Mirrors ledger/period.ts and ledger/account-state.ts
+-- says `--@include lib/state.lua` (after lib/base.lua, whose helpers it uses). Mirrors ledger/period.ts and ledger/account-state.ts
 -- field for field (both backends pass one contract suite).
 --
 -- Numbers: Redis runs Lua 5.1, where every number is a double. µcr and ms stay below 2^53,
 -- so they are exact; they are written back with fmt() (never tostring, which would print
 -- 1e+15).
 
-local MICRO = 1000000
 local DAY = 86400000
 local MAX_ROLLS = 1200
 local HISTORY_LENGTH = 24
 local MODALITIES = { 'tts', 'stt', 'llm', 'rag' }
-
-local function fmt(n)
-  return string.format('%.0f', n)
-end
-
-local function num(v)
-  if v == nil or v == false or v == '' then return 0 end
-  return tonumber(v) or 0
-end
 
 -- Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian, UTC.
 local function days_from_civil(y, m, d)
