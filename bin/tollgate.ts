@@ -72,7 +72,10 @@ async function serve(argv: string[]): Promise<void> {
     const { createLogger } = await import('../proxy/logger.js');
     const logger = createLogger(loaded.config.logging.level);
     // A count the operator asked for and cannot have is a warning; the CPU-count default, a note.
-    if (reason) logger[requested ? 'warn' : 'info']({ workers }, reason);
+    if (reason) {
+      logger[requested ? 'warn' : 'info']({ workers }, reason);
+      logger.flush(); // logs are buffered; a startup warning belongs before 'tollgate listening'
+    }
     if (workers > 1) {
       // Workers load the same config; a generated demo key must be the same in all of them.
       const env: Record<string, string> = loaded.demoKey ? { TOLLGATE_DEMO_KEY: loaded.demoKey } : {};
