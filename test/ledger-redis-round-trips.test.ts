@@ -1,14 +1,15 @@
 // One round trip to reserve and one to settle, also for a paid account deep in overage (the
 // flusher's pending set is told once per episode, not once per request).
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { createRedisLedger, systemClock } from '../ledger/index.js';
 import { overageSettle, silentLogger } from './helpers/ledger-backends.js';
 import { cr, testPricing } from './helpers/ledger-pricing.js';
 import { startRedis } from './helpers/redis.js';
 
-t.test('reserve + settle = 2 commands per metered request', async (t) => {
+/** A Redis ledger on a private server whose client records the name of every command it sends. */
+async function spiedLedger(t: Test) {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const client = new Redis(redis.url, { enableOfflineQueue: false, lazyConnect: true });
@@ -20,9 +21,13 @@ t.test('reserve + settle = 2 commands per metered request', async (t) => {
     sent.push(cmd.name);
     return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
   }) as typeof client.sendCommand;
-
   const ledger = await createRedisLedger({ redis: client, pricing: testPricing(), clock: systemClock, logger: silentLogger });
   t.teardown(() => ledger.close());
+  return { client, ledger, sent };
+}
+
+t.test('reserve + settle = 2 commands per metered request', async (t) => {
+  const { ledger, sent } = await spiedLedger(t);
   await ledger.ensureAccount({ id: 'acme', tier: 'pro', stripeCustomerId: 'cus_acme' });
   await ledger.settle(overageSettle('acme', 'base', cr(200_000)));
 
@@ -39,22 +44,10 @@ t.test('reserve + settle = 2 commands per metered request', async (t) => {
 });
 
 t.test('a Redis that lost its scripts (SCRIPT FLUSH, restart) is answered by one EVAL, then EVALSHA again', async (t) => {
-  const redis = await startRedis();
-  t.teardown(() => redis.stop());
-  const client = new Redis(redis.url, { enableOfflineQueue: false, lazyConnect: true });
-  await client.connect();
-  t.teardown(() => client.quit());
-  const ledger = await createRedisLedger({ redis: client, pricing: testPricing(), clock: systemClock, logger: silentLogger });
-  t.teardown(() => ledger.close());
+  const { client, ledger, sent } = await spiedLedger(t);
   await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
   await client.script('FLUSH');
-
-  const sent: string[] = [];
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((cmd: { name: string }, ...rest: unknown[]) => {
-    sent.push(cmd.name);
-    return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
-  }) as typeof client.sendCommand;
+  sent.length = 0;
   await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(3), ttlMs: 60_000 });
   await ledger.settle(overageSettle('acme', 'r1', cr(2)));
   await ledger.reserve({ accountId: 'acme', requestId: 'r2', microCredits: cr(3), ttlMs: 60_000 });

@@ -24,6 +24,24 @@ local ttl, idem_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
 local marker_ttl = idem_ttl
 if ttl + 60000 > marker_ttl then marker_ttl = ttl + 60000 end
 
+-- Both paths decide and hold the same way.
+local function refusal(projected, limit, hard, cap)
+  if hard then
+    if projected > limit then return -1 end
+  elseif cap ~= nil and projected - limit > cap then
+    return -2
+  end
+  return nil
+end
+
+local function hold()
+  redis.call('SET', KEYS[5], 'R', 'PX', fmt(marker_ttl))
+  if amount > 0 then
+    redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
+    redis.call('HSET', KEYS[4], rid, fmt(amount))
+  end
+end
+
 -- Fast path (nearly every call): the period is current and no reservation has expired. Reads
 -- only what the decision needs and writes by HINCRBY; otherwise nothing is written here and
 -- the full path below runs (rollover, purge, first use).
@@ -36,18 +54,12 @@ do
     local used, held = num(s[2]), num(s[3])
     local limit = tier.inc + num(s[4])
     if redis.call('EXISTS', KEYS[5]) == 1 then return { 2, used, limit } end
-    local projected = used + held + amount
-    if tier.hard then
-      if projected > limit then return { -1, used, limit } end
-    elseif a[3] and a[3] ~= '' and projected - limit > tonumber(a[3]) then
-      return { -2, used, limit }
-    end
-    redis.call('SET', KEYS[5], 'R', 'PX', fmt(marker_ttl))
-    if amount > 0 then
-      redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
-      redis.call('HSET', KEYS[4], rid, fmt(amount))
-      redis.call('HINCRBY', KEYS[2], 'held', fmt(amount))
-    end
+    local cap = nil
+    if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
+    local code = refusal(used + held + amount, limit, tier.hard, cap)
+    if code then return { code, used, limit } end
+    hold()
+    if amount > 0 then redis.call('HINCRBY', KEYS[2], 'held', fmt(amount)) end
     return { 1, used, limit }
   end
 end
@@ -67,22 +79,12 @@ if redis.call('EXISTS', KEYS[5]) == 1 then
   return { 2, used, limit }
 end
 
-local projected = used + held + amount
-if tier.hard then
-  if projected > limit then
-    st.save()
-    return { -1, used, limit }
-  end
-elseif cap ~= nil and projected - limit > cap then
+local code = refusal(used + held + amount, limit, tier.hard, cap)
+if code then
   st.save()
-  return { -2, used, limit }
+  return { code, used, limit }
 end
-
-redis.call('SET', KEYS[5], 'R', 'PX', fmt(marker_ttl))
-if amount > 0 then
-  redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
-  redis.call('HSET', KEYS[4], rid, fmt(amount))
-  st.set('held', held + amount)
-end
+hold()
+if amount > 0 then st.set('held', held + amount) end
 st.save()
 return { 1, used, limit }
