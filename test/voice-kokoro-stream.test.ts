@@ -39,3 +39,42 @@ t.test('kokoro streamed speech: audio chunks pass as they come; SSML and pause t
   t.equal(u.credits.used, 1, '250 × 4 / 1,000');
   t.equal(settled[0]!.units.chars, 250);
 });
+
+t.test('a slow client holds the provider back: tollgate pauses the upstream read instead of buffering the answer', async (t) => {
+  const TOTAL = 64 * 1024 * 1024;
+  const block = Buffer.alloc(64 * 1024, 7);
+  let sent = 0;
+  const up = await startUpstream(async (_req, res) => {
+    res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': String(TOTAL) });
+    while (sent < TOTAL) {
+      const ok = res.write(block);
+      sent += block.length;
+      if (!ok) await new Promise((r) => res.once('drain', r));
+    }
+    res.end();
+  });
+  const settled: SettledRecord[] = [];
+  const tg = await startTollgate({ providers: { kokoro: { baseUrl: up.url } } }, { events: { settled: (r) => settled.push(r) } });
+  t.teardown(async () => {
+    await tg.close();
+    await up.close();
+  });
+  const r = await fetch(`${tg.base('kokoro')}/v1/audio/speech`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ...request, input: 'x'.repeat(250) }),
+  });
+  t.equal(r.status, 200);
+  // The client reads nothing for a while: only socket buffers (a few MB) may fill up.
+  await new Promise((res) => setTimeout(res, 1000));
+  const whilePaused = sent;
+  t.ok(whilePaused < 16 * 1024 * 1024, `the provider wrote ${(whilePaused / 1048576).toFixed(1)} MB of 64 MB while the client read nothing`);
+  let received = 0;
+  for await (const c of r.body as AsyncIterable<Uint8Array>) received += c.length;
+  t.equal(received, TOTAL, 'then every byte arrives');
+  await tg.app.pipeline.idle(2000);
+  t.equal(settled.length, 1);
+  t.equal(settled[0]!.outcome, 'ok');
+  t.equal(settled[0]!.units.chars, 250);
+  t.equal((await tg.usage()).credits.used, 1);
+});
