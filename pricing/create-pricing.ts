@@ -29,7 +29,18 @@ export function createPricing(overrides?: PricingOverrides, tierOverrides?: Tier
     throw error;
   }
 
-  const normalize = (provider: string, model: string): string => normalizeModel(provider, model, book.aliases);
+  // The book never changes after creation, so a name's canonical form is computed once: the
+  // request path asks twice per LLM request (the request's model, the answer's snapshot name).
+  const normalized = new Map<string, string>();
+  const normalize = (provider: string, model: string): string => {
+    const k = `${provider}\n${model}`;
+    let n = normalized.get(k);
+    if (n === undefined) {
+      if (normalized.size >= 4096) normalized.clear(); // client-chosen names: keep it bounded
+      normalized.set(k, (n = normalizeModel(provider, model, book.aliases)));
+    }
+    return n;
+  };
   const id = (provider: string): string => provider.trim().toLowerCase();
   const modelRow = (rows: ReadonlyMap<string, number>, provider: string, model?: string): number | undefined =>
     model === undefined ? undefined : rows.get(`${provider}:${normalize(provider, model)}`);
