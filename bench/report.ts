@@ -11,6 +11,8 @@ export interface Results {
     baseline: number;
     tollgate: number;
     ratio: number;
+    /** The bare node:http + undici forwarder (bench/floor.ts): the floor for a Node proxy. */
+    floor?: number;
     /** CPU time the proxy process used per request (µs): capacity, whatever else the machine runs. */
     cpuUsPerRequest: Record<string, number>;
     runs: Record<string, number[]>;
@@ -75,6 +77,11 @@ export function renderMarkdown(r: Results): string {
     const b = t.cpuUsPerRequest['http-proxy-3'] ?? NaN;
     const g = t.cpuUsPerRequest.tollgate ?? NaN;
     L.push(`| Proxy CPU time per request, ${t.connections} connections (µs) | – | ${f(b, 0)} | ${f(g, 0)} | ${f(b / g)}× as efficient | – | |`);
+  }
+  for (const t of r.throughput) {
+    const fl = t.cpuUsPerRequest['bare forwarder'];
+    if (fl === undefined || t.floor === undefined) continue;
+    L.push(`| Reference: bare node:http + undici forwarder, no auth or metering, ${t.connections} connections (req/s; µs CPU per request) | – | – | – | ${f(t.floor, 0)} req/s; ${f(fl, 0)} µs | – | |`);
   }
   for (const k of ['p50', 'p99'] as const) {
     const goal = k === 'p50' ? 1 : 5;

@@ -90,6 +90,9 @@ async function main(): Promise<void> {
     const inspectArg = (port: number) => (port ? [`--inspect=127.0.0.1:${port}`] : []);
     const base = await forkBench('http-proxy-3', 'baseline.js', [upUrl], { cpu: proxyCpu, nodeArgs: inspectArg(inspect['http-proxy-3']) });
     children.push(base);
+    // A reference for the throughput phase: node:http + undici, nothing else (bench/floor.ts).
+    const bare = await forkBench('bare forwarder', 'floor.js', [upUrl], { cpu: proxyCpu });
+    children.push(bare);
 
     const proxyPort = await freePort();
     const adminPort = await freePort();
@@ -111,8 +114,9 @@ async function main(): Promise<void> {
     const direct: Target = { name: 'direct', origin: upUrl, chatPath: '/v1/chat/completions', uploadPath: uploadPath.slice(7) };
     const baseline: Target = { name: 'http-proxy-3', origin: `http://127.0.0.1:${base.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
     const tollgate: Target = { name: 'tollgate', origin: `http://127.0.0.1:${tg.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
+    const floor: Target = { name: 'bare forwarder', origin: `http://127.0.0.1:${bare.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
     const url = (t: Target) => t.origin + t.chatPath;
-    const procOf = (t: Target): Child => (t === tollgate ? tg : base);
+    const procOf = (t: Target): Child => (t === tollgate ? tg : t === floor ? bare : base);
     const rssOf = (t: Target) => processTree(procOf(t).pid).reduce((a, pid) => a + memory(pid).rss, 0);
     const cpuOf = (t: Target) => processTree(procOf(t).pid).reduce((a, pid) => a + cpuSeconds(pid), 0);
     /** RSS after a full GC (through the inspector) where possible. */
@@ -228,10 +232,10 @@ async function main(): Promise<void> {
 
     // 3. Throughput, closed loop, instant upstream; the proxies alternate, the direct run is a reference.
     for (const c of PHASES.has('throughput') ? CONNECTIONS : []) {
-      const runs: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [] };
-      const cpu: Record<string, { s: number; n: number }> = { 'http-proxy-3': { s: 0, n: 0 }, tollgate: { s: 0, n: 0 } };
-      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0 };
-      const order = [baseline, tollgate];
+      const runs: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [], 'bare forwarder': [] };
+      const cpu: Record<string, { s: number; n: number }> = { 'http-proxy-3': { s: 0, n: 0 }, tollgate: { s: 0, n: 0 }, 'bare forwarder': { s: 0, n: 0 } };
+      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0, 'bare forwarder': 0 };
+      const order = [baseline, tollgate, floor];
       for (let r = 0; r < P.rounds; r++) {
         for (const t of r % 2 === 0 ? order : [...order].reverse()) {
           const cpu0 = cpuOf(t);
@@ -252,7 +256,12 @@ async function main(): Promise<void> {
         baseline: round(mean(runs['http-proxy-3']!), 0),
         tollgate: round(mean(runs.tollgate!), 0),
         ratio: round(mean(runs.tollgate!) / mean(runs['http-proxy-3']!), 2),
-        cpuUsPerRequest: { 'http-proxy-3': round((cpu['http-proxy-3']!.s / cpu['http-proxy-3']!.n) * 1e6, 0), tollgate: round((cpu.tollgate!.s / cpu.tollgate!.n) * 1e6, 0) },
+        floor: round(mean(runs['bare forwarder']!), 0),
+        cpuUsPerRequest: {
+          'http-proxy-3': round((cpu['http-proxy-3']!.s / cpu['http-proxy-3']!.n) * 1e6, 0),
+          tollgate: round((cpu.tollgate!.s / cpu.tollgate!.n) * 1e6, 0),
+          'bare forwarder': round((cpu['bare forwarder']!.s / cpu['bare forwarder']!.n) * 1e6, 0),
+        },
         runs,
         failed: bad,
       });
