@@ -111,6 +111,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     limits: config.proxy,
     events: combineEvents(metrics.events, opts.events),
     storedKey: (accountId, provider) => keyStore.get(accountId, provider),
+    storedKeyCached: (accountId, provider) => keyStore.peek(accountId, provider),
   };
   const pipeline = createPipeline(pipelineDeps);
   metrics.watchInFlight(() => pipeline.inFlight());

@@ -44,6 +44,8 @@ interface Entry {
 export interface Authenticator {
   /** The account for a customer key, or null. */
   resolve(key: string): Promise<string | null>;
+  /** The account for a key in the cache, without waiting: undefined when not cached (then resolve). */
+  cached(key: string): string | undefined;
   /** Drops every cached entry (e.g. after a lost pub/sub connection). */
   clear(): void;
   close(): void;
@@ -62,14 +64,21 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
   const max = o.maxEntries ?? 100_000;
   const cache = new Map<string, Entry>();
   const unsubscribe = o.ledger.onKeyRevoked((hash) => cache.delete(hash));
+  // The map is keyed by the hash; the stored hash is still compared in constant time.
+  const hitFor = (hex: string, now: number): Entry | undefined => {
+    const hit = cache.get(hex);
+    return hit && hit.expires > now && timingSafeEqual(hit.hash, Buffer.from(hex, 'hex')) ? hit : undefined;
+  };
   return {
+    cached(key) {
+      return hitFor(hashKey(key), o.clock.now())?.accountId;
+    },
     async resolve(key) {
       const hex = hashKey(key);
       const hash = Buffer.from(hex, 'hex');
       const now = o.clock.now();
-      const hit = cache.get(hex);
-      // The map is keyed by the hash; the stored hash is still compared in constant time.
-      if (hit && hit.expires > now && timingSafeEqual(hit.hash, hash)) return hit.accountId;
+      const hit = hitFor(hex, now);
+      if (hit) return hit.accountId;
       const found = await o.ledger.resolveKey(hex);
       if (!found) {
         cache.delete(hex);

@@ -65,6 +65,8 @@ export interface PipelineDeps {
   dispatcher: Dispatcher;
   /** A stored BYOK key for (account, provider), decrypted; null when none. */
   storedKey?(accountId: string, provider: string): Promise<string | null>;
+  /** The same from the cache without waiting: undefined when not cached (then storedKey). */
+  storedKeyCached?(accountId: string, provider: string): string | null | undefined;
   events?: ProxyEvents;
 }
 
@@ -144,12 +146,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       fail(createError('invalid_api_key', `missing API key: send your tollgate key where the ${adapter.id} SDK sends its API key`));
       return;
     }
-    let accountId: string | null;
-    try {
-      accountId = await auth.resolve(key);
-    } catch (err) {
-      fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
-      return;
+    // Steady state is a cache hit: taken without an await (a promise and a turn per request).
+    let accountId: string | null | undefined = auth.cached(key);
+    if (accountId === undefined) {
+      try {
+        accountId = await auth.resolve(key);
+      } catch (err) {
+        fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
+        return;
+      }
     }
     if (!accountId) {
       fail(createError('invalid_api_key', 'invalid API key'));
@@ -158,12 +163,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     let byokKey = headerValue(req.headers[p.byokHeader]);
     if (!byokKey && deps.storedKey) {
-      try {
-        byokKey = (await deps.storedKey(accountId, adapter.id)) ?? undefined;
-      } catch (err) {
-        fail(createError('ledger_unavailable', 'the key store is unavailable', err));
-        return;
+      let stored = deps.storedKeyCached?.(accountId, adapter.id);
+      if (stored === undefined) {
+        try {
+          stored = await deps.storedKey(accountId, adapter.id);
+        } catch (err) {
+          fail(createError('ledger_unavailable', 'the key store is unavailable', err));
+          return;
+        }
       }
+      byokKey = stored ?? undefined;
     }
     const byok = byokKey !== undefined;
     const method = req.method ?? 'GET';

@@ -90,6 +90,8 @@ export interface KeyStore {
   readonly writable: boolean;
   /** The decrypted stored key for (account, provider), or null; cached (see DEFAULT_STORED_KEY_TTL_MS). */
   get(accountId: string, provider: string): Promise<string | null>;
+  /** What get() would answer from the cache, without waiting; undefined when not cached. */
+  peek(accountId: string, provider: string): string | null | undefined;
   put(accountId: string, provider: string, key: string): Promise<void>;
   delete(accountId: string, provider: string): Promise<boolean>;
   list(accountId: string): Promise<string[]>;
@@ -154,6 +156,10 @@ export function createKeyStore(o: KeyStoreOptions): KeyStore {
 
   return {
     writable: box !== undefined,
+    peek(accountId, provider) {
+      const hit = cache.get(accountId)?.get(provider);
+      return hit && hit.expires > clock.now() ? hit.value : undefined;
+    },
     get(accountId, provider) {
       const hit = cache.get(accountId)?.get(provider);
       if (hit && hit.expires > clock.now()) return Promise.resolve(hit.value);

@@ -32,6 +32,7 @@ t.test('tollgate accounts / keys against the admin API', async (t) => {
   t.match(issued.key, /^tg_[0-9A-Za-z]{32}$/);
   t.match(r.stderr, /shown once/);
   t.equal(await tg.app.auth.resolve(issued.key), 'acme');
+  t.equal(tg.app.auth.cached(issued.key), 'acme', 'now answered from the cache without waiting');
 
   r = await cli(['keys', 'list', 'acme'], env);
   t.same(JSON.parse(r.stdout).keys.map((k: { id: string; label: string }) => [k.id, k.label]), [[issued.id, 'ci']]);
@@ -45,6 +46,7 @@ t.test('tollgate accounts / keys against the admin API', async (t) => {
   r = await cli(['keys', 'revoke', issued.id], env);
   t.equal(r.code, 0, r.stderr);
   t.same(JSON.parse(r.stdout), { id: issued.id, revoked: true });
+  t.equal(tg.app.auth.cached(issued.key), undefined, 'the revocation evicted the cached key');
   t.equal(await tg.app.auth.resolve(issued.key), null);
 
   r = await cli(['accounts', 'get', 'nobody'], env);
