@@ -28,6 +28,10 @@ COPY --from=build /app/dist ./dist
 COPY ledger/scripts ./ledger/scripts
 COPY config.example.yaml ./
 USER node
+# A 32 MB young generation (Node 20's default: 16): at hundreds of concurrent requests fewer
+# short-lived objects outlive a scavenge into the old space (bench: ~15% less CPU a request at
+# 256 connections). Workers inherit it.
+ENV NODE_OPTIONS=--max-semi-space-size=32
 EXPOSE 8080 8081
 # Liveness on the admin port (readiness, /readyz, is for load balancers: it fails while Redis is down).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \

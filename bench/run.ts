@@ -54,6 +54,8 @@ const P = QUICK
 const CONNECTIONS = [32, 256];
 const PHASES = new Set(args.phases.split(','));
 const RATE = 500;
+/** The node flags of `npm start` and the Dockerfile's NODE_OPTIONS (see README, Performance). */
+const DEPLOY_FLAGS = ['--max-semi-space-size=32'];
 const SLOW_MS = 20;
 
 export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
@@ -88,10 +90,11 @@ async function main(): Promise<void> {
     // Both proxies listen for the inspector (idle unless the memory phase asks for a full GC).
     const inspect = { 'http-proxy-3': WORKERS === 1 ? await freePort() : 0, tollgate: WORKERS === 1 ? await freePort() : 0 };
     const inspectArg = (port: number) => (port ? [`--inspect=127.0.0.1:${port}`] : []);
-    const base = await forkBench('http-proxy-3', 'baseline.js', [upUrl], { cpu: proxyCpu, nodeArgs: inspectArg(inspect['http-proxy-3']) });
+    // Every proxy runs with the V8 flag tollgate is deployed with (npm start, the Dockerfile).
+    const base = await forkBench('http-proxy-3', 'baseline.js', [upUrl], { cpu: proxyCpu, nodeArgs: [...DEPLOY_FLAGS, ...inspectArg(inspect['http-proxy-3'])] });
     children.push(base);
     // A reference for the throughput phase: node:http + undici, nothing else (bench/floor.ts).
-    const bare = await forkBench('bare forwarder', 'floor.js', [upUrl], { cpu: proxyCpu });
+    const bare = await forkBench('bare forwarder', 'floor.js', [upUrl], { cpu: proxyCpu, nodeArgs: DEPLOY_FLAGS });
     children.push(bare);
 
     const proxyPort = await freePort();
@@ -99,7 +102,7 @@ async function main(): Promise<void> {
     const cfgFile = join(tmp, 'tollgate.yaml');
     writeFileSync(cfgFile, tollgateConfig(proxyPort, adminPort, redis.url, upUrl));
     const profDir = join(REPO, 'bench', '.profiles');
-    const nodeArgs = [...inspectArg(inspect.tollgate), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+    const nodeArgs = [...DEPLOY_FLAGS, ...inspectArg(inspect.tollgate), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     if (args.profile) mkdirSync(profDir, { recursive: true });
     const profBefore = args.profile ? new Set(readdirSync(profDir)) : new Set<string>();
     const tg = await spawnTollgate(cfgFile, proxyPort, adminPort, join(tmp, 'tollgate.log'), { cpu: proxyCpu, nodeArgs });
