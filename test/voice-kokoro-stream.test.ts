@@ -1,10 +1,28 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { startUpstream } from './helpers/upstream.js';
-import { startTollgate, TEST_KEY } from './helpers/tollgate.js';
+import { startUpstream, type Upstream } from './helpers/upstream.js';
+import { startTollgate, TEST_KEY, type TestTollgate } from './helpers/tollgate.js';
 import type { SettledRecord } from '../proxy/pipeline.js';
 
 const request = JSON.parse(readFileSync(new URL('../../test/fixtures/kokoro/speech-request.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+
+/** tollgate in front of `up` as the kokoro provider, with every settlement recorded. */
+async function kokoroTollgate(t: Test, up: Upstream) {
+  const settled: SettledRecord[] = [];
+  const tg = await startTollgate({ providers: { kokoro: { baseUrl: up.url } } }, { events: { settled: (r) => settled.push(r) } });
+  t.teardown(async () => {
+    await tg.close();
+    await up.close();
+  });
+  return { tg, settled };
+}
+
+const speak = (tg: TestTollgate, body: Record<string, unknown>) =>
+  fetch(`${tg.base('kokoro')}/v1/audio/speech`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 t.test('kokoro streamed speech: audio chunks pass as they come; SSML and pause tags are not counted; 250 code points = 1 credit', async (t) => {
   const up = await startUpstream(async (_req, res) => {
@@ -15,19 +33,10 @@ t.test('kokoro streamed speech: audio chunks pass as they come; SSML and pause t
     }
     res.end();
   });
-  const settled: SettledRecord[] = [];
-  const tg = await startTollgate({ providers: { kokoro: { baseUrl: up.url } } }, { events: { settled: (r) => settled.push(r) } });
-  t.teardown(async () => {
-    await tg.close();
-    await up.close();
-  });
+  const { tg, settled } = await kokoroTollgate(t, up);
   // Spoken: 'Hi & bye. ' (10) + 240 × 'ü' = 250 code points.
   const input = `<speak>Hi &amp; bye. [pause:0.5s]<break time="1s"/>${'ü'.repeat(240)}</speak>`;
-  const r = await fetch(`${tg.base('kokoro')}/v1/audio/speech`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...request, input, ssml: true, allow_voice_tags: true }),
-  });
+  const r = await speak(tg, { ...request, input, ssml: true, allow_voice_tags: true });
   t.equal(r.status, 200);
   const sizes: number[] = [];
   for await (const c of r.body as AsyncIterable<Uint8Array>) sizes.push(c.length);
@@ -53,17 +62,8 @@ t.test('a slow client holds the provider back: tollgate pauses the upstream read
     }
     res.end();
   });
-  const settled: SettledRecord[] = [];
-  const tg = await startTollgate({ providers: { kokoro: { baseUrl: up.url } } }, { events: { settled: (r) => settled.push(r) } });
-  t.teardown(async () => {
-    await tg.close();
-    await up.close();
-  });
-  const r = await fetch(`${tg.base('kokoro')}/v1/audio/speech`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ ...request, input: 'x'.repeat(250) }),
-  });
+  const { tg, settled } = await kokoroTollgate(t, up);
+  const r = await speak(tg, { ...request, input: 'x'.repeat(250) });
   t.equal(r.status, 200);
   // The client reads nothing for a while: only socket buffers (a few MB) may fill up.
   await new Promise((res) => setTimeout(res, 1000));
