@@ -6,7 +6,7 @@
 // goes silent past proxy.streamIdleTimeoutMs.
 //
 // The cut fixtures stream three deltas of 40 characters (120, so 30 output tokens) and stop.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { ServerResponse } from 'node:http';
 import { cutBlocks, latch, reportedBlocks, writeSse, type LlmProvider } from './helpers/llm-fixtures.js';
 import { anthropicClient, groqClient, openaiClient, startLlmStack } from './helpers/llm-tollgate.js';
@@ -24,20 +24,41 @@ const hangAfter = (provider: LlmProvider) => async (req: RecordedRequest, res: S
   return true;
 };
 
+/** Credits charged since the previous call (asserting nothing is left reserved); `after` runs each time. */
+function chargeCounter(t: Test, settledUsage: () => Promise<{ credits: { used: number }; reserved: number }>, after?: () => void) {
+  let used = 0;
+  return async (): Promise<number> => {
+    const u = await settledUsage();
+    const c = Math.round((u.credits.used - used) * 1e6) / 1e6;
+    used = u.credits.used;
+    t.equal(u.reserved, 0, 'nothing left reserved');
+    after?.();
+    return c;
+  };
+}
+
+/** Reads a stream to its end or its error, counting the events `isDelta` picks; `onDelta` sees each count. */
+async function countDeltas(it: AsyncIterable<unknown>, isDelta: (ev: any) => boolean, onDelta?: (n: number) => void): Promise<{ n: number; err: unknown }> {
+  let n = 0;
+  try {
+    for await (const ev of it) {
+      if (!isDelta(ev)) continue;
+      n++;
+      onDelta?.(n);
+    }
+  } catch (err) {
+    return { n, err };
+  }
+  return { n, err: undefined };
+}
+
 t.test('client aborts mid-stream', async (t) => {
   const { tg, up, settledUsage } = await startLlmStack(t, { override: { openai: hangAfter('openai'), anthropic: hangAfter('anthropic') } });
   const openai = openaiClient(tg);
   const anthropic = await anthropicClient(tg);
   const cut = { headers: { 'x-scenario': 'cut' } };
   const reported = { headers: { 'x-scenario': 'reported' } };
-  let used = 0;
-  const charged = async () => {
-    const u = await settledUsage();
-    const c = Math.round((u.credits.used - used) * 1e6) / 1e6;
-    used = u.credits.used;
-    t.equal(u.reserved, 0, 'nothing left reserved');
-    return c;
-  };
+  const charged = chargeCounter(t, settledUsage);
 
   // OpenAI chat, nothing reported: 1,000 in × 4 + 30 out × 16 = 4.48 credits.
   let s = await openai.chat.completions.create({ model: 'gpt-4.1', max_tokens: 2000, messages: LONG, stream: true }, cut);
@@ -81,24 +102,8 @@ t.test('upstream resets mid-stream', async (t) => {
     return true;
   };
   const { tg, up, settledUsage } = await startLlmStack(t, { override: { openai: resetAfter('openai'), anthropic: resetAfter('anthropic'), groq: resetAfter('groq') } });
-  let used = 0;
-  const charged = async () => {
-    const u = await settledUsage();
-    const c = Math.round((u.credits.used - used) * 1e6) / 1e6;
-    used = u.credits.used;
-    t.equal(u.reserved, 0, 'nothing left reserved');
-    seen = latch();
-    return c;
-  };
-  const drain = async (it: AsyncIterable<unknown>, isDelta: (ev: any) => boolean) => {
-    let n = 0;
-    try {
-      for await (const ev of it) if (isDelta(ev) && ++n === 3) seen.open();
-    } catch (err) {
-      return { n, err };
-    }
-    return { n, err: undefined };
-  };
+  const charged = chargeCounter(t, settledUsage, () => (seen = latch()));
+  const drain = (it: AsyncIterable<unknown>, isDelta: (ev: any) => boolean) => countDeltas(it, isDelta, (n) => n === 3 && seen.open());
 
   // OpenAI: 1,000 × 4 + 30 × 16 = 4.48 credits.
   let r = await drain(await openaiClient(tg).chat.completions.create({ model: 'gpt-4.1', max_tokens: 2000, messages: LONG, stream: true }), (c) => !!c.choices[0]?.delta.content);
@@ -133,23 +138,8 @@ t.test('stream idle timeout', async (t) => {
     config: { proxy: { streamIdleTimeoutMs: 300 } },
     override: { openai: silent('openai'), anthropic: silent('anthropic'), mistral: silent('mistral') },
   });
-  let used = 0;
-  const charged = async () => {
-    const u = await settledUsage();
-    const c = Math.round((u.credits.used - used) * 1e6) / 1e6;
-    used = u.credits.used;
-    t.equal(u.reserved, 0, 'nothing left reserved');
-    return c;
-  };
-  const drain = async (it: AsyncIterable<unknown>, isDelta: (ev: any) => boolean) => {
-    let n = 0;
-    try {
-      for await (const ev of it) if (isDelta(ev)) n++;
-    } catch (err) {
-      return { n, err };
-    }
-    return { n, err: undefined };
-  };
+  const charged = chargeCounter(t, settledUsage);
+  const drain = countDeltas;
 
   // OpenAI: 1,000 × 4 + 30 × 16 = 4.48 credits.
   let r = await drain(await openaiClient(tg).chat.completions.create({ model: 'gpt-4.1', max_tokens: 2000, messages: LONG, stream: true }), (c) => !!c.choices[0]?.delta.content);
