@@ -83,6 +83,9 @@ export interface RedisLedgerOptions {
   connectTimeoutMs?: number;
 }
 
+/** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
+const MAX_BATCH = 128;
+
 export interface RedisLedger extends Ledger {
   readonly kind: 'redis';
   /** The flusher's view (see createFlusher). */
@@ -115,7 +118,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       commandTimeout: timeout,
       // Not ioredis's auto-pipelining: it builds a Pipeline per event-loop turn, which on the
       // request path (usually one command a turn) cost 37 µs of CPU a call against 17 without
-      // it (bench/RESULTS.md). Writes are batched by corking instead (batchWrites below).
+      // it (bench/RESULTS.md). The request path batches its own calls instead (flushBatches).
       enableAutoPipelining: false,
       retryStrategy: (times) => Math.min(times * 100, 1000),
     });
@@ -200,23 +203,116 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const reserveScript = directScript(client, 'reserve');
   const settleScript = directScript(client, 'settle');
 
-  // The request path's scripts (reserve, settle) issued in one event-loop turn leave in one
-  // write: the socket is corked at the first and uncorked after the turn's I/O callbacks
-  // (setImmediate), so N requests finishing together cost one writev, and Redis's answers
-  // come back in one read. A syscall on this kind of VM costs more than the script's JS.
-  let corked: { uncork(): void } | undefined;
-  const uncork = () => {
-    const s = corked;
-    corked = undefined;
-    s?.uncork();
-  };
-  function batchWrites(): void {
-    if (corked || client.status !== 'ready') return;
-    const stream = (client as unknown as { stream?: { cork(): void; uncork(): void; writable?: boolean } }).stream;
-    if (!stream || stream.writable === false) return;
-    stream.cork();
-    corked = stream;
-    setImmediate(uncork);
+  // The request path's calls are batched: the reserves (and the settles) one account asks for
+  // in one event-loop turn go to Redis as one script call, flushed after the turn's I/O
+  // callbacks (setImmediate), with every account's calls in one write (the socket corked).
+  // A script call's fixed cost, in ioredis and in Redis, is paid once per account per turn,
+  // and the account's keys and the turn's constants are sent once. The scripts decide each
+  // entry in order, as if it had been its own call (ledger/scripts/reserve.lua, settle.lua).
+  interface Waiter<I, R> {
+    input: I;
+    resolve(r: R): void;
+    reject(err: unknown): void;
+  }
+  type ReserveReply = [number, number, number];
+  type SettleReply = [number, number];
+  const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
+  const settleQueue = new Map<string, Array<Waiter<SettleInput, SettleReply>>>();
+  let flushScheduled = false;
+  const ttlArg = new Map<number, string>();
+  const idemArg = String(idemTtl);
+
+  function enqueue<I, R>(queue: Map<string, Array<Waiter<I, R>>>, accountId: string, input: I): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let q = queue.get(accountId);
+      if (!q) queue.set(accountId, (q = []));
+      q.push({ input, resolve, reject });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushBatches);
+      }
+    });
+  }
+
+  function flushBatches(): void {
+    flushScheduled = false;
+    const stream = client.status === 'ready' ? (client as unknown as { stream?: { cork(): void; uncork(): void; writable?: boolean } }).stream : undefined;
+    const cork = stream && stream.writable !== false ? stream : undefined;
+    cork?.cork();
+    try {
+      // Settles first: what they release is there for the reserves of the same turn.
+      for (const [accountId, q] of settleQueue) for (let i = 0; i < q.length; i += MAX_BATCH) sendSettles(accountId, q.slice(i, i + MAX_BATCH));
+      settleQueue.clear();
+      for (const [accountId, q] of reserveQueue) for (let i = 0; i < q.length; i += MAX_BATCH) sendReserves(accountId, q.slice(i, i + MAX_BATCH));
+      reserveQueue.clear();
+    } finally {
+      cork?.uncork();
+    }
+  }
+
+  function sendReserves(accountId: string, batch: Array<Waiter<ReserveInput, ReserveReply>>): void {
+    const k = acct(accountId);
+    const keys = [k.acct, k.state, k.resv, k.resvAmt, k.hist];
+    // The reservation ttl is per call in the Ledger API; a batch shares one, so split by it.
+    const ttl = batch[0]!.input.ttlMs;
+    if (batch.some((w) => w.input.ttlMs !== ttl)) {
+      const byTtl = new Map<number, typeof batch>();
+      for (const w of batch) {
+        const g = byTtl.get(w.input.ttlMs);
+        if (g) g.push(w);
+        else byTtl.set(w.input.ttlMs, [w]);
+      }
+      for (const g of byTtl.values()) sendReserves(accountId, g);
+      return;
+    }
+    let ttlS = ttlArg.get(ttl);
+    if (!ttlS) ttlArg.set(ttl, (ttlS = String(ttl)));
+    const args: string[] = [String(clock.now()), ttlS, idemArg, tierArg];
+    for (const w of batch) {
+      keys.push(k.req(w.input.requestId));
+      args.push(w.input.requestId, String(w.input.microCredits));
+    }
+    deliver(reserveScript(keys, args), batch);
+  }
+
+  function sendSettles(accountId: string, batch: Array<Waiter<SettleInput, SettleReply>>): void {
+    const k = acct(accountId);
+    const keys = [k.acct, k.state, k.resv, k.resvAmt, k.hist];
+    const args: string[] = [String(clock.now()), idemArg, tierArg];
+    for (const { input } of batch) {
+      keys.push(k.req(input.requestId));
+      const at = args.length;
+      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
+      if (input.byok) {
+        let pairs = 0;
+        for (const f of UNIT_FIELDS) {
+          const v = input.units[f];
+          if (v) {
+            args.push(f, String(v));
+            pairs++;
+          }
+        }
+        args[at + 4] = String(pairs);
+      }
+    }
+    deliver(settleScript(keys, args), batch);
+  }
+
+  function deliver<I, R>(reply: Promise<unknown>, batch: Array<Waiter<I, R>>): void {
+    reply.then(
+      (rows) => {
+        const r = rows as R[];
+        for (let i = 0; i < batch.length; i++) {
+          const row = r[i];
+          if (row === undefined) batch[i]!.reject(createLedgerError('ledger_unavailable', `the ledger script answered ${r.length} rows for ${batch.length} entries`));
+          else batch[i]!.resolve(row);
+        }
+      },
+      (err) => {
+        const e = toLedgerError(err);
+        for (const w of batch) w.reject(e);
+      },
+    );
   }
 
   function tierOf(id: string | undefined): TierParams {
@@ -430,14 +526,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
     async reserve(input: ReserveInput): Promise<ReserveResult> {
       checkReserve(input);
-      const k = acct(input.accountId);
-      batchWrites();
-      const [code, used, limit] = (await guard(() =>
-        reserveScript(
-          [k.acct, k.state, k.resv, k.resvAmt, k.req(input.requestId), k.hist],
-          [clock.now(), input.requestId, input.microCredits, input.ttlMs, idemTtl, tierArg],
-        ),
-      )) as number[];
+      const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
       switch (Number(code)) {
@@ -455,30 +544,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
     async settle(input: SettleInput): Promise<SettleResult> {
       checkSettle(input);
-      const k = acct(input.accountId);
-      const unitArgs: (string | number)[] = [];
-      if (input.byok) {
-        for (const f of UNIT_FIELDS) {
-          const v = input.units[f];
-          if (v) unitArgs.push(f, v);
-        }
-      }
-      batchWrites();
-      const [applied, accrued] = (await guard(() =>
-        settleScript(
-          [k.acct, k.state, k.resv, k.resvAmt, k.req(input.requestId), k.hist],
-          [
-            clock.now(),
-            input.requestId,
-            input.modality,
-            input.byok ? 1 : 0,
-            input.byok ? 0 : input.microCredits,
-            idemTtl,
-            tierArg,
-            ...unitArgs,
-          ],
-        ),
-      )) as number[];
+      const [applied, accrued] = await enqueue(settleQueue, input.accountId, input);
       if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
       // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
       // periodic full sweep covers a crash between the script and this line.
@@ -525,6 +591,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     async close() {
       if (closed) return;
       closed = true;
+      // Calls queued this turn go out before the connection closes (QUIT waits for their replies).
+      if (flushScheduled) flushBatches();
       listeners.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());
       if (owned) await client.quit().catch(() => client.disconnect());

@@ -10,7 +10,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
-/** Script file name (without .lua) → number of KEYS it declares. */
+/**
+ * Script file name (without .lua) → number of KEYS it declares; the request path's batch
+ * scripts (one account's entries per call) declare the account's keys plus one per entry, so
+ * their count is the least they take.
+ */
 export const SCRIPTS = {
   reserve: 6,
   settle: 6,
@@ -57,9 +61,13 @@ export function commandName(name: ScriptName): string {
   return `tollgate_${name.replace(/-/g, '_')}`;
 }
 
+/** Scripts that take a variable number of keys (a batch of entries): at least SCRIPTS[name]. */
+const VARIADIC: ReadonlySet<ScriptName> = new Set(['reserve', 'settle']);
+
 export function defineScripts(client: Redis): void {
   const scripts = loadScripts();
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    if (VARIADIC.has(name)) continue; // sent by directScript only
     client.defineCommand(commandName(name), { lua: scripts[name], numberOfKeys: SCRIPTS[name] });
   }
 }
@@ -81,9 +89,11 @@ export function runScript(client: Redis, name: ScriptName, keys: string[], args:
 export function directScript(client: Redis, name: ScriptName): (keys: string[], args: (string | number)[]) => Promise<unknown> {
   const lua = loadScripts()[name];
   const sha = createHash('sha1').update(lua).digest('hex');
-  const n = SCRIPTS[name];
+  const least = SCRIPTS[name];
+  const variadic = VARIADIC.has(name);
   return (keys, args) => {
-    if (keys.length !== n) return Promise.reject(new Error(`${name}.lua takes ${n} keys, got ${keys.length}`));
+    const n = keys.length;
+    if (variadic ? n < least : n !== least) return Promise.reject(new Error(`${name}.lua takes ${variadic ? 'at least ' : ''}${least} keys, got ${n}`));
     return client.evalsha(sha, n, ...keys, ...args).catch((err: Error) => {
       if (!String(err?.message).includes('NOSCRIPT')) throw err;
       return client.eval(lua, n, ...keys, ...args);

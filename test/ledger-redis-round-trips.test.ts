@@ -1,30 +1,10 @@
 // One round trip to reserve and one to settle, also for a paid account deep in overage (the
 // flusher's pending set is told once per episode, not once per request).
 
-import t, { type Test } from 'tap';
-import { Redis } from 'ioredis';
-import { createRedisLedger, systemClock } from '../ledger/index.js';
-import { overageSettle, silentLogger } from './helpers/ledger-backends.js';
-import { cr, testPricing } from './helpers/ledger-pricing.js';
-import { startRedis } from './helpers/redis.js';
-
-/** A Redis ledger on a private server whose client records the name of every command it sends. */
-async function spiedLedger(t: Test) {
-  const redis = await startRedis();
-  t.teardown(() => redis.stop());
-  const client = new Redis(redis.url, { enableOfflineQueue: false, lazyConnect: true });
-  await client.connect();
-  t.teardown(() => client.quit());
-  const sent: string[] = [];
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((cmd: { name: string }, ...rest: unknown[]) => {
-    sent.push(cmd.name);
-    return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
-  }) as typeof client.sendCommand;
-  const ledger = await createRedisLedger({ redis: client, pricing: testPricing(), clock: systemClock, logger: silentLogger });
-  t.teardown(() => ledger.close());
-  return { client, ledger, sent };
-}
+import t from 'tap';
+import { overageSettle } from './helpers/ledger-backends.js';
+import { cr } from './helpers/ledger-pricing.js';
+import { spiedLedger } from './helpers/redis-spy.js';
 
 t.test('reserve + settle = 2 commands per metered request', async (t) => {
   const { ledger, sent } = await spiedLedger(t);

@@ -1,15 +1,19 @@
--- reserve.lua: hold an estimate for a request, or refuse it. One round trip per request.
+-- reserve.lua: hold an estimate for each of a batch of one account's requests, or refuse it.
+-- One script call per account per event-loop turn (ledger/redis-ledger.ts batches them); a
+-- batch of one is the plain case. Entries are decided in order, each seeing what the ones
+-- before it held, exactly as if each had been its own call.
 --
 -- KEYS[1] tg:{acct:ID}:acct      account hash (tier, cap)
 -- KEYS[2] tg:{acct:ID}:state     period state hash
 -- KEYS[3] tg:{acct:ID}:resv      reservations: ZSET requestId -> expiry (ms)
 -- KEYS[4] tg:{acct:ID}:resv:amt  reservations: HASH requestId -> µcr held
--- KEYS[5] tg:{acct:ID}:req:RID   the request's idempotency marker ('R' reserved, 'S' settled)
--- KEYS[6] tg:{acct:ID}:hist      closed periods (LIST, newest first)
--- ARGV[1] now (ms)  ARGV[2] requestId  ARGV[3] estimate (µcr)  ARGV[4] reservation ttl (ms)
--- ARGV[5] idempotency ttl (ms)  ARGV[6] tier table (see parse_tiers)
+-- KEYS[5] tg:{acct:ID}:hist      closed periods (LIST, newest first)
+-- KEYS[5+i] tg:{acct:ID}:req:RID entry i's idempotency marker ('R' reserved, 'S' settled)
+-- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency ttl (ms)
+-- ARGV[4] tier table (see parse_tiers)
+-- ARGV[3+2i] entry i's requestId  ARGV[4+2i] entry i's estimate (µcr)
 --
--- Reply: { code, usedMicro, limitMicro }
+-- Reply: one { code, usedMicro, limitMicro } per entry, in order:
 --   code 1 held; 2 already reserved or settled (nothing more held); 0 unknown account;
 --   -1 insufficient_credits (hard-capped tier); -2 overage_cap (the account's spend limit)
 --
@@ -17,12 +21,16 @@
 
 --@include lib/base.lua
 
-local now, rid, amount = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
-local ttl, idem_ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local now, ttl, idem_ttl, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local n = #KEYS - 5
 
 -- The marker outlives the reservation, so a late duplicate reserve holds nothing.
 local marker_ttl = idem_ttl
 if ttl + 60000 > marker_ttl then marker_ttl = ttl + 60000 end
+
+local function entry(i)
+  return ARGV[3 + 2 * i], tonumber(ARGV[4 + 2 * i])
+end
 
 -- Both paths decide and hold the same way.
 local function refusal(projected, limit, hard, cap)
@@ -34,57 +42,95 @@ local function refusal(projected, limit, hard, cap)
   return nil
 end
 
-local function hold()
-  redis.call('SET', KEYS[5], 'R', 'PX', fmt(marker_ttl))
+local function hold(i, rid, amount)
+  redis.call('SET', KEYS[5 + i], 'R', 'PX', fmt(marker_ttl))
   if amount > 0 then
     redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
     redis.call('HSET', KEYS[4], rid, fmt(amount))
   end
 end
 
+-- The full path, for an entry that finds the period over, a reservation expired, or no state
+-- yet: rollover and purge, then the decision. Built on first use only (a script's function
+-- definitions run on every call, and nearly every call never needs these).
+local full_path
+local function full(i)
+  if not full_path then
+    full_path = (function()
+--@include lib/state.lua
+      return function(j)
+        local rid, amount = entry(j)
+        local tier, cap = account_tier(KEYS[1], parse_tiers(tiers))
+        local st = load_state(KEYS[2])
+        init_state(st, now)
+        rollover(st, now, tier, KEYS[5])
+        purge_reservations(st, KEYS[3], KEYS[4], now)
+        local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
+        if redis.call('EXISTS', KEYS[5 + j]) == 1 then
+          st.save()
+          return { 2, used, limit }
+        end
+        local code = refusal(used + held + amount, limit, tier.hard, cap)
+        if code then
+          st.save()
+          return { code, used, limit }
+        end
+        hold(j, rid, amount)
+        if amount > 0 then st.set('held', held + amount) end
+        st.save()
+        return { 1, used, limit }
+      end
+    end)()
+  end
+  return full_path(i)
+end
+
+local out = {}
+local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
+if not a[1] and not a[2] then
+  for i = 1, n do out[i] = { 0, 0, 0 } end
+  return out
+end
+local tier = find_tier(tiers, a[2] or 'free')
+local cap = nil
+if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
+
 -- Fast path (nearly every call): the period is current and no reservation has expired. Reads
--- only what the decision needs and writes by HINCRBY; otherwise nothing is written here and
--- the full path below runs (rollover, purge, first use).
-do
-  local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
-  if not a[1] and not a[2] then return { 0, 0, 0 } end
+-- only what the decisions need, keeps the running totals here, and writes `held` once.
+local fast, used, held, limit, added
+local function read_state()
   local s = redis.call('HMGET', KEYS[2], 'pe', 'used', 'held', 'cs')
-  if s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0 then
-    local tier = find_tier(ARGV[6], a[2] or 'free')
-    local used, held = num(s[2]), num(s[3])
-    local limit = tier.inc + num(s[4])
-    if redis.call('EXISTS', KEYS[5]) == 1 then return { 2, used, limit } end
-    local cap = nil
-    if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
-    local code = refusal(used + held + amount, limit, tier.hard, cap)
-    if code then return { code, used, limit } end
-    hold()
-    if amount > 0 then redis.call('HINCRBY', KEYS[2], 'held', fmt(amount)) end
-    return { 1, used, limit }
+  fast = s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0
+  used, held, limit, added = num(s[2]), num(s[3]), tier.inc + num(s[4]), 0
+end
+local function write_held()
+  if added > 0 then redis.call('HINCRBY', KEYS[2], 'held', fmt(added)) end
+end
+
+read_state()
+for i = 1, n do
+  if not fast then
+    -- Only the first entry can land here in practice: after its rollover and purge the
+    -- period is current and nothing has expired (time stands still inside a script).
+    write_held()
+    out[i] = full(i)
+    read_state()
+  else
+    local rid, amount = entry(i)
+    if redis.call('EXISTS', KEYS[5 + i]) == 1 then
+      out[i] = { 2, used, limit }
+    else
+      local code = refusal(used + held + amount, limit, tier.hard, cap)
+      if code then
+        out[i] = { code, used, limit }
+      else
+        hold(i, rid, amount)
+        held = held + amount
+        added = added + amount
+        out[i] = { 1, used, limit }
+      end
+    end
   end
 end
-
---@include lib/state.lua
-
-local tier, cap = account_tier(KEYS[1], parse_tiers(ARGV[6]))
-
-local st = load_state(KEYS[2])
-init_state(st, now)
-rollover(st, now, tier, KEYS[6])
-purge_reservations(st, KEYS[3], KEYS[4], now)
-
-local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
-if redis.call('EXISTS', KEYS[5]) == 1 then
-  st.save()
-  return { 2, used, limit }
-end
-
-local code = refusal(used + held + amount, limit, tier.hard, cap)
-if code then
-  st.save()
-  return { code, used, limit }
-end
-hold()
-if amount > 0 then st.set('held', held + amount) end
-st.save()
-return { 1, used, limit }
+write_held()
+return out

@@ -1,16 +1,19 @@
--- settle.lua: record a finished request's actual cost and release its reservation. One round trip.
+-- settle.lua: record each of a batch of one account's finished requests at its actual cost and
+-- release its reservation. One script call per account per event-loop turn (ledger/
+-- redis-ledger.ts batches them); a batch of one is the plain case. Entries apply in order,
+-- exactly as if each had been its own call.
 --
 -- KEYS[1] tg:{acct:ID}:acct      account hash (tier)
 -- KEYS[2] tg:{acct:ID}:state     period state hash
 -- KEYS[3] tg:{acct:ID}:resv      reservations ZSET
 -- KEYS[4] tg:{acct:ID}:resv:amt  reservation amounts HASH
--- KEYS[5] tg:{acct:ID}:req:RID   idempotency marker
--- KEYS[6] tg:{acct:ID}:hist      closed periods LIST
--- ARGV[1] now (ms)  ARGV[2] requestId  ARGV[3] modality (tts|stt|llm|rag)  ARGV[4] byok (0|1)
--- ARGV[5] actual µcr  ARGV[6] idempotency ttl (ms)  ARGV[7] tier table
--- ARGV[8..] BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
+-- KEYS[5] tg:{acct:ID}:hist      closed periods LIST
+-- KEYS[5+i] tg:{acct:ID}:req:RID entry i's idempotency marker
+-- ARGV[1] now (ms)  ARGV[2] idempotency ttl (ms)  ARGV[3] tier table
+-- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
+-- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
 --
--- Reply: { applied, mark }
+-- Reply: one { applied, mark } per entry, in order:
 --   applied 1, or 0 when the request was already settled (nothing applied twice);
 --   applied -1: unknown account. mark 1: a whole credit of overage is now pending and the
 --   account was not marked yet (state field mk): the caller adds it to tg:overage:pending,
@@ -22,120 +25,151 @@
 
 --@include lib/base.lua
 
-local now, rid, modality = tonumber(ARGV[1]), ARGV[2], ARGV[3]
-local byok, amount, idem_ttl = ARGV[4] == '1', tonumber(ARGV[5]), tonumber(ARGV[6])
+local now, idem_ttl, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local n = #KEYS - 5
 
--- Fast path (nearly every call): the period is current. Reads the fields it changes, writes
--- them in one HSET. Expired reservations are left for the next reserve or usage read to purge
--- (they change only `held`, which a settle does not decide on). Otherwise nothing is written
--- here and the full path below runs.
+-- The entries, parsed once.
+local E = {}
 do
-  local a = redis.call('HMGET', KEYS[1], 'id', 'tier')
-  if not a[1] and not a[2] then return { -1, 0 } end
-  local bfield = 'b:' .. modality
-  local s = redis.call('HMGET', KEYS[2], 'pe', 'used', 'held', 'cs', 'n', 'bn', bfield, 'ova', 'ovp', 'ovc', 'mk')
-  if s[1] and now < tonumber(s[1]) then
-    if redis.call('GET', KEYS[5]) == 'S' then return { 0, 0 } end
-    local out = { 'n', fmt(num(s[5]) + 1) }
-    local held_for_it = redis.call('HGET', KEYS[4], rid)
-    if held_for_it then
-      redis.call('ZREM', KEYS[3], rid)
-      redis.call('HDEL', KEYS[4], rid)
-      local held = num(s[3]) - num(held_for_it)
-      if held < 0 then held = 0 end
-      out[#out + 1] = 'held'
-      out[#out + 1] = fmt(held)
+  local p = 4
+  for i = 1, n do
+    local k = tonumber(ARGV[p + 4])
+    local units = {}
+    for j = 1, k do
+      units[#units + 1] = { ARGV[p + 3 + 2 * j], tonumber(ARGV[p + 4 + 2 * j]) }
     end
-    redis.call('SET', KEYS[5], 'S', 'PX', fmt(idem_ttl))
-    local accrued = 0
-    if byok then
-      out[#out + 1] = 'bn'
-      out[#out + 1] = fmt(num(s[6]) + 1)
-      for i = 8, #ARGV, 2 do
-        local v = tonumber(ARGV[i + 1])
-        if v and v ~= 0 then
-          local f = 'bu:' .. modality .. ':' .. ARGV[i]
-          out[#out + 1] = f
-          out[#out + 1] = fmt(num(redis.call('HGET', KEYS[2], f)) + v)
-        end
-      end
-    else
-      local used = num(s[2]) + amount
-      out[#out + 1] = 'used'
-      out[#out + 1] = fmt(used)
-      out[#out + 1] = bfield
-      out[#out + 1] = fmt(num(s[7]) + amount)
-      local tier = find_tier(ARGV[7], a[2] or 'free')
-      -- Paid tiers: overage accrues as the high-water mark of used - limit.
-      if not tier.hard then
-        local over = used - (tier.inc + num(s[4]))
-        local ova = num(s[8])
-        if over > ova then
-          local ovp = num(s[9]) + over - ova
-          out[#out + 1] = 'ovp'
-          out[#out + 1] = fmt(ovp)
-          out[#out + 1] = 'ova'
-          out[#out + 1] = fmt(over)
-          if num(s[11]) ~= 1 and ovp + num(s[10]) >= MICRO then
-            out[#out + 1] = 'mk'
-            out[#out + 1] = '1'
-            accrued = 1
-          end
-        end
-      end
-    end
-    redis.call('HSET', KEYS[2], unpack(out))
-    return { 1, accrued }
+    E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), units = units }
+    p = p + 5 + 2 * k
   end
 end
 
+-- Both paths apply an entry through the same steps, over a state with get/set.
+local function apply(i, st, tier, limit_of_st)
+  local e = E[i]
+  if redis.call('GET', KEYS[5 + i]) == 'S' then return { 0, 0 } end
+  local held_for_it = redis.call('HGET', KEYS[4], e.rid)
+  if held_for_it then
+    redis.call('ZREM', KEYS[3], e.rid)
+    redis.call('HDEL', KEYS[4], e.rid)
+    local held = st.get('held') - num(held_for_it)
+    if held < 0 then held = 0 end
+    st.set('held', held)
+  end
+  redis.call('SET', KEYS[5 + i], 'S', 'PX', fmt(idem_ttl))
+  st.set('n', st.get('n') + 1)
+  local accrued = 0
+  if e.byok then
+    st.set('bn', st.get('bn') + 1)
+    for _, u in ipairs(e.units) do
+      if u[2] and u[2] ~= 0 then
+        local f = 'bu:' .. e.modality .. ':' .. u[1]
+        st.set(f, st.get(f) + u[2])
+      end
+    end
+  else
+    local used = st.get('used') + e.amount
+    st.set('used', used)
+    local bf = 'b:' .. e.modality
+    st.set(bf, st.get(bf) + e.amount)
+    -- Paid tiers: overage accrues as the high-water mark of used - limit.
+    if not tier.hard then
+      local over = used - limit_of_st(st, tier)
+      local ova = st.get('ova')
+      if over > ova then
+        st.set('ovp', st.get('ovp') + over - ova)
+        st.set('ova', over)
+        if st.get('mk') ~= 1 and st.get('ovp') + st.get('ovc') >= MICRO then
+          st.set('mk', 1)
+          accrued = 1
+        end
+      end
+    end
+  end
+  return { 1, accrued }
+end
+
+-- The full path, for an entry that finds the period over or no state yet: rollover and purge
+-- first. Built on first use only (a script's function definitions run on every call, and
+-- nearly every call never needs these).
+local full_path
+local function full(i)
+  if not full_path then
+    full_path = (function()
 --@include lib/state.lua
-
-local tier = account_tier(KEYS[1], parse_tiers(ARGV[7]))
-
-local st = load_state(KEYS[2])
-init_state(st, now)
-rollover(st, now, tier, KEYS[6])
-purge_reservations(st, KEYS[3], KEYS[4], now)
-
-if redis.call('GET', KEYS[5]) == 'S' then
-  st.save()
-  return { 0, 0 }
-end
-local held_for_it = redis.call('HGET', KEYS[4], rid)
-if held_for_it then
-  redis.call('ZREM', KEYS[3], rid)
-  redis.call('HDEL', KEYS[4], rid)
-  local held = st.get('held') - num(held_for_it)
-  if held < 0 then held = 0 end
-  st.set('held', held)
-end
-redis.call('SET', KEYS[5], 'S', 'PX', fmt(idem_ttl))
-
-st.add('n', 1)
-local accrued = 0
-if byok then
-  st.add('bn', 1)
-  for i = 8, #ARGV, 2 do
-    local v = tonumber(ARGV[i + 1])
-    if v and v ~= 0 then st.add('bu:' .. modality .. ':' .. ARGV[i], v) end
-  end
-else
-  st.add('used', amount)
-  st.add('b:' .. modality, amount)
-  -- Paid tiers: overage accrues as the high-water mark of used - limit.
-  if not tier.hard then
-    local over = st.get('used') - limit_of(st, tier)
-    local ova = st.get('ova')
-    if over > ova then
-      st.add('ovp', over - ova)
-      st.set('ova', over)
-      if st.get('mk') ~= 1 and st.get('ovp') + st.get('ovc') >= MICRO then
-        st.set('mk', 1)
-        accrued = 1
+      return function(j)
+        local tier = account_tier(KEYS[1], parse_tiers(tiers))
+        local st = load_state(KEYS[2])
+        init_state(st, now)
+        rollover(st, now, tier, KEYS[5])
+        purge_reservations(st, KEYS[3], KEYS[4], now)
+        local r = apply(j, st, tier, limit_of)
+        st.save()
+        return r
       end
-    end
+    end)()
+  end
+  return full_path(i)
+end
+
+local out = {}
+local a = redis.call('HMGET', KEYS[1], 'id', 'tier')
+if not a[1] and not a[2] then
+  for i = 1, n do out[i] = { -1, 0 } end
+  return out
+end
+local tier = find_tier(tiers, a[2] or 'free')
+
+-- Fast path (nearly every call): the period is current. Reads the fields it decides on once,
+-- keeps them here, and writes what changed in one HSET. Expired reservations are left for the
+-- next reserve or usage read to purge (they change only `held`, which a settle does not
+-- decide on).
+local FIELDS = { 'pe', 'used', 'held', 'cs', 'n', 'bn', 'ova', 'ovp', 'ovc', 'mk' }
+local fast, cur, dirty, order
+local st = {}
+function st.get(f)
+  local v = cur[f]
+  if v == nil then
+    v = num(redis.call('HGET', KEYS[2], f))
+    cur[f] = v
+  end
+  return v
+end
+function st.set(f, v)
+  if not dirty[f] then
+    dirty[f] = true
+    order[#order + 1] = f
+  end
+  cur[f] = v
+end
+local function fast_limit(s, t) return t.inc + s.get('cs') end
+local function read_state()
+  local s = redis.call('HMGET', KEYS[2], unpack(FIELDS))
+  cur, dirty, order = {}, {}, {}
+  for i = 1, #FIELDS do cur[FIELDS[i]] = num(s[i]) end
+  fast = s[1] and now < tonumber(s[1])
+end
+local function write_state()
+  if #order == 0 then return end
+  local args = {}
+  for _, f in ipairs(order) do
+    args[#args + 1] = f
+    args[#args + 1] = fmt(cur[f])
+  end
+  redis.call('HSET', KEYS[2], unpack(args))
+  dirty, order = {}, {}
+end
+
+read_state()
+for i = 1, n do
+  if not fast then
+    -- Only the first entry can land here in practice: after its rollover the period is
+    -- current (time stands still inside a script).
+    write_state()
+    out[i] = full(i)
+    read_state()
+  else
+    out[i] = apply(i, st, tier, fast_limit)
   end
 end
-st.save()
-return { 1, accrued }
+write_state()
+return out

@@ -1,0 +1,211 @@
+// The Redis ledger batches the request path: one account's reserves (and settles) issued in
+// one event-loop turn go to Redis as one script call. Each test runs the same calls, issued
+// together, on the Redis ledger and on the memory ledger (which applies them one by one) and
+// asserts the exact results on both, plus the number of script calls Redis received.
+
+import t, { type Test } from 'tap';
+import { createMemoryLedger, systemClock } from '../ledger/index.js';
+import type { Clock, Ledger, ReserveResult, SettleInput } from '../ledger/types.js';
+import { overageSettle, silentLogger } from './helpers/ledger-backends.js';
+import { manualClock, utc } from './helpers/ledger-clock.js';
+import { cr, testPricing } from './helpers/ledger-pricing.js';
+import { spiedLedger } from './helpers/redis-spy.js';
+
+const reserve = (accountId: string, requestId: string, microCredits: number, ttlMs = 60_000) => ({ accountId, requestId, microCredits, ttlMs });
+const byokSettle = (accountId: string, requestId: string, modality: SettleInput['modality'], units: SettleInput['units']): SettleInput => ({
+  accountId,
+  requestId,
+  modality,
+  provider: 'openai',
+  byok: true,
+  microCredits: 0,
+  units,
+  outcome: 'ok',
+});
+
+async function bothLedgers(t: Test, clock: Clock = systemClock) {
+  const spied = await spiedLedger(t, { clock });
+  const memory = createMemoryLedger({ pricing: testPricing(), clock, logger: silentLogger });
+  t.teardown(() => memory.close());
+  return { spied, memory, all: [spied.ledger, memory] as Ledger[] };
+}
+
+t.test('a Free account near its cap: 40 reserves in one turn are one script call, and exactly the 14 that fit are held', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  for (const ledger of all) {
+    await ledger.ensureAccount({ id: 'free1', tier: 'free' });
+    await ledger.settle(overageSettle('free1', 'base', cr(2_400)));
+    const before = spied.scripts();
+    const results: ReserveResult[] = await Promise.all(Array.from({ length: 40 }, (_, i) => ledger.reserve(reserve('free1', `r${i}`, cr(7)))));
+    if (ledger.kind === 'redis') t.equal(spied.scripts() - before, 1, 'one script call for the 40 reserves');
+    const held = results.flatMap((r, i) => (r.ok ? [i] : []));
+    t.same(held, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], `${ledger.kind}: the first 14 in order (14 × 7 = 98 of the 100 left)`);
+    t.same(results[14], { ok: false, reason: 'insufficient_credits', usedMicro: cr(2_400), limitMicro: cr(2_500) });
+    t.equal((await ledger.usage('free1')).reservedMicro, cr(98));
+
+    const mid = spied.scripts();
+    const settled = await Promise.all(held.map((i) => ledger.settle(overageSettle('free1', `r${i}`, cr(5)))));
+    if (ledger.kind === 'redis') t.equal(spied.scripts() - mid, 1, 'one script call for the 14 settles');
+    t.ok(settled.every((s) => s.applied));
+    const u = await ledger.usage('free1');
+    t.equal(u.usedMicro, cr(2_470), `${ledger.kind}: 2,400 + 14 × 5`);
+    t.equal(u.reservedMicro, 0);
+    t.equal(u.requestCount, 15);
+  }
+});
+
+t.test('the same request id twice in one batch holds once and applies once', async (t) => {
+  const { all } = await bothLedgers(t);
+  for (const ledger of all) {
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    const [a, b] = await Promise.all([ledger.reserve(reserve('acme', 'dup', cr(9))), ledger.reserve(reserve('acme', 'dup', cr(9)))]);
+    t.same([a, b], [{ ok: true }, { ok: true }]);
+    t.equal((await ledger.usage('acme')).reservedMicro, cr(9), `${ledger.kind}: held once`);
+    const [s1, s2] = await Promise.all([ledger.settle(overageSettle('acme', 'dup', cr(4))), ledger.settle(overageSettle('acme', 'dup', cr(4)))]);
+    t.same([s1.applied, s2.applied], [true, false], `${ledger.kind}: the second is a no-op`);
+    const u = await ledger.usage('acme');
+    t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(4), 0, 1]);
+  }
+});
+
+t.test('a batch whose first entry finds the period over rolls it over once, purges expired holds, and the rest follow', async (t) => {
+  const clock = manualClock(utc(2026, 1, 31, 23, 59));
+  const { spied, memory, all } = await bothLedgers(t, clock);
+  for (const ledger of all) {
+    await ledger.ensureAccount({ id: 'p1', tier: 'pro' });
+    await ledger.settle(overageSettle('p1', 'jan', cr(100)));
+    await ledger.reserve(reserve('p1', 'stale', cr(50), 30_000)); // expires at 23:59:30
+  }
+  clock.set(utc(2026, 2, 1, 0, 5));
+  for (const ledger of all) {
+    const before = spied.scripts();
+    const r = await Promise.all([1, 2, 3, 4, 5].map((i) => ledger.reserve(reserve('p1', `feb${i}`, cr(3)))));
+    if (ledger.kind === 'redis') t.equal(spied.scripts() - before, 1);
+    t.ok(r.every((x) => x.ok));
+    const u = await ledger.usage('p1');
+    t.equal(u.period.start, utc(2026, 2, 1), `${ledger.kind}: February`);
+    t.same([u.usedMicro, u.reservedMicro], [0, cr(15)], 'the stale hold released, the five held');
+    t.equal(u.carryoverMicro, cr(199_900), "January's unused credits carried");
+  }
+  clock.set(utc(2026, 3, 2));
+  for (const ledger of all) {
+    const before = spied.scripts();
+    const s = await Promise.all([1, 2, 3, 4, 5].map((i) => ledger.settle(overageSettle('p1', `feb${i}`, cr(2)))));
+    if (ledger.kind === 'redis') t.equal(spied.scripts() - before, 1);
+    t.ok(s.every((x) => x.applied));
+    const u = await ledger.usage('p1');
+    t.equal(u.period.start, utc(2026, 3, 1), `${ledger.kind}: March`);
+    t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(10), 0, 5], 'settled in the period they finished in, holds released');
+  }
+  t.same(await spied.ledger.usage('p1'), await memory.usage('p1'), 'both ledgers agree field for field');
+  t.same(await spied.ledger.history('p1'), await memory.history('p1'));
+  t.equal((await memory.history('p1')).length, 2, 'January and February closed');
+});
+
+t.test('BYOK and metered settles with different units in one batch', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  for (const ledger of all) {
+    await ledger.ensureAccount({ id: 'b1', tier: 'starter' });
+    const before = spied.scripts();
+    const s = await Promise.all([
+      ledger.settle(byokSettle('b1', 'k1', 'tts', { chars: 100 })),
+      ledger.settle(byokSettle('b1', 'k2', 'llm', { inputTokens: 10, outputTokens: 5 })),
+      ledger.settle(overageSettle('b1', 'm1', cr(4))),
+      ledger.settle(byokSettle('b1', 'k3', 'tts', { chars: 50 })),
+      ledger.settle(byokSettle('b1', 'k4', 'stt', {})),
+    ]);
+    if (ledger.kind === 'redis') t.equal(spied.scripts() - before, 1);
+    t.ok(s.every((x) => x.applied));
+    const u = await ledger.usage('b1');
+    t.equal(u.usedMicro, cr(4), `${ledger.kind}: only the metered one costs`);
+    t.equal(u.requestCount, 5);
+    t.equal(u.byok.requestCount, 4);
+    t.same(u.byok.units.tts, { chars: 150 });
+    t.same(u.byok.units.llm, { inputTokens: 10, outputTokens: 5 });
+    t.same(u.byok.units.stt, {});
+    t.equal(u.breakdownMicro.llm, cr(4));
+  }
+});
+
+t.test('two accounts and two reservation lifetimes in one turn: one call per (account, lifetime), each exact', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  const [redis] = all as [Ledger];
+  for (const id of ['a', 'b']) await redis.ensureAccount({ id, tier: 'pro' });
+  const before = spied.scripts();
+  const r = await Promise.all([
+    redis.reserve(reserve('a', 'a1', cr(1))),
+    redis.reserve(reserve('b', 'b1', cr(2))),
+    redis.reserve(reserve('a', 'a2', cr(3), 1_000)),
+    redis.reserve(reserve('a', 'a3', cr(4))),
+    redis.reserve(reserve('b', 'b2', cr(5))),
+  ]);
+  t.equal(spied.scripts() - before, 3, 'a (60 s), a (1 s), b');
+  t.ok(r.every((x) => x.ok));
+  t.equal((await redis.usage('a')).reservedMicro, cr(8));
+  t.equal((await redis.usage('b')).reservedMicro, cr(7));
+  const mid = spied.scripts();
+  await Promise.all(['a1', 'a2', 'a3'].map((id, i) => redis.settle(overageSettle('a', id, cr(i + 1)))).concat([redis.settle(overageSettle('b', 'b1', cr(10)))]));
+  t.equal(spied.scripts() - mid, 2, 'one settle call per account');
+  t.same([(await redis.usage('a')).usedMicro, (await redis.usage('a')).reservedMicro], [cr(6), 0]);
+  t.same([(await redis.usage('b')).usedMicro, (await redis.usage('b')).reservedMicro], [cr(10), cr(5)]);
+});
+
+t.test('a paid account crossing into overage inside a batch tells the pending set once', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  for (const ledger of all) {
+    await ledger.ensureAccount({ id: 'pro1', tier: 'pro' });
+    await ledger.settle(overageSettle('pro1', 'base', cr(199_999.5)));
+    spied.sent.length = 0;
+    await Promise.all([1, 2, 3, 4].map((i) => ledger.settle(overageSettle('pro1', `o${i}`, cr(1)))));
+    if (ledger.kind === 'redis') {
+      t.same(spied.sent, ['evalsha', 'sadd'], 'one script, then the pending set once (at the entry that made a whole credit pending)');
+      t.same(await spied.client.smembers('tg:overage:pending'), ['pro1']);
+    }
+    t.equal((await ledger.usage('pro1')).overageMicro, cr(3.5), `${ledger.kind}: 200,003.5 − 200,000`);
+  }
+});
+
+t.test('more entries than one call takes are split, in order, and all apply', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  const [redis] = all as [Ledger];
+  await redis.ensureAccount({ id: 'big', tier: 'scale' });
+  const before = spied.scripts();
+  const r = await Promise.all(Array.from({ length: 300 }, (_, i) => redis.reserve(reserve('big', `r${i}`, cr(1)))));
+  t.equal(spied.scripts() - before, 3, '128 + 128 + 44');
+  t.ok(r.every((x) => x.ok));
+  await Promise.all(Array.from({ length: 300 }, (_, i) => redis.settle(overageSettle('big', `r${i}`, 1_000))));
+  const u = await redis.usage('big');
+  t.same([u.usedMicro, u.reservedMicro, u.requestCount], [300_000, 0, 300]);
+});
+
+t.test('a failed batch rejects each of its calls, and settling again applies once', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  const [redis] = all as [Ledger];
+  await redis.ensureAccount({ id: 'acme', tier: 'pro' });
+  await redis.reserve(reserve('acme', 'x1', cr(2)));
+  await redis.reserve(reserve('acme', 'x2', cr(2)));
+  // The next script call fails in Redis (a script error reaches every call of the batch).
+  await spied.client.script('FLUSH');
+  const evalFn = spied.client.eval.bind(spied.client);
+  let failOnce = true;
+  spied.client.eval = ((...a: Parameters<typeof evalFn>) => {
+    if (failOnce) {
+      failOnce = false;
+      return Promise.reject(new Error('ERR injected failure'));
+    }
+    return evalFn(...a);
+  }) as typeof evalFn;
+  const first = await Promise.allSettled([redis.settle(overageSettle('acme', 'x1', cr(1))), redis.settle(overageSettle('acme', 'x2', cr(1)))]);
+  t.same(
+    first.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
+  t.equal((first[0] as PromiseRejectedResult).reason.code, 'ledger_unavailable');
+  const again = await Promise.all([redis.settle(overageSettle('acme', 'x1', cr(1))), redis.settle(overageSettle('acme', 'x2', cr(1)))]);
+  t.same(
+    again.map((s) => s.applied),
+    [true, true],
+  );
+  const u = await redis.usage('acme');
+  t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(2), 0, 2]);
+});
