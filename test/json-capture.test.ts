@@ -33,3 +33,22 @@ t.test('one byte at a time', async (t) => {
   for (let i = 0; i < doc.length; i++) c.push(doc.subarray(i, i + 1));
   t.same(c.result(), { usage: expected.usage, model: expected.model });
 });
+
+t.test('keys cut across two or three chunks, multi-byte ones too, are read whole', async (t) => {
+  const d = Buffer.from(JSON.stringify({ 'ключ-🙂': { a: 1 }, padding: 'x', usage: { total_tokens: 7 }, 'usage-not': 2 }));
+  const want = new Set(['ключ-🙂', 'usage']);
+  const exp = JSON.stringify({ 'ключ-🙂': { a: 1 }, usage: { total_tokens: 7 } });
+  let bad = 0;
+  let runs = 0;
+  for (let i = 0; i <= d.length; i++) {
+    for (let j = i; j <= d.length; j++) {
+      const c = new JsonFieldCapture(want);
+      c.push(d.subarray(0, i));
+      c.push(d.subarray(i, j));
+      c.push(d.subarray(j));
+      runs++;
+      if (JSON.stringify(c.result()) !== exp) bad++;
+    }
+  }
+  t.equal(bad, 0, `all ${runs} three-chunk splits`);
+});

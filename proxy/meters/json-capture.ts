@@ -37,10 +37,18 @@ export class JsonFieldCapture {
 
   push(chunk: Buffer): void {
     if (this.state === 'done') return;
+    // The state lives in locals for the loop (written back at the end): a field read and
+    // write per byte cost about twice the loop itself.
+    let state: State = this.state;
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    let keyBytes = this.keyBytes;
+    let keyFrom = keyBytes === null ? -1 : -2; // -2: the key began in an earlier chunk
     let from = this.capturing ? 0 : -1;
     const len = chunk.length;
     for (let i = 0; i < len; i++) {
-      if (this.inString && !this.escaped && this.keyBytes === null) {
+      if (inString && !escaped && keyBytes === null) {
         // Inside a value's string (most of a completion's bytes): run to the next quote or
         // backslash in a tight loop; nothing else in a string changes the state.
         while (i < len) {
@@ -51,44 +59,50 @@ export class JsonFieldCapture {
         if (i === len) break;
       }
       const c = chunk[i]!;
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === BACKSLASH) this.escaped = true;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
         else if (c === QUOTE) {
-          this.inString = false;
-          if (this.keyBytes) {
-            this.key = Buffer.from(this.keyBytes).toString('utf8');
-            this.keyBytes = null;
-            this.state = 'colon';
+          inString = false;
+          if (keyBytes) {
+            // A key read whole in this chunk is decoded from it; one split across chunks
+            // from the bytes gathered.
+            if (keyFrom >= 0) this.key = chunk.toString('utf8', keyFrom, Math.min(i, keyFrom + 256));
+            else {
+              for (let j = 0; j < i && keyBytes.length < 256; j++) keyBytes.push(chunk[j]!);
+              this.key = Buffer.from(keyBytes).toString('utf8');
+            }
+            keyBytes = null;
+            keyFrom = -1;
+            state = 'colon';
             continue;
           }
-          if (this.depth === 1 && this.state === 'in-value') {
+          if (depth === 1 && state === 'in-value') {
             // a string value at the top level ends here
             if (this.capturing) this.finishCapture(chunk, from, i + 1);
             from = -1;
-            this.state = 'after-value';
+            state = 'after-value';
           }
-          continue;
         }
-        if (this.keyBytes && this.keyBytes.length < 256) this.keyBytes.push(c);
         continue;
       }
       if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
-      switch (this.state) {
+      switch (state) {
         case 'start':
           if (c === OPEN_OBJ) {
-            this.depth = 1;
-            this.state = 'key';
-          } else this.state = 'done';
+            depth = 1;
+            state = 'key';
+          } else state = 'done';
           break;
         case 'key':
           if (c === QUOTE) {
-            this.inString = true;
-            this.keyBytes = [];
-          } else if (c === CLOSE_OBJ) this.state = 'done';
+            inString = true;
+            keyBytes = [];
+            keyFrom = i + 1;
+          } else if (c === CLOSE_OBJ) state = 'done';
           break;
         case 'colon':
-          this.state = c === COLON ? 'value' : 'done';
+          state = c === COLON ? 'value' : 'done';
           break;
         case 'value':
           if (this.wanted.has(this.key)) {
@@ -98,40 +112,49 @@ export class JsonFieldCapture {
             this.overflow = false;
             from = i;
           }
-          this.state = 'in-value';
-          if (c === QUOTE) this.inString = true;
-          else if (c === OPEN_OBJ || c === OPEN_ARR) this.depth++;
+          state = 'in-value';
+          if (c === QUOTE) inString = true;
+          else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
           break;
         case 'in-value':
-          if (c === QUOTE) this.inString = true;
-          else if (c === OPEN_OBJ || c === OPEN_ARR) this.depth++;
+          if (c === QUOTE) inString = true;
+          else if (c === OPEN_OBJ || c === OPEN_ARR) depth++;
           else if (c === CLOSE_OBJ || c === CLOSE_ARR) {
-            this.depth--;
-            if (this.depth === 1) {
+            depth--;
+            if (depth === 1) {
               if (this.capturing) this.finishCapture(chunk, from, i + 1);
               from = -1;
-              this.state = 'after-value';
-            } else if (this.depth === 0) {
+              state = 'after-value';
+            } else if (depth === 0) {
               // scalar value ended by the closing brace of the document
               if (this.capturing) this.finishCapture(chunk, from, i);
               from = -1;
-              this.state = 'done';
+              state = 'done';
             }
-          } else if (c === COMMA && this.depth === 1) {
+          } else if (c === COMMA && depth === 1) {
             if (this.capturing) this.finishCapture(chunk, from, i);
             from = -1;
-            this.state = 'key';
+            state = 'key';
           }
           break;
         case 'after-value':
-          if (c === COMMA) this.state = 'key';
-          else this.state = 'done';
+          if (c === COMMA) state = 'key';
+          else state = 'done';
           break;
-        case 'done':
-          return;
       }
+      if (state === 'done') break;
     }
-    if (this.capturing && from >= 0) this.append(chunk.subarray(from));
+    // A key still open at the chunk's end keeps its bytes for the next chunk.
+    if (keyBytes !== null) {
+      const start = keyFrom >= 0 ? keyFrom : 0;
+      for (let j = start; j < len && keyBytes.length < 256; j++) keyBytes.push(chunk[j]!);
+    }
+    this.state = state;
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    this.keyBytes = keyBytes;
+    if (this.capturing && from >= 0 && state !== 'done') this.append(chunk.subarray(from));
   }
 
   /** Parsed values of the wanted keys that were seen whole. */
@@ -159,6 +182,12 @@ export class JsonFieldCapture {
   }
 
   private finishCapture(chunk: Buffer, from: number, to: number): void {
+    if (from >= 0 && !this.overflow && this.captureParts.length === 0 && to - from <= this.maxBytes) {
+      // The whole value is in this chunk: decoded from it, no copy.
+      this.values.set(this.key, chunk.toString('utf8', from, to));
+      this.capturing = false;
+      return;
+    }
     if (from >= 0) this.append(chunk.subarray(from, to));
     if (!this.overflow) this.values.set(this.key, Buffer.concat(this.captureParts).toString('utf8'));
     this.capturing = false;
