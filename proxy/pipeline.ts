@@ -91,9 +91,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
   // skips pino's redaction and per-key serialisation (fastLine).
   const settledLine = fastLine(logger, 'settled');
-  // `entered`: requests between arrival and the end of their response (auth and reserve
-  // included); `open`: requests forwarded and not yet settled. Idle means both are zero, so a
-  // graceful stop never closes the ledger under a request that is still authenticating.
+  // `entered`: requests between arrival and their forwarding or refusal (auth and reserve
+  // included); `open`: requests forwarded and not yet settled (counted before `entered` drops).
+  // Idle means both are zero, so a graceful stop never closes the ledger under a request that
+  // is still authenticating.
   let entered = 0;
   let open = 0;
   let idleWaiters: Array<() => void> = [];
@@ -319,8 +320,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let responded = false;
     let streaming = false;
     let first = true;
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
     const onDrain = () => controller?.resume();
     res.on('drain', onDrain);
     res.once('close', () => {
@@ -332,7 +331,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const done = () => {
       res.off('drain', onDrain);
       if (streaming) events?.streamClosed?.(adapter.id);
-      finish();
     };
     const ok = () => status >= 200 && status < 300;
 
@@ -427,7 +425,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       },
       handler,
     );
-    await finished;
+    // handle() returns here: the request is counted by `open` until it has settled.
 
     function safeResult(m: ResponseMeter | undefined, complete: boolean): MeterResult | undefined | Promise<MeterResult> {
       if (!m) return plan ? { microCredits: plan.estimateMicro, units: {}, source: 'estimate' } : undefined;
