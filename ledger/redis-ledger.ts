@@ -127,6 +127,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   subscriber.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis subscriber error'));
   try {
     if (owned) await client.connect();
+    await requireRedisVersion(client);
     defineScripts(client);
     // The request path's scripts go by EVALSHA alone (directScript): load them up front.
     const lua = loadScripts();
@@ -600,6 +601,15 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   };
   logger.debug({ prefix }, 'redis ledger ready');
   return ledger;
+}
+
+/** The ledger's scripts use SET ... GET (Redis 6.2): refuse an older server at start, clearly. */
+export async function requireRedisVersion(client: Pick<Redis, 'info'>): Promise<void> {
+  const info = await client.info('server');
+  const v = /redis_version:(\d+)\.(\d+)/.exec(info);
+  if (v && (Number(v[1]) < 6 || (Number(v[1]) === 6 && Number(v[2]) < 2))) {
+    throw createLedgerError('ledger_unavailable', `Redis ${v[1]}.${v[2]} is too old: tollgate needs Redis 6.2 or later (or a server that speaks its commands, e.g. Valkey)`);
+  }
 }
 
 function pairs(flat: string[]): Record<string, string> {

@@ -209,3 +209,27 @@ t.test('a failed batch rejects each of its calls, and settling again applies onc
   const u = await redis.usage('acme');
   t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(2), 0, 2]);
 });
+
+t.test('a refused reserve leaves no marker: the same request id can hold once credits are free', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  for (const ledger of all) {
+    await ledger.ensureAccount({ id: 'f2', tier: 'free' });
+    await ledger.reserve(reserve('f2', 'big', cr(2_000)));
+    const refused = await ledger.reserve(reserve('f2', 'again', cr(600)));
+    t.same(refused, { ok: false, reason: 'insufficient_credits', usedMicro: 0, limitMicro: cr(2_500) }, `${ledger.kind}: 2,000 held + 600 > 2,500`);
+    if (ledger.kind === 'redis') t.equal(await spied.client.exists('tg:{acct:f2}:req:again'), 0, 'no marker left by the refusal');
+    await ledger.settle(overageSettle('f2', 'big', cr(1_000)));
+    t.same(await ledger.reserve(reserve('f2', 'again', cr(600))), { ok: true }, 'held on the second try');
+    const u = await ledger.usage('f2');
+    t.same([u.usedMicro, u.reservedMicro], [cr(1_000), cr(600)]);
+  }
+});
+
+t.test('a Redis older than 6.2 is refused at start with a clear message', async (t) => {
+  const { requireRedisVersion } = await import('../ledger/redis-ledger.js');
+  const fake = (v: string) => ({ info: async () => `# Server\r\nredis_version:${v}\r\nredis_mode:standalone\r\n` }) as never;
+  await t.rejects(requireRedisVersion(fake('6.0.16')), { code: 'ledger_unavailable', message: /Redis 6\.0 is too old: tollgate needs Redis 6\.2 or later/ });
+  await t.rejects(requireRedisVersion(fake('5.0.7')), { message: /Redis 5\.0 is too old/ });
+  await t.resolves(requireRedisVersion(fake('6.2.0')));
+  await t.resolves(requireRedisVersion(fake('7.0.15')));
+});

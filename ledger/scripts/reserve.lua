@@ -42,8 +42,16 @@ local function refusal(projected, limit, hard, cap)
   return nil
 end
 
-local function hold(i, rid, amount)
-  redis.call('SET', KEYS[5 + i], 'R', 'PX', fmt(marker_ttl))
+-- The entry's marker, set unless it exists (one command: SET NX): false when the request was
+-- already reserved or settled. A refused entry drops it again (unclaim).
+local function claim(i)
+  return redis.call('SET', KEYS[5 + i], 'R', 'NX', 'PX', fmt(marker_ttl)) ~= false
+end
+local function unclaim(i)
+  redis.call('DEL', KEYS[5 + i])
+end
+
+local function hold(rid, amount)
   if amount > 0 then
     redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
     redis.call('HSET', KEYS[4], rid, fmt(amount))
@@ -66,16 +74,17 @@ local function full(i)
         rollover(st, now, tier, KEYS[5])
         purge_reservations(st, KEYS[3], KEYS[4], now)
         local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
-        if redis.call('EXISTS', KEYS[5 + j]) == 1 then
+        if not claim(j) then
           st.save()
           return { 2, used, limit }
         end
         local code = refusal(used + held + amount, limit, tier.hard, cap)
         if code then
+          unclaim(j)
           st.save()
           return { code, used, limit }
         end
-        hold(j, rid, amount)
+        hold(rid, amount)
         if amount > 0 then st.set('held', held + amount) end
         st.save()
         return { 1, used, limit }
@@ -117,14 +126,15 @@ for i = 1, n do
     read_state()
   else
     local rid, amount = entry(i)
-    if redis.call('EXISTS', KEYS[5 + i]) == 1 then
+    if not claim(i) then
       out[i] = { 2, used, limit }
     else
       local code = refusal(used + held + amount, limit, tier.hard, cap)
       if code then
+        unclaim(i)
         out[i] = { code, used, limit }
       else
-        hold(i, rid, amount)
+        hold(rid, amount)
         held = held + amount
         added = added + amount
         out[i] = { 1, used, limit }

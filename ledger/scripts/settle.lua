@@ -46,7 +46,9 @@ end
 -- Both paths apply an entry through the same steps, over a state with get/set.
 local function apply(i, st, tier, limit_of_st)
   local e = E[i]
-  if redis.call('GET', KEYS[5 + i]) == 'S' then return { 0, 0 } end
+  -- Mark it settled and read what it was, in one command (SET ... GET, Redis 6.2+); when it
+  -- was settled already, the rewrite only renews the same mark.
+  if redis.call('SET', KEYS[5 + i], 'S', 'PX', fmt(idem_ttl), 'GET') == 'S' then return { 0, 0 } end
   local held_for_it = redis.call('HGET', KEYS[4], e.rid)
   if held_for_it then
     redis.call('ZREM', KEYS[3], e.rid)
@@ -55,7 +57,6 @@ local function apply(i, st, tier, limit_of_st)
     if held < 0 then held = 0 end
     st.set('held', held)
   end
-  redis.call('SET', KEYS[5 + i], 'S', 'PX', fmt(idem_ttl))
   st.set('n', st.get('n') + 1)
   local accrued = 0
   if e.byok then
@@ -123,7 +124,7 @@ local tier = find_tier(tiers, a[2] or 'free')
 -- keeps them here, and writes what changed in one HSET. Expired reservations are left for the
 -- next reserve or usage read to purge (they change only `held`, which a settle does not
 -- decide on).
-local FIELDS = { 'pe', 'used', 'held', 'cs', 'n', 'bn', 'ova', 'ovp', 'ovc', 'mk' }
+local FIELDS = { 'pe', 'used', 'held', 'cs', 'n', 'bn', 'ova', 'ovp', 'ovc', 'mk', 'b:tts', 'b:stt', 'b:llm', 'b:rag' }
 local fast, cur, dirty, order
 local st = {}
 function st.get(f)
