@@ -28,6 +28,24 @@ export async function commandMicros(client: Redis): Promise<Record<string, numbe
   return out;
 }
 
+/**
+ * Script calls so far (EVALSHA + EVAL), and the redis-server process's CPU time (µs, user +
+ * system, from INFO cpu): command execution, the scripts' inner commands and the network
+ * I/O alike (commandstats would count a script's inner commands twice and its I/O not at all).
+ */
+export async function scriptTotals(client: Redis): Promise<{ scripts: number; usec: number }> {
+  const info = await client.info('all');
+  let scripts = 0;
+  let usec = 0;
+  for (const line of info.split('\n')) {
+    const m = /^cmdstat_(evalsha|eval):calls=(\d+)/.exec(line.trim());
+    if (m) scripts += Number(m[2]);
+    const c = /^used_cpu_(user|sys):([\d.]+)/.exec(line.trim());
+    if (c) usec += Number(c[2]) * 1e6;
+  }
+  return { scripts, usec };
+}
+
 /** Calls made between two snapshots, without the INFO calls that took them. */
 export function diffStats(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
   const d: Record<string, number> = {};

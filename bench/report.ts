@@ -17,6 +17,8 @@ export interface Results {
     cpuUsPerRequest: Record<string, number>;
     runs: Record<string, number[]>;
     failed: Record<string, number>;
+    /** During tollgate's runs: script calls Redis received, and the redis-server process's CPU, per request. */
+    redis?: { scriptsPerRequest: number; usPerRequest: number };
   }>;
   latency: { rate: number; upstreamMs: number; seconds: number; reserveMs?: Record<string, number>; rows: Record<string, { p50: number; p90: number; p99: number; max: number; n: number; failed: number }> };
   sse: { streams: number; chunks: number; intervalMs: number; reserveMs?: Record<string, number>; rows: Record<string, { ttfbP50: number; ttfbP99: number; chunkP50: number; chunkP99: number; failed: number }> };
@@ -82,6 +84,10 @@ export function renderMarkdown(r: Results): string {
     const fl = t.cpuUsPerRequest['bare forwarder'];
     if (fl === undefined || t.floor === undefined) continue;
     L.push(`| Reference: bare node:http + undici forwarder, no auth or metering, ${t.connections} connections (req/s; µs CPU per request) | – | – | – | ${f(t.floor, 0)} req/s; ${f(fl, 0)} µs | – | |`);
+  }
+  for (const t of r.throughput) {
+    if (!t.redis) continue;
+    L.push(`| Redis under that load, ${t.connections} connections: ledger script calls per request; redis-server CPU per request (µs) | – | – | ${f(t.redis.scriptsPerRequest, 3)}; ${f(t.redis.usPerRequest, 1)} µs | – | – | |`);
   }
   for (const k of ['p50', 'p99'] as const) {
     const goal = k === 'p50' ? 1 : 5;

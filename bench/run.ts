@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
 import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, processTree, resetPeak, spawnTollgate, startRedis, type Child } from './procs.js';
-import { commandMicros, commandStats, diffStats, monitorTopLevel } from './redis-stats.js';
+import { commandMicros, commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
 import { ADAPTERS } from '../proxy/providers/index.js';
@@ -239,10 +239,20 @@ async function main(): Promise<void> {
       const cpu: Record<string, { s: number; n: number }> = { 'http-proxy-3': { s: 0, n: 0 }, tollgate: { s: 0, n: 0 }, 'bare forwarder': { s: 0, n: 0 } };
       const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0, 'bare forwarder': 0 };
       const order = [baseline, tollgate, floor];
+      // Redis under load (tollgate's runs): script calls and redis-server CPU per request.
+      const red = { scripts: 0, usec: 0, n: 0 };
       for (let r = 0; r < P.rounds; r++) {
         for (const t of r % 2 === 0 ? order : [...order].reverse()) {
           const cpu0 = cpuOf(t);
+          const red0 = t === tollgate ? await scriptTotals(redis.client) : undefined;
           const res = await throughput(url(t), HEADERS, CHAT, c, P.tputSeconds, tmp);
+          if (red0) {
+            await sleep(200); // the last settles land just after their responses
+            const red1 = await scriptTotals(redis.client);
+            red.scripts += red1.scripts - red0.scripts;
+            red.usec += red1.usec - red0.usec;
+            red.n += res.requests;
+          }
           cpu[t.name]!.s += cpuOf(t) - cpu0;
           cpu[t.name]!.n += res.requests;
           runs[t.name]!.push(res.rps);
@@ -267,7 +277,9 @@ async function main(): Promise<void> {
         },
         runs,
         failed: bad,
+        redis: { scriptsPerRequest: round(red.scripts / red.n, 3), usPerRequest: round(red.usec / red.n, 1) },
       });
+      log(`  ${c} connections, Redis under tollgate's load: ${round(red.scripts / red.n, 3)} script calls and ${round(red.usec / red.n, 1)} µs of redis-server CPU per request`);
     }
 
     // 4. Added latency at a fixed 500 req/s against the 20 ms upstream.
