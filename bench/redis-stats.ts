@@ -17,17 +17,6 @@ export async function commandStats(client: Redis): Promise<Record<string, number
   return out;
 }
 
-/** Microseconds Redis spent per call of each command (INFO commandstats usec_per_call). */
-export async function commandMicros(client: Redis): Promise<Record<string, number>> {
-  const info = await client.info('commandstats');
-  const out: Record<string, number> = {};
-  for (const line of info.split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=\d+,usec=\d+,usec_per_call=([\d.]+)/.exec(line.trim());
-    if (m) out[m[1]!.toLowerCase()] = Number(m[2]);
-  }
-  return out;
-}
-
 /**
  * Script calls so far (EVALSHA + EVAL), and the redis-server process's CPU time (µs, user +
  * system, from INFO cpu): command execution, the scripts' inner commands and the network

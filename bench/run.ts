@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
 import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, processTree, resetPeak, spawnTollgate, startRedis, type Child } from './procs.js';
-import { commandMicros, commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
+import { commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
 import { ADAPTERS } from '../proxy/providers/index.js';
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
       sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
       memory: { streams: P.openStreams, uploadMb: P.uploadMb, upload: stt ? 'metered STT (multipart WAV to /openai/v1/audio/transcriptions)' : 'BYOK pass-through', rows: {} },
-      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, byCommand: {}, otherPerRequest: 0, allPerRequest: 0, scriptMicros: 0 },
+      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, byCommand: {}, otherPerRequest: 0, allPerRequest: 0 },
     };
 
     // 1. Redis round trips per metered request: the commands tollgate sends (MONITOR, which
@@ -195,9 +195,8 @@ async function main(): Promise<void> {
         byCommand,
         otherPerRequest: round((sum(top1) - sum(pick(top1, /^eval/))) / P.rtRequests, 4),
         allPerRequest: round(sum(all) / P.rtRequests, 2),
-        scriptMicros: round((await commandMicros(redis.client)).evalsha ?? NaN, 1),
       };
-      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream; ${results.redis.allPerRequest} commands in all, scripts' included; ${results.redis.scriptMicros} µs in Redis per script`);
+      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream; ${results.redis.allPerRequest} commands in all, scripts' included`);
       // Only the ledger scripts may run per request: anything else is a cache refresh (stored
       // BYOK keys every 5 s, auth keys every 10 s per key) and must stay rare.
       if (results.redis.otherPerRequest > 0.05) log(`  ⚠ ${results.redis.otherPerRequest} non-ledger Redis calls per request: a cache is not holding`);
