@@ -85,6 +85,48 @@ export async function forkBench(name: string, script: string, args: string[], op
   return { name, proc, pid: proc.pid!, port, stop: () => stopProc(proc) };
 }
 
+/** The Portkey gateway the bench compares against (npm package, headless). */
+export const PORTKEY_PACKAGE = '@portkey-ai/gateway@1.15.2';
+
+/**
+ * Portkey's AI gateway (`@portkey-ai/gateway`, its Node build, headless), installed on first use
+ * into `dir` (bench/.portkey, git-ignored; not a dependency of tollgate) and started on a free
+ * port. Resolves undefined, with the reason logged, when it cannot be installed or started.
+ */
+export async function startPortkey(dir: string, opts: { cpu?: string; nodeArgs?: string[]; log(s: string): void }): Promise<Child | undefined> {
+  const entry = `${dir}/node_modules/@portkey-ai/gateway/build/start-server.js`;
+  if (!existsSync(entry)) {
+    opts.log(`  installing ${PORTKEY_PACKAGE} into ${dir} (once)`);
+    const r = spawnSync('npm', ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--ignore-scripts', PORTKEY_PACKAGE], { encoding: 'utf8', timeout: 180_000 });
+    if (r.status !== 0 || !existsSync(entry)) {
+      opts.log(`  Portkey left out: npm install failed (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`);
+      return undefined;
+    }
+  }
+  const port = await freePort();
+  const [cmd, argv] = pinned(opts.cpu, [process.execPath, ...(opts.nodeArgs ?? []), entry, '--headless', `--port=${port}`]);
+  const proc = spawn(cmd, argv, { stdio: 'ignore' });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) {
+      opts.log(`  Portkey left out: it exited with ${proc.exitCode}`);
+      return undefined;
+    }
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      break; // any answer: it is listening
+    } catch {
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        opts.log('  Portkey left out: not listening after 20 s');
+        return undefined;
+      }
+      await sleep(100);
+    }
+  }
+  return { name: 'Portkey', proc, pid: proc.pid!, port, stop: () => stopProc(proc) };
+}
+
 export interface TollgateChild extends Child {
   adminPort: number;
   logFile: string;

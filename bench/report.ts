@@ -13,6 +13,9 @@ export interface Results {
     ratio: number;
     /** The bare node:http + undici forwarder (bench/floor.ts): the floor for a Node proxy. */
     floor?: number;
+    /** Portkey's AI gateway (npm package, Node build, headless), same upstream: req/s. */
+    portkey?: number;
+    portkeyPackage?: string;
     /** CPU time the proxy process used per request (µs): capacity, whatever else the machine runs. */
     cpuUsPerRequest: Record<string, number>;
     runs: Record<string, number[]>;
@@ -82,6 +85,13 @@ export function renderMarkdown(r: Results): string {
     const fl = t.cpuUsPerRequest['bare forwarder'];
     if (fl === undefined || t.floor === undefined) continue;
     L.push(`| Reference: bare node:http + undici forwarder, no auth or metering, ${t.connections} connections (req/s; µs CPU per request) | – | – | – | ${f(t.floor, 0)} req/s; ${f(fl, 0)} µs | – | |`);
+  }
+  for (const t of r.throughput) {
+    if (t.portkey === undefined) continue;
+    const x = t.tollgate / t.portkey;
+    L.push(
+      `| Throughput against Portkey's gateway (${t.portkeyPackage}, headless, same upstream), ${t.connections} connections (req/s; µs CPU per request) | – | – | ${f(t.portkey, 0)} req/s; ${f(t.cpuUsPerRequest.Portkey, 0)} µs | **${f(x, 1)}×** tollgate ÷ Portkey | ≥ 8× | ${mark(x >= 8)} |`,
+    );
   }
   for (const t of r.throughput) {
     if (!t.redis) continue;

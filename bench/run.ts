@@ -10,6 +10,8 @@
 //   --md FILE        also write the report as Markdown (bench/RESULTS.md); --md-append FILE adds it
 //   --phases LIST    run only these of redis,memory,throughput,latency,sse
 //   --log-level L    tollgate's logging.level (default info: one `settled` line per request, as deployed)
+//   --skip-portkey   leave Portkey's gateway out of the throughput phase (by default it is
+//                    installed once into bench/.portkey and measured beside the others)
 //
 // Processes (2+ CPUs, pinned): the proxy under test alone on CPU 0; this process (the load
 // generator), the upstream and redis-server on CPU 1. Both proxies run the whole time and are
@@ -23,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
-import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, processTree, resetPeak, spawnTollgate, startRedis, type Child } from './procs.js';
+import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, PORTKEY_PACKAGE, processTree, resetPeak, spawnTollgate, startPortkey, startRedis, type Child } from './procs.js';
 import { commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
@@ -39,6 +41,7 @@ const { values: args } = parseArgs({
     'md-append': { type: 'string' },
     phases: { type: 'string', default: 'redis,memory,throughput,latency,sse' },
     'log-level': { type: 'string', default: 'info' },
+    'skip-portkey': { type: 'boolean', default: false },
   },
 });
 
@@ -96,6 +99,9 @@ async function main(): Promise<void> {
     // A reference for the throughput phase: node:http + undici, nothing else (bench/floor.ts).
     const bare = await forkBench('bare forwarder', 'floor.js', [upUrl], { cpu: proxyCpu, nodeArgs: DEPLOY_FLAGS });
     children.push(bare);
+    // Portkey's gateway (Node build, headless) for the throughput phase, the issue's other reference.
+    const pk = PHASES.has('throughput') && !args['skip-portkey'] ? await startPortkey(join(REPO, 'bench', '.portkey'), { cpu: proxyCpu, nodeArgs: DEPLOY_FLAGS, log }) : undefined;
+    if (pk) children.push(pk);
 
     const proxyPort = await freePort();
     const adminPort = await freePort();
@@ -118,8 +124,12 @@ async function main(): Promise<void> {
     const baseline: Target = { name: 'http-proxy-3', origin: `http://127.0.0.1:${base.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
     const tollgate: Target = { name: 'tollgate', origin: `http://127.0.0.1:${tg.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
     const floor: Target = { name: 'bare forwarder', origin: `http://127.0.0.1:${bare.port}`, chatPath: '/openai/v1/chat/completions', uploadPath };
+    const portkey: Target | undefined = pk ? { name: 'Portkey', origin: `http://127.0.0.1:${pk.port}`, chatPath: '/v1/chat/completions', uploadPath } : undefined;
+    // Portkey is told the provider and the upstream by its own headers, the platform key as the key.
+    const PORTKEY_HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-platform', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upUrl}/v1` };
+    const headersOf = (t: Target) => (t === portkey ? PORTKEY_HEADERS : HEADERS);
     const url = (t: Target) => t.origin + t.chatPath;
-    const procOf = (t: Target): Child => (t === tollgate ? tg : t === floor ? bare : base);
+    const procOf = (t: Target): Child => (t === tollgate ? tg : t === floor ? bare : t === portkey && pk ? pk : base);
     const rssOf = (t: Target) => processTree(procOf(t).pid).reduce((a, pid) => a + memory(pid).rss, 0);
     const cpuOf = (t: Target) => processTree(procOf(t).pid).reduce((a, pid) => a + cpuSeconds(pid), 0);
     /** RSS after a full GC (through the inspector) where possible. */
@@ -131,24 +141,25 @@ async function main(): Promise<void> {
     };
 
     // 0. Sanity and warm-up: the JIT warm in both proxies, every tollgate request a 200.
-    for (const t of [baseline, tollgate]) {
-      const r = await request(url(t), { method: 'POST', headers: HEADERS, body: CHAT });
+    const warmed = portkey ? [baseline, tollgate, portkey] : [baseline, tollgate];
+    for (const t of warmed) {
+      const r = await request(url(t), { method: 'POST', headers: headersOf(t), body: CHAT });
       const text = await r.body.text();
       if (r.statusCode !== 200) throw new Error(`${t.name} answered ${r.statusCode}: ${text}`);
     }
     // Warm by request count, not time: until V8 has optimised the hot path, a request costs two
     // to four times the CPU (the optimising compiler's threads count too), and a busy machine
     // gets through fewer requests per second.
-    for (const t of [baseline, tollgate]) {
+    for (const t of warmed) {
       const started = Date.now();
       let n = 0;
       let bad = 0;
       while (n < P.warmRequests && Date.now() - started < P.warmMaxSeconds * 1000) {
-        const w = await throughput(url(t), HEADERS, CHAT, 64, 1, tmp);
+        const w = await throughput(url(t), headersOf(t), CHAT, 64, 1, tmp);
         n += w.requests;
         bad += w.non2xx + w.errors;
       }
-      await sseProbe(t, HEADERS, CHAT_STREAM, 100, 4, 4, 0);
+      if (t !== portkey) await sseProbe(t, HEADERS, CHAT_STREAM, 100, 4, 4, 0);
       log(`  warm-up ${t.name}: ${n} requests in ${((Date.now() - started) / 1000).toFixed(0)} s${bad ? ` (${bad} failed)` : ''}`);
     }
 
@@ -234,17 +245,17 @@ async function main(): Promise<void> {
 
     // 3. Throughput, closed loop, instant upstream; the proxies alternate, the direct run is a reference.
     for (const c of PHASES.has('throughput') ? CONNECTIONS : []) {
-      const runs: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [], 'bare forwarder': [] };
-      const cpu: Record<string, { s: number; n: number }> = { 'http-proxy-3': { s: 0, n: 0 }, tollgate: { s: 0, n: 0 }, 'bare forwarder': { s: 0, n: 0 } };
-      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0, 'bare forwarder': 0 };
-      const order = [baseline, tollgate, floor];
+      const runs: Record<string, number[]> = { direct: [], 'http-proxy-3': [], tollgate: [], 'bare forwarder': [], Portkey: [] };
+      const cpu: Record<string, { s: number; n: number }> = { 'http-proxy-3': { s: 0, n: 0 }, tollgate: { s: 0, n: 0 }, 'bare forwarder': { s: 0, n: 0 }, Portkey: { s: 0, n: 0 } };
+      const bad: Record<string, number> = { direct: 0, 'http-proxy-3': 0, tollgate: 0, 'bare forwarder': 0, Portkey: 0 };
+      const order = portkey ? [baseline, tollgate, floor, portkey] : [baseline, tollgate, floor];
       // Redis under load (tollgate's runs): script calls and redis-server CPU per request.
       const red = { scripts: 0, usec: 0, n: 0 };
       for (let r = 0; r < P.rounds; r++) {
         for (const t of r % 2 === 0 ? order : [...order].reverse()) {
           const cpu0 = cpuOf(t);
           const red0 = t === tollgate ? await scriptTotals(redis.client) : undefined;
-          const res = await throughput(url(t), HEADERS, CHAT, c, P.tputSeconds, tmp);
+          const res = await throughput(url(t), headersOf(t), CHAT, c, P.tputSeconds, tmp);
           if (red0) {
             await sleep(200); // the last settles land just after their responses
             const red1 = await scriptTotals(redis.client);
@@ -269,10 +280,12 @@ async function main(): Promise<void> {
         tollgate: round(mean(runs.tollgate!), 0),
         ratio: round(mean(runs.tollgate!) / mean(runs['http-proxy-3']!), 2),
         floor: round(mean(runs['bare forwarder']!), 0),
+        ...(portkey ? { portkey: round(mean(runs.Portkey!), 0), portkeyPackage: PORTKEY_PACKAGE } : {}),
         cpuUsPerRequest: {
           'http-proxy-3': round((cpu['http-proxy-3']!.s / cpu['http-proxy-3']!.n) * 1e6, 0),
           tollgate: round((cpu.tollgate!.s / cpu.tollgate!.n) * 1e6, 0),
           'bare forwarder': round((cpu['bare forwarder']!.s / cpu['bare forwarder']!.n) * 1e6, 0),
+          ...(portkey ? { Portkey: round((cpu.Portkey!.s / cpu.Portkey!.n) * 1e6, 0) } : {}),
         },
         runs,
         failed: bad,
