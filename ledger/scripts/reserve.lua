@@ -20,6 +20,7 @@
 -- Rolls the period over and releases expired reservations first, in the same script.
 
 --@include lib/base.lua
+--@include lib/batch.lua
 
 local now, ttl, idem_ttl, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local n = #KEYS - 5
@@ -59,40 +60,33 @@ local function hold(rid, amount)
 end
 
 -- The full path, for an entry that finds the period over, a reservation expired, or no state
--- yet: rollover and purge, then the decision. Built on first use only (a script's function
--- definitions run on every call, and nearly every call never needs these).
-local full_path
-local function full(i)
-  if not full_path then
-    full_path = (function()
+-- yet: rollover and purge, then the decision.
+local full = lazy(function()
 --@include lib/state.lua
-      return function(j)
-        local rid, amount = entry(j)
-        local tier, cap = account_tier(KEYS[1], parse_tiers(tiers))
-        local st = load_state(KEYS[2])
-        init_state(st, now)
-        rollover(st, now, tier, KEYS[5])
-        purge_reservations(st, KEYS[3], KEYS[4], now)
-        local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
-        if not claim(j) then
-          st.save()
-          return { 2, used, limit }
-        end
-        local code = refusal(used + held + amount, limit, tier.hard, cap)
-        if code then
-          unclaim(j)
-          st.save()
-          return { code, used, limit }
-        end
-        hold(rid, amount)
-        if amount > 0 then st.set('held', held + amount) end
-        st.save()
-        return { 1, used, limit }
-      end
-    end)()
+  return function(j)
+    local rid, amount = entry(j)
+    local tier, cap = account_tier(KEYS[1], parse_tiers(tiers))
+    local st = load_state(KEYS[2])
+    init_state(st, now)
+    rollover(st, now, tier, KEYS[5])
+    purge_reservations(st, KEYS[3], KEYS[4], now)
+    local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
+    if not claim(j) then
+      st.save()
+      return { 2, used, limit }
+    end
+    local code = refusal(used + held + amount, limit, tier.hard, cap)
+    if code then
+      unclaim(j)
+      st.save()
+      return { code, used, limit }
+    end
+    hold(rid, amount)
+    if amount > 0 then st.set('held', held + amount) end
+    st.save()
+    return { 1, used, limit }
   end
-  return full_path(i)
-end
+end)
 
 local out = {}
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
@@ -106,41 +100,28 @@ if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
 
 -- Fast path (nearly every call): the period is current and no reservation has expired. Reads
 -- only what the decisions need, keeps the running totals here, and writes `held` once.
-local fast, used, held, limit, added
-local function read_state()
+local used, held, limit, added
+local function read()
   local s = redis.call('HMGET', KEYS[2], 'pe', 'used', 'held', 'cs')
-  fast = s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0
   used, held, limit, added = num(s[2]), num(s[3]), tier.inc + num(s[4]), 0
+  return s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0
 end
-local function write_held()
+local function flush()
   if added > 0 then redis.call('HINCRBY', KEYS[2], 'held', fmt(added)) end
+  added = 0
+end
+local function fast(i)
+  local rid, amount = entry(i)
+  if not claim(i) then return { 2, used, limit } end
+  local code = refusal(used + held + amount, limit, tier.hard, cap)
+  if code then
+    unclaim(i)
+    return { code, used, limit }
+  end
+  hold(rid, amount)
+  held = held + amount
+  added = added + amount
+  return { 1, used, limit }
 end
 
-read_state()
-for i = 1, n do
-  if not fast then
-    -- Only the first entry can land here in practice: after its rollover and purge the
-    -- period is current and nothing has expired (time stands still inside a script).
-    write_held()
-    out[i] = full(i)
-    read_state()
-  else
-    local rid, amount = entry(i)
-    if not claim(i) then
-      out[i] = { 2, used, limit }
-    else
-      local code = refusal(used + held + amount, limit, tier.hard, cap)
-      if code then
-        unclaim(i)
-        out[i] = { code, used, limit }
-      else
-        hold(rid, amount)
-        held = held + amount
-        added = added + amount
-        out[i] = { 1, used, limit }
-      end
-    end
-  end
-end
-write_held()
-return out
+return run_batch(n, read, fast, flush, full)

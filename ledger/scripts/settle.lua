@@ -24,6 +24,7 @@
 -- take used past the limit (the estimate was low): that is what was spent.
 
 --@include lib/base.lua
+--@include lib/batch.lua
 
 local now, idem_ttl, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local n = #KEYS - 5
@@ -90,27 +91,20 @@ local function apply(i, st, tier, limit_of_st)
 end
 
 -- The full path, for an entry that finds the period over or no state yet: rollover and purge
--- first. Built on first use only (a script's function definitions run on every call, and
--- nearly every call never needs these).
-local full_path
-local function full(i)
-  if not full_path then
-    full_path = (function()
+-- first.
+local full = lazy(function()
 --@include lib/state.lua
-      return function(j)
-        local tier = account_tier(KEYS[1], parse_tiers(tiers))
-        local st = load_state(KEYS[2])
-        init_state(st, now)
-        rollover(st, now, tier, KEYS[5])
-        purge_reservations(st, KEYS[3], KEYS[4], now)
-        local r = apply(j, st, tier, limit_of)
-        st.save()
-        return r
-      end
-    end)()
+  return function(j)
+    local tier = account_tier(KEYS[1], parse_tiers(tiers))
+    local st = load_state(KEYS[2])
+    init_state(st, now)
+    rollover(st, now, tier, KEYS[5])
+    purge_reservations(st, KEYS[3], KEYS[4], now)
+    local r = apply(j, st, tier, limit_of)
+    st.save()
+    return r
   end
-  return full_path(i)
-end
+end)
 
 local out = {}
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier')
@@ -125,7 +119,7 @@ local tier = find_tier(tiers, a[2] or 'free')
 -- next reserve or usage read to purge (they change only `held`, which a settle does not
 -- decide on).
 local FIELDS = { 'pe', 'used', 'held', 'cs', 'n', 'bn', 'ova', 'ovp', 'ovc', 'mk', 'b:tts', 'b:stt', 'b:llm', 'b:rag' }
-local fast, cur, dirty, order
+local cur, dirty, order
 local st = {}
 function st.get(f)
   local v = cur[f]
@@ -143,13 +137,13 @@ function st.set(f, v)
   cur[f] = v
 end
 local function fast_limit(s, t) return t.inc + s.get('cs') end
-local function read_state()
+local function read()
   local s = redis.call('HMGET', KEYS[2], unpack(FIELDS))
   cur, dirty, order = {}, {}, {}
   for i = 1, #FIELDS do cur[FIELDS[i]] = num(s[i]) end
-  fast = s[1] and now < tonumber(s[1])
+  return s[1] and now < tonumber(s[1])
 end
-local function write_state()
+local function flush()
   if #order == 0 then return end
   local args = {}
   for _, f in ipairs(order) do
@@ -159,18 +153,8 @@ local function write_state()
   redis.call('HSET', KEYS[2], unpack(args))
   dirty, order = {}, {}
 end
-
-read_state()
-for i = 1, n do
-  if not fast then
-    -- Only the first entry can land here in practice: after its rollover the period is
-    -- current (time stands still inside a script).
-    write_state()
-    out[i] = full(i)
-    read_state()
-  else
-    out[i] = apply(i, st, tier, fast_limit)
-  end
+local function fast(i)
+  return apply(i, st, tier, fast_limit)
 end
-write_state()
-return out
+
+return run_batch(n, read, fast, flush, full)
