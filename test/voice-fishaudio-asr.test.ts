@@ -25,7 +25,8 @@ t.test('Fish Audio /v1/asr: msgpack (Python SDK) and multipart (Go SDK) uploads,
   await tg.app.pipeline.idle(2000);
 
   // The provider's 60000.0 is read as milliseconds: its segments end at 59.74 s.
-  t.same(log.records.map((x) => [x.units.audioMs, x.microCredits, x.source, x.reported?.audioMs]), [
+  // Sorted: measurements settle when their parse ends, not always in request order.
+  t.same(log.records.map((x) => [x.units.audioMs, x.microCredits, x.source, x.reported?.audioMs]).sort((a, b) => Number(a[0]) - Number(b[0])), [
     [60_000, 8_000_000, 'measured', 60_000],
     [60_008, 8_001_067, 'measured', 60_000],
   ]);
