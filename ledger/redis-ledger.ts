@@ -603,12 +603,12 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   return ledger;
 }
 
-/** The ledger's scripts use SET ... GET (Redis 6.2): refuse an older server at start, clearly. */
+/** The ledger's scripts write several hash fields in one HSET (Redis 4.0): refuse an older server at start, clearly. */
 export async function requireRedisVersion(client: Pick<Redis, 'info'>): Promise<void> {
   const info = await client.info('server');
   const v = /redis_version:(\d+)\.(\d+)/.exec(info);
-  if (v && (Number(v[1]) < 6 || (Number(v[1]) === 6 && Number(v[2]) < 2))) {
-    throw createLedgerError('ledger_unavailable', `Redis ${v[1]}.${v[2]} is too old: tollgate needs Redis 6.2 or later (or a server that speaks its commands, e.g. Valkey)`);
+  if (v && Number(v[1]) < 4) {
+    throw createLedgerError('ledger_unavailable', `Redis ${v[1]}.${v[2]} is too old: tollgate needs Redis 4.0 or later (tested on 7.0)`);
   }
 }
 

@@ -225,11 +225,53 @@ t.test('a refused reserve leaves no marker: the same request id can hold once cr
   }
 });
 
-t.test('a Redis older than 6.2 is refused at start with a clear message', async (t) => {
+t.test('a Redis older than 4.0 is refused at start with a clear message', async (t) => {
   const { requireRedisVersion } = await import('../ledger/redis-ledger.js');
   const fake = (v: string) => ({ info: async () => `# Server\r\nredis_version:${v}\r\nredis_mode:standalone\r\n` }) as never;
-  await t.rejects(requireRedisVersion(fake('6.0.16')), { code: 'ledger_unavailable', message: /Redis 6\.0 is too old: tollgate needs Redis 6\.2 or later/ });
-  await t.rejects(requireRedisVersion(fake('5.0.7')), { message: /Redis 5\.0 is too old/ });
-  await t.resolves(requireRedisVersion(fake('6.2.0')));
+  await t.rejects(requireRedisVersion(fake('3.2.12')), { code: 'ledger_unavailable', message: /Redis 3\.2 is too old: tollgate needs Redis 4\.0 or later/ });
+  await t.rejects(requireRedisVersion(fake('2.8.24')), { message: /Redis 2\.8 is too old/ });
+  await t.resolves(requireRedisVersion(fake('4.0.14')));
   await t.resolves(requireRedisVersion(fake('7.0.15')));
+});
+
+t.test('a batch that fails while deciding writes nothing: the retry applies every entry once', async (t) => {
+  const { spied } = await bothLedgers(t);
+  const { ledger, client } = spied;
+  await ledger.ensureAccount({ id: 'w', tier: 'pro' });
+  await ledger.reserve(reserve('w', 'w1', cr(5)));
+  await ledger.reserve(reserve('w', 'w2', cr(5)));
+  // The holds' hash turned into a string: the settles' HGET fails inside the script, after the
+  // first entry has been decided.
+  const amtKey = 'tg:{acct:w}:resv:amt';
+  const saved = await client.hgetall(amtKey);
+  await client.del(amtKey);
+  await client.set(amtKey, 'not a hash');
+  const failed = await Promise.allSettled([ledger.settle(overageSettle('w', 'w1', cr(3))), ledger.settle(overageSettle('w', 'w2', cr(4)))]);
+  t.same(
+    failed.map((r) => r.status),
+    ['rejected', 'rejected'],
+  );
+  t.same([await client.get('tg:{acct:w}:req:w1'), await client.get('tg:{acct:w}:req:w2')], ['R', 'R'], 'no marker says settled');
+  t.equal((await client.hget('tg:{acct:w}:state', 'used')) ?? '0', '0', 'nothing charged');
+  await client.del(amtKey);
+  await client.hset(amtKey, saved);
+  const again = await Promise.all([ledger.settle(overageSettle('w', 'w1', cr(3))), ledger.settle(overageSettle('w', 'w2', cr(4)))]);
+  t.same(
+    again.map((s) => s.applied),
+    [true, true],
+  );
+  const u = await ledger.usage('w');
+  t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(7), 0, 2], 'each charged once, both holds released');
+
+  // The same for reserves: the second entry's marker key is of the wrong type.
+  await client.hset('tg:{acct:w}:req:bad', 'x', '1');
+  const r = await Promise.allSettled([ledger.reserve(reserve('w', 'good', cr(5))), ledger.reserve(reserve('w', 'bad', cr(5)))]);
+  t.same(
+    r.map((x) => x.status),
+    ['rejected', 'rejected'],
+  );
+  t.equal(await client.exists('tg:{acct:w}:req:good'), 0, 'the first entry left no marker');
+  t.equal((await ledger.usage('w')).reservedMicro, 0, 'and no hold');
+  t.same(await ledger.reserve(reserve('w', 'good', cr(5))), { ok: true });
+  t.equal((await ledger.usage('w')).reservedMicro, cr(5));
 });

@@ -43,19 +43,17 @@ local function refusal(projected, limit, hard, cap)
   return nil
 end
 
--- The entry's marker, set unless it exists (one command: SET NX): false when the request was
--- already reserved or settled. A refused entry drops it again (unclaim).
-local function claim(i)
-  return redis.call('SET', KEYS[5 + i], 'R', 'NX', 'PX', fmt(marker_ttl)) ~= false
-end
-local function unclaim(i)
-  redis.call('DEL', KEYS[5 + i])
+-- Whether entry i was already reserved or settled (its marker exists).
+local function known(i)
+  return mark_of(KEYS[5 + i]) ~= false
 end
 
-local function hold(rid, amount)
+-- Marks entry i reserved and holds its estimate (written at the flush).
+local function hold(i, rid, amount)
+  set_mark(KEYS[5 + i], 'R', marker_ttl)
   if amount > 0 then
-    redis.call('ZADD', KEYS[3], fmt(now + ttl), rid)
-    redis.call('HSET', KEYS[4], rid, fmt(amount))
+    later('ZADD', KEYS[3], fmt(now + ttl), rid)
+    later('HSET', KEYS[4], rid, fmt(amount))
   end
 end
 
@@ -71,20 +69,22 @@ local full = lazy(function()
     rollover(st, now, tier, KEYS[5])
     purge_reservations(st, KEYS[3], KEYS[4], now)
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
-    if not claim(j) then
-      st.save()
-      return { 2, used, limit }
+    local r
+    if known(j) then
+      r = { 2, used, limit }
+    else
+      local code = refusal(used + held + amount, limit, tier.hard, cap)
+      if code then
+        r = { code, used, limit }
+      else
+        hold(j, rid, amount)
+        if amount > 0 then st.set('held', held + amount) end
+        r = { 1, used, limit }
+      end
     end
-    local code = refusal(used + held + amount, limit, tier.hard, cap)
-    if code then
-      unclaim(j)
-      st.save()
-      return { code, used, limit }
-    end
-    hold(rid, amount)
-    if amount > 0 then st.set('held', held + amount) end
+    write_pending()
     st.save()
-    return { 1, used, limit }
+    return r
   end
 end)
 
@@ -107,18 +107,16 @@ local function read()
   return s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0
 end
 local function flush()
+  write_pending()
   if added > 0 then redis.call('HINCRBY', KEYS[2], 'held', fmt(added)) end
   added = 0
 end
 local function fast(i)
   local rid, amount = entry(i)
-  if not claim(i) then return { 2, used, limit } end
+  if known(i) then return { 2, used, limit } end
   local code = refusal(used + held + amount, limit, tier.hard, cap)
-  if code then
-    unclaim(i)
-    return { code, used, limit }
-  end
-  hold(rid, amount)
+  if code then return { code, used, limit } end
+  hold(i, rid, amount)
   held = held + amount
   added = added + amount
   return { 1, used, limit }

@@ -47,13 +47,12 @@ end
 -- Both paths apply an entry through the same steps, over a state with get/set.
 local function apply(i, st, tier, limit_of_st)
   local e = E[i]
-  -- Mark it settled and read what it was, in one command (SET ... GET, Redis 6.2+); when it
-  -- was settled already, the rewrite only renews the same mark.
-  if redis.call('SET', KEYS[5 + i], 'S', 'PX', fmt(idem_ttl), 'GET') == 'S' then return { 0, 0 } end
+  if mark_of(KEYS[5 + i]) == 'S' then return { 0, 0 } end
+  set_mark(KEYS[5 + i], 'S', idem_ttl)
   local held_for_it = redis.call('HGET', KEYS[4], e.rid)
   if held_for_it then
-    redis.call('ZREM', KEYS[3], e.rid)
-    redis.call('HDEL', KEYS[4], e.rid)
+    later('ZREM', KEYS[3], e.rid)
+    later('HDEL', KEYS[4], e.rid)
     local held = st.get('held') - num(held_for_it)
     if held < 0 then held = 0 end
     st.set('held', held)
@@ -101,6 +100,7 @@ local full = lazy(function()
     rollover(st, now, tier, KEYS[5])
     purge_reservations(st, KEYS[3], KEYS[4], now)
     local r = apply(j, st, tier, limit_of)
+    write_pending()
     st.save()
     return r
   end
@@ -144,6 +144,7 @@ local function read()
   return s[1] and now < tonumber(s[1])
 end
 local function flush()
+  write_pending()
   if #order == 0 then return end
   local args = {}
   for _, f in ipairs(order) do

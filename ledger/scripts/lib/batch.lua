@@ -33,3 +33,26 @@ local function run_batch(n, read, fast, flush, full)
   flush()
   return out
 end
+
+-- Writes to the entries' own keys (idempotency markers, holds) wait for the batch's flush: a
+-- batch reads and decides every entry first and writes last, so an error while deciding
+-- (Redis does not roll a script back) leaves nothing half-written for a retry to trip on.
+-- `mark_of` answers from the markers decided but not written yet (the same request id twice
+-- in one batch), else from Redis.
+local pending, marks = {}, {}
+local function later(...)
+  pending[#pending + 1] = { ... }
+end
+local function mark_of(key)
+  local m = marks[key]
+  if m ~= nil then return m end
+  return redis.call('GET', key)
+end
+local function set_mark(key, value, ttl_ms)
+  marks[key] = value
+  later('SET', key, value, 'PX', fmt(ttl_ms))
+end
+local function write_pending()
+  for i = 1, #pending do redis.call(unpack(pending[i])) end
+  pending = {}
+end
