@@ -275,3 +275,18 @@ t.test('a batch that fails while deciding writes nothing: the retry applies ever
   t.same(await ledger.reserve(reserve('w', 'good', cr(5))), { ok: true });
   t.equal((await ledger.usage('w')).reservedMicro, cr(5));
 });
+
+t.test('an unknown account answers every entry of its batch', async (t) => {
+  const { spied, all } = await bothLedgers(t);
+  for (const ledger of all) {
+    const before = spied.scripts();
+    const r = await Promise.all([ledger.reserve(reserve('ghost', 'g1', cr(1))), ledger.reserve(reserve('ghost', 'g2', cr(1)))]);
+    t.same(r, [0, 0].map(() => ({ ok: false, reason: 'unknown_account', usedMicro: 0, limitMicro: 0 })), `${ledger.kind}: both reserves`);
+    const s = await Promise.allSettled([ledger.settle(overageSettle('ghost', 'g1', cr(1))), ledger.settle(overageSettle('ghost', 'g2', cr(1)))]);
+    t.same(
+      s.map((x) => (x.status === 'rejected' ? (x.reason as { code: string }).code : 'applied')),
+      ['unknown_account', 'unknown_account'],
+    );
+    if (ledger.kind === 'redis') t.equal(spied.scripts() - before, 2, 'one call for the reserves, one for the settles');
+  }
+});

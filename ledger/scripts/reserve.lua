@@ -82,18 +82,13 @@ local full = lazy(function()
         r = { 1, used, limit }
       end
     end
-    write_pending()
-    st.save()
+    save_all(st)
     return r
   end
 end)
 
-local out = {}
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
-if not a[1] and not a[2] then
-  for i = 1, n do out[i] = { 0, 0, 0 } end
-  return out
-end
+if not a[1] and not a[2] then return each(n, { 0, 0, 0 }) end
 local tier = find_tier(tiers, a[2] or 'free')
 local cap = nil
 if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end

@@ -100,18 +100,13 @@ local full = lazy(function()
     rollover(st, now, tier, KEYS[5])
     purge_reservations(st, KEYS[3], KEYS[4], now)
     local r = apply(j, st, tier, limit_of)
-    write_pending()
-    st.save()
+    save_all(st)
     return r
   end
 end)
 
-local out = {}
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier')
-if not a[1] and not a[2] then
-  for i = 1, n do out[i] = { -1, 0 } end
-  return out
-end
+if not a[1] and not a[2] then return each(n, { -1, 0 }) end
 local tier = find_tier(tiers, a[2] or 'free')
 
 -- Fast path (nearly every call): the period is current. Reads the fields it decides on once,

@@ -56,3 +56,16 @@ local function write_pending()
   for i = 1, #pending do redis.call(unpack(pending[i])) end
   pending = {}
 end
+
+-- The full path's end: the entries' writes, then the state hash (lib/state.lua's st).
+local function save_all(st)
+  write_pending()
+  st.save()
+end
+
+-- The same reply for each of n entries (e.g. an unknown account).
+local function each(n, row)
+  local out = {}
+  for i = 1, n do out[i] = row end
+  return out
+end
