@@ -273,7 +273,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       keys.push(k.req(w.input.requestId));
       args.push(w.input.requestId, String(w.input.microCredits));
     }
-    deliver(reserveScript(keys, args), batch);
+    deliver(reserveScript(keys, args), batch, (one) => sendReserves(accountId, one));
   }
 
   function sendSettles(accountId: string, batch: Array<Waiter<SettleInput, SettleReply>>): void {
@@ -296,10 +296,15 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         args[at + 4] = String(pairs);
       }
     }
-    deliver(settleScript(keys, args), batch);
+    deliver(settleScript(keys, args), batch, (one) => sendSettles(accountId, one));
   }
 
-  function deliver<I, R>(reply: Promise<unknown>, batch: Array<Waiter<I, R>>): void {
+  /**
+   * Hands a batch's rows to its callers. When Redis answers the script with an error (not a
+   * lost connection), the batch is sent again one entry per call, so one bad entry (a key of
+   * the wrong type, say) fails alone: a batch that fails has written nothing (lib/batch.lua).
+   */
+  function deliver<I, R>(reply: Promise<unknown>, batch: Array<Waiter<I, R>>, resendOne: (one: Array<Waiter<I, R>>) => void): void {
     reply.then(
       (rows) => {
         const r = rows as R[];
@@ -309,7 +314,12 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
           else batch[i]!.resolve(row);
         }
       },
-      (err) => {
+      (err: unknown) => {
+        if (batch.length > 1 && (err as { name?: string })?.name === 'ReplyError') {
+          logger.warn({ err: (err as Error).message, entries: batch.length }, 'ledger batch failed in Redis; sending its entries one by one');
+          for (const w of batch) resendOne([w]);
+          return;
+        }
         const e = toLedgerError(err);
         for (const w of batch) w.reject(e);
       },

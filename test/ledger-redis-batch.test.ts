@@ -234,7 +234,7 @@ t.test('a Redis older than 4.0 is refused at start with a clear message', async 
   await t.resolves(requireRedisVersion(fake('7.0.15')));
 });
 
-t.test('a batch that fails while deciding writes nothing: the retry applies every entry once', async (t) => {
+t.test('a batch that fails while deciding writes nothing, the retry applies every entry once, and one bad entry fails alone', async (t) => {
   const { spied } = await bothLedgers(t);
   const { ledger, client } = spied;
   await ledger.ensureAccount({ id: 'w', tier: 'pro' });
@@ -263,17 +263,23 @@ t.test('a batch that fails while deciding writes nothing: the retry applies ever
   const u = await ledger.usage('w');
   t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(7), 0, 2], 'each charged once, both holds released');
 
-  // The same for reserves: the second entry's marker key is of the wrong type.
-  await client.hset('tg:{acct:w}:req:bad', 'x', '1');
+  // One bad entry fails alone: the batch, which wrote nothing, is sent again entry by entry.
+  await client.hset('tg:{acct:w}:req:bad', 'x', '1'); // a marker key of the wrong type
   const r = await Promise.allSettled([ledger.reserve(reserve('w', 'good', cr(5))), ledger.reserve(reserve('w', 'bad', cr(5)))]);
   t.same(
     r.map((x) => x.status),
-    ['rejected', 'rejected'],
+    ['fulfilled', 'rejected'],
   );
-  t.equal(await client.exists('tg:{acct:w}:req:good'), 0, 'the first entry left no marker');
-  t.equal((await ledger.usage('w')).reservedMicro, 0, 'and no hold');
-  t.same(await ledger.reserve(reserve('w', 'good', cr(5))), { ok: true });
-  t.equal((await ledger.usage('w')).reservedMicro, cr(5));
+  t.same((r[0] as PromiseFulfilledResult<ReserveResult>).value, { ok: true });
+  t.equal(await client.get('tg:{acct:w}:req:good'), 'R');
+  t.equal((await ledger.usage('w')).reservedMicro, cr(5), 'held once, by the retry alone');
+  const s = await Promise.allSettled([ledger.settle(overageSettle('w', 'good', cr(2))), ledger.settle(overageSettle('w', 'bad', cr(2)))]);
+  t.same(
+    s.map((x) => x.status),
+    ['fulfilled', 'rejected'],
+  );
+  const u2 = await ledger.usage('w');
+  t.same([u2.usedMicro, u2.reservedMicro, u2.requestCount], [cr(9), 0, 3], '7 + 2, charged once');
 });
 
 t.test('an unknown account answers every entry of its batch', async (t) => {
