@@ -6,7 +6,9 @@
 //   tg:{acct:ID}:state         HASH  period, counters, carryover, overage (see PeriodState)
 //   tg:{acct:ID}:resv          ZSET  open reservations: requestId -> expiry ms
 //   tg:{acct:ID}:resv:amt      HASH  open reservations: requestId -> µcr held
-//   tg:{acct:ID}:req:RID       STRING idempotency marker, R(eserved) / S(ettled), with a TTL
+//   tg:{acct:ID}:mk:N          HASH  idempotency markers written in window N (N = now ÷ the
+//                                    idempotency ttl): requestId -> R(eserved) / S(ettled);
+//                                    expires at the end of window N + 1
 //   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
 //   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
 //   tg:{acct:ID}:lease         STRING the flusher holding this account
@@ -75,7 +77,10 @@ export interface RedisLedgerOptions {
   pricing: Pricing;
   clock: Clock;
   logger: Logger;
-  /** How long a settled request id is remembered (settling twice applies once); default 1 h. */
+  /**
+   * How long a request id is remembered at least (settling twice applies once; markers live
+   * between this and twice this); default 1 h. Reservation ttls may be up to this less 60 s.
+   */
   idempotencyTtlMs?: number;
   /** Per-command timeout: a hung Redis makes calls reject, not wait; default 1,000 ms. */
   commandTimeoutMs?: number;
@@ -85,6 +90,8 @@ export interface RedisLedgerOptions {
 
 /** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
 const MAX_BATCH = 128;
+/** A request's idempotency marker outlives its reservation by at least this. */
+export const MARKER_MARGIN_MS = 60_000;
 
 export interface RedisLedger extends Ledger {
   readonly kind: 'redis';
@@ -187,7 +194,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       lease: `${base}:lease`,
       keys: `${base}:keys`,
       secrets: `${base}:secrets`,
-      req: (rid: string) => `${base}:req:${rid}`,
+      marks: `${base}:mk:`,
     };
   };
 
@@ -222,6 +229,11 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   let flushScheduled = false;
   const ttlArg = new Map<number, string>();
   const idemArg = String(idemTtl);
+  /** The batch scripts' keys: the account's, then its markers' windows, current and previous. */
+  const markKeys = (k: AcctKeys, now: number): string[] => {
+    const w = Math.floor(now / idemTtl);
+    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1)];
+  };
 
   function enqueue<I, R>(queue: Map<string, Array<Waiter<I, R>>>, accountId: string, input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -253,7 +265,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
   function sendReserves(accountId: string, batch: Array<Waiter<ReserveInput, ReserveReply>>): void {
     const k = acct(accountId);
-    const keys = [k.acct, k.state, k.resv, k.resvAmt, k.hist];
+    const now = clock.now();
+    const keys = markKeys(k, now);
     // The reservation ttl is per call in the Ledger API; a batch shares one, so split by it.
     const ttl = batch[0]!.input.ttlMs;
     if (batch.some((w) => w.input.ttlMs !== ttl)) {
@@ -268,20 +281,16 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     }
     let ttlS = ttlArg.get(ttl);
     if (!ttlS) ttlArg.set(ttl, (ttlS = String(ttl)));
-    const args: string[] = [String(clock.now()), ttlS, idemArg, tierArg];
-    for (const w of batch) {
-      keys.push(k.req(w.input.requestId));
-      args.push(w.input.requestId, String(w.input.microCredits));
-    }
+    const args: string[] = [String(now), ttlS, idemArg, tierArg];
+    for (const w of batch) args.push(w.input.requestId, String(w.input.microCredits));
     deliver(reserveScript(keys, args), batch, (one) => sendReserves(accountId, one));
   }
 
   function sendSettles(accountId: string, batch: Array<Waiter<SettleInput, SettleReply>>): void {
-    const k = acct(accountId);
-    const keys = [k.acct, k.state, k.resv, k.resvAmt, k.hist];
-    const args: string[] = [String(clock.now()), idemArg, tierArg];
+    const now = clock.now();
+    const keys = markKeys(acct(accountId), now);
+    const args: string[] = [String(now), idemArg, tierArg];
     for (const { input } of batch) {
-      keys.push(k.req(input.requestId));
       const at = args.length;
       args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
       if (input.byok) {
@@ -537,6 +546,10 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
     async reserve(input: ReserveInput): Promise<ReserveResult> {
       checkReserve(input);
+      // The request's marker must outlive its reservation, so a late duplicate holds nothing.
+      if (input.ttlMs + MARKER_MARGIN_MS > idemTtl) {
+        throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
+      }
       const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);

@@ -8,7 +8,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { Config } from '../config/schema.js';
 import { createPricing } from '../pricing/index.js';
 import type { Pricing, TierId, TierOverrides } from '../pricing/types.js';
-import { createFlusher, createMemoryLedger, createRedisLedger, type Flusher } from '../ledger/index.js';
+import { createFlusher, createMemoryLedger, createRedisLedger, DEFAULT_IDEMPOTENCY_TTL_MS, MARKER_MARGIN_MS, type Flusher } from '../ledger/index.js';
 import { systemClock, type Clock, type Ledger } from '../ledger/types.js';
 import { createBilling, createStripeGateway, createStripeMeterSink, type Billing } from '../billing/index.js';
 import { createAuthenticator, hashKey, type Authenticator } from './auth.js';
@@ -70,7 +70,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const ledger =
     opts.ledger ??
     (config.redis
-      ? await createRedisLedger({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, pricing, clock, logger: logger.child({ component: 'ledger' }) })
+      ? await createRedisLedger({
+          url: config.redis.url,
+          keyPrefix: config.redis.keyPrefix,
+          pricing,
+          clock,
+          logger: logger.child({ component: 'ledger' }),
+          // A request id is remembered past its reservation (proxy.reservationTtlMs).
+          idempotencyTtlMs: Math.max(DEFAULT_IDEMPOTENCY_TTL_MS, config.proxy.reservationTtlMs + MARKER_MARGIN_MS),
+        })
       : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
 
   // Static accounts: created if missing; their keys stored as hashes only.

@@ -10,6 +10,8 @@ import { overageSettle, silentLogger } from './helpers/ledger-backends.js';
 import { manualClock, utc } from './helpers/ledger-clock.js';
 import { cr, testPricing } from './helpers/ledger-pricing.js';
 import { spiedLedger } from './helpers/redis-spy.js';
+import { startRedis } from './helpers/redis.js';
+import { startTollgate } from './helpers/tollgate.js';
 
 const reserve = (accountId: string, requestId: string, microCredits: number, ttlMs = 60_000) => ({ accountId, requestId, microCredits, ttlMs });
 const byokSettle = (accountId: string, requestId: string, modality: SettleInput['modality'], units: SettleInput['units']): SettleInput => ({
@@ -22,6 +24,12 @@ const byokSettle = (accountId: string, requestId: string, modality: SettleInput[
   units,
   outcome: 'ok',
 });
+
+/** A request's idempotency marker as Redis holds it: a field of its account's current marker window (1 h windows). */
+async function markerOf(client: { hget(key: string, field: string): Promise<string | null> }, accountId: string, requestId: string): Promise<string | null> {
+  const w = Math.floor(Date.now() / 3_600_000);
+  return (await client.hget(`tg:{acct:${accountId}}:mk:${w}`, requestId)) ?? (await client.hget(`tg:{acct:${accountId}}:mk:${w - 1}`, requestId));
+}
 
 async function bothLedgers(t: Test, clock: Clock = systemClock) {
   const spied = await spiedLedger(t, { clock });
@@ -217,7 +225,10 @@ t.test('a refused reserve leaves no marker: the same request id can hold once cr
     await ledger.reserve(reserve('f2', 'big', cr(2_000)));
     const refused = await ledger.reserve(reserve('f2', 'again', cr(600)));
     t.same(refused, { ok: false, reason: 'insufficient_credits', usedMicro: 0, limitMicro: cr(2_500) }, `${ledger.kind}: 2,000 held + 600 > 2,500`);
-    if (ledger.kind === 'redis') t.equal(await spied.client.exists('tg:{acct:f2}:req:again'), 0, 'no marker left by the refusal');
+    if (ledger.kind === 'redis') {
+      t.equal(await markerOf(spied.client, 'f2', 'big'), 'R', 'the held one is marked');
+      t.equal(await markerOf(spied.client, 'f2', 'again'), null, 'no marker left by the refusal');
+    }
     await ledger.settle(overageSettle('f2', 'big', cr(1_000)));
     t.same(await ledger.reserve(reserve('f2', 'again', cr(600))), { ok: true }, 'held on the second try');
     const u = await ledger.usage('f2');
@@ -251,7 +262,7 @@ t.test('a batch that fails while deciding writes nothing, the retry applies ever
     failed.map((r) => r.status),
     ['rejected', 'rejected'],
   );
-  t.same([await client.get('tg:{acct:w}:req:w1'), await client.get('tg:{acct:w}:req:w2')], ['R', 'R'], 'no marker says settled');
+  t.same([await markerOf(client, 'w', 'w1'), await markerOf(client, 'w', 'w2')], ['R', 'R'], 'no marker says settled');
   t.equal((await client.hget('tg:{acct:w}:state', 'used')) ?? '0', '0', 'nothing charged');
   await client.del(amtKey);
   await client.hset(amtKey, saved);
@@ -264,14 +275,25 @@ t.test('a batch that fails while deciding writes nothing, the retry applies ever
   t.same([u.usedMicro, u.reservedMicro, u.requestCount], [cr(7), 0, 2], 'each charged once, both holds released');
 
   // One bad entry fails alone: the batch, which wrote nothing, is sent again entry by entry.
-  await client.hset('tg:{acct:w}:req:bad', 'x', '1'); // a marker key of the wrong type
+  // The entry is poisoned on its way to Redis (its amount sent as "x"), so that Redis refuses
+  // every script call that carries it.
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((cmd: { name: string; args: unknown[] }, ...rest: unknown[]) => {
+    if (cmd.name === 'evalsha') {
+      const at = cmd.args.indexOf('bad');
+      if (at >= 0) cmd.args[at + (cmd.args.includes('llm') ? 3 : 1)] = 'x';
+    }
+    return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
+  }) as typeof client.sendCommand;
+  const scriptsBefore = spied.scripts();
   const r = await Promise.allSettled([ledger.reserve(reserve('w', 'good', cr(5))), ledger.reserve(reserve('w', 'bad', cr(5)))]);
   t.same(
     r.map((x) => x.status),
     ['fulfilled', 'rejected'],
   );
   t.same((r[0] as PromiseFulfilledResult<ReserveResult>).value, { ok: true });
-  t.equal(await client.get('tg:{acct:w}:req:good'), 'R');
+  t.equal(spied.scripts() - scriptsBefore, 3, 'the batch, then each entry alone');
+  t.same([await markerOf(client, 'w', 'good'), await markerOf(client, 'w', 'bad')], ['R', null]);
   t.equal((await ledger.usage('w')).reservedMicro, cr(5), 'held once, by the retry alone');
   const s = await Promise.allSettled([ledger.settle(overageSettle('w', 'good', cr(2))), ledger.settle(overageSettle('w', 'bad', cr(2)))]);
   t.same(
@@ -295,4 +317,43 @@ t.test('an unknown account answers every entry of its batch', async (t) => {
     );
     if (ledger.kind === 'redis') t.equal(spied.scripts() - before, 2, 'one call for the reserves, one for the settles');
   }
+});
+
+t.test('idempotency markers: hourly windows, found for at least an hour, the window hash expiring with the next one', async (t) => {
+  const HOUR = 3_600_000;
+  const clock = manualClock(utc(2026, 3, 10, 9, 59, 0));
+  const { spied, all } = await bothLedgers(t, clock);
+  const w = Math.floor(clock.now() / HOUR);
+  for (const ledger of all) {
+    clock.set(utc(2026, 3, 10, 9, 59, 0));
+    await ledger.ensureAccount({ id: 'm', tier: 'pro' });
+    t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true });
+    t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: true });
+    if (ledger.kind === 'redis') {
+      t.same(await spied.client.hgetall(`tg:{acct:m}:mk:${w}`), { x1: 'S' }, 'one hash per window, one field per request');
+      const pttl = await spied.client.pttl(`tg:{acct:m}:mk:${w}`);
+      t.ok(pttl > HOUR + 60_000 - 5_000 && pttl <= HOUR + 60_000, `expires at the end of the next window (1 h 60 s from 9:59): ${pttl} ms`);
+    }
+    // 10:58: the next window; the marker, 59 minutes old, is found there.
+    clock.set(utc(2026, 3, 10, 10, 58, 0));
+    t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: false }, `${ledger.kind}: a duplicate 59 min later applies nothing`);
+    t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true }, 'a late duplicate reserve');
+    t.equal((await ledger.usage('m')).reservedMicro, 0, 'holds nothing');
+    // 11:00:01, 61 minutes on: past the idempotency ttl, on both ledgers.
+    clock.set(utc(2026, 3, 10, 11, 0, 1));
+    t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: true }, `${ledger.kind}: an hour on, the id is new again`);
+    const u = await ledger.usage('m');
+    t.same([u.usedMicro, u.requestCount], [cr(6), 2]);
+  }
+  await t.rejects(spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000 + 1)), { code: 'invalid_input', message: /ttlMs 3540001 is too long for the idempotency ttl of 3600000 ms/ });
+  t.same(await spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000)), { ok: true }, 'a reservation of 59 minutes fits');
+});
+
+t.test('a reservation ttl over 59 minutes widens the Redis ledger\'s idempotency ttl (proxy.reservationTtlMs)', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const tg = await startTollgate({ redis: { url: redis.url }, proxy: { reservationTtlMs: 7_200_000 } }, { tier: 'pro' });
+  t.teardown(() => tg.close());
+  t.same(await tg.app.ledger.reserve({ accountId: 'acct', requestId: 'two-hours', microCredits: cr(1), ttlMs: 7_200_000 }), { ok: true });
+  t.equal((await tg.app.ledger.usage('acct')).reservedMicro, cr(1));
 });

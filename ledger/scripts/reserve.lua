@@ -8,9 +8,11 @@
 -- KEYS[3] tg:{acct:ID}:resv      reservations: ZSET requestId -> expiry (ms)
 -- KEYS[4] tg:{acct:ID}:resv:amt  reservations: HASH requestId -> µcr held
 -- KEYS[5] tg:{acct:ID}:hist      closed periods (LIST, newest first)
--- KEYS[5+i] tg:{acct:ID}:req:RID entry i's idempotency marker ('R' reserved, 'S' settled)
--- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency ttl (ms)
--- ARGV[4] tier table (see parse_tiers)
+-- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
+-- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
+-- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency window (ms; at least
+-- the reservation ttl + 60 s, so a marker outlives its reservation and a late duplicate
+-- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)
 -- ARGV[3+2i] entry i's requestId  ARGV[4+2i] entry i's estimate (µcr)
 --
 -- Reply: one { code, usedMicro, limitMicro } per entry, in order:
@@ -22,12 +24,8 @@
 --@include lib/base.lua
 --@include lib/batch.lua
 
-local now, ttl, idem_ttl, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local n = #KEYS - 5
-
--- The marker outlives the reservation, so a late duplicate reserve holds nothing.
-local marker_ttl = idem_ttl
-if ttl + 60000 > marker_ttl then marker_ttl = ttl + 60000 end
+local now, ttl, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local n = (#ARGV - 4) / 2
 
 local function entry(i)
   return ARGV[3 + 2 * i], tonumber(ARGV[4 + 2 * i])
@@ -43,16 +41,18 @@ local function refusal(projected, limit, hard, cap)
   return nil
 end
 
--- Whether entry i was already reserved or settled (its marker exists).
-local function known(i)
-  return mark_of(KEYS[5 + i]) ~= false
+-- Whether the entry was already reserved or settled (its marker exists).
+local function known(rid)
+  return mark_of(rid) ~= false
 end
 
--- Marks entry i reserved and holds its estimate (written at the flush).
-local function hold(i, rid, amount)
-  set_mark(KEYS[5 + i], 'R', marker_ttl)
+-- Marks the entry reserved and holds its estimate (written at the flush). Every hold of a
+-- batch expires at the same time; the amount goes back as the client wrote it (an integer).
+local expiry = fmt(now + ttl)
+local function hold(rid, amount)
+  set_mark(rid, 'R')
   if amount > 0 then
-    later('ZADD', KEYS[3], fmt(now + ttl), rid)
+    later('ZADD', KEYS[3], expiry, rid)
     later('HSET', KEYS[4], rid, fmt(amount))
   end
 end
@@ -70,25 +70,30 @@ local full = lazy(function()
     purge_reservations(st, KEYS[3], KEYS[4], now)
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
     local r
-    if known(j) then
+    if known(rid) then
       r = { 2, used, limit }
     else
       local code = refusal(used + held + amount, limit, tier.hard, cap)
       if code then
         r = { code, used, limit }
       else
-        hold(j, rid, amount)
+        hold(rid, amount)
         if amount > 0 then st.set('held', held + amount) end
         r = { 1, used, limit }
       end
     end
-    save_all(st)
+    save_all(st, now, window)
     return r
   end
 end)
 
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
 if not a[1] and not a[2] then return each(n, { 0, 0, 0 }) end
+do
+  local rids = {}
+  for i = 1, n do rids[i] = ARGV[3 + 2 * i] end
+  load_marks(rids)
+end
 local tier = find_tier(tiers, a[2] or 'free')
 local cap = nil
 if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
@@ -102,16 +107,16 @@ local function read()
   return s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0
 end
 local function flush()
-  write_pending()
+  write_pending(now, window)
   if added > 0 then redis.call('HINCRBY', KEYS[2], 'held', fmt(added)) end
   added = 0
 end
 local function fast(i)
   local rid, amount = entry(i)
-  if known(i) then return { 2, used, limit } end
+  if known(rid) then return { 2, used, limit } end
   local code = refusal(used + held + amount, limit, tier.hard, cap)
   if code then return { code, used, limit } end
-  hold(i, rid, amount)
+  hold(rid, amount)
   held = held + amount
   added = added + amount
   return { 1, used, limit }

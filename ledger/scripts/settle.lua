@@ -8,8 +8,9 @@
 -- KEYS[3] tg:{acct:ID}:resv      reservations ZSET
 -- KEYS[4] tg:{acct:ID}:resv:amt  reservation amounts HASH
 -- KEYS[5] tg:{acct:ID}:hist      closed periods LIST
--- KEYS[5+i] tg:{acct:ID}:req:RID entry i's idempotency marker
--- ARGV[1] now (ms)  ARGV[2] idempotency ttl (ms)  ARGV[3] tier table
+-- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
+-- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
+-- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table
 -- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
 -- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
 --
@@ -26,30 +27,34 @@
 --@include lib/base.lua
 --@include lib/batch.lua
 
-local now, idem_ttl, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
-local n = #KEYS - 5
+local now, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 
--- The entries, parsed once.
-local E = {}
+-- The entries, parsed once; `charged`: the request ids that may hold a reservation (not BYOK).
+local E, charged = {}, {}
+local n = 0
 do
   local p = 4
-  for i = 1, n do
+  while p <= #ARGV do
+    n = n + 1
+    local i = n
     local k = tonumber(ARGV[p + 4])
     local units = {}
     for j = 1, k do
       units[#units + 1] = { ARGV[p + 3 + 2 * j], tonumber(ARGV[p + 4 + 2 * j]) }
     end
     E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), units = units }
+    if not E[i].byok then charged[#charged + 1] = ARGV[p] end
     p = p + 5 + 2 * k
   end
 end
 
--- Both paths apply an entry through the same steps, over a state with get/set.
-local function apply(i, st, tier, limit_of_st)
+-- Both paths apply an entry through the same steps, over a state with get/set; `held_of(rid)`
+-- is the amount the request still holds, or nil.
+local function apply(i, st, tier, limit_of_st, held_of)
   local e = E[i]
-  if mark_of(KEYS[5 + i]) == 'S' then return { 0, 0 } end
-  set_mark(KEYS[5 + i], 'S', idem_ttl)
-  local held_for_it = redis.call('HGET', KEYS[4], e.rid)
+  if mark_of(e.rid) == 'S' then return { 0, 0 } end
+  set_mark(e.rid, 'S')
+  local held_for_it = held_of(e.rid)
   if held_for_it then
     later('ZREM', KEYS[3], e.rid)
     later('HDEL', KEYS[4], e.rid)
@@ -99,8 +104,8 @@ local full = lazy(function()
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
     purge_reservations(st, KEYS[3], KEYS[4], now)
-    local r = apply(j, st, tier, limit_of)
-    save_all(st)
+    local r = apply(j, st, tier, limit_of, function(rid) return redis.call('HGET', KEYS[4], rid) end)
+    save_all(st, now, window)
     return r
   end
 end)
@@ -108,6 +113,11 @@ end)
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier')
 if not a[1] and not a[2] then return each(n, { -1, 0 }) end
 local tier = find_tier(tiers, a[2] or 'free')
+do
+  local rids = {}
+  for i = 1, n do rids[i] = E[i].rid end
+  load_marks(rids)
+end
 
 -- Fast path (nearly every call): the period is current. Reads the fields it decides on once,
 -- keeps them here, and writes what changed in one HSET. Expired reservations are left for the
@@ -115,6 +125,7 @@ local tier = find_tier(tiers, a[2] or 'free')
 -- decide on).
 local FIELDS = { 'pe', 'used', 'held', 'cs', 'n', 'bn', 'ova', 'ovp', 'ovc', 'mk', 'b:tts', 'b:stt', 'b:llm', 'b:rag' }
 local cur, dirty, order
+local holds = {}
 local st = {}
 function st.get(f)
   local v = cur[f]
@@ -136,10 +147,19 @@ local function read()
   local s = redis.call('HMGET', KEYS[2], unpack(FIELDS))
   cur, dirty, order = {}, {}, {}
   for i = 1, #FIELDS do cur[FIELDS[i]] = num(s[i]) end
+  -- What the entries still hold, read once (again after a full-path entry, whose purge may
+  -- have released some).
+  holds = {}
+  if #charged > 0 then
+    local h = redis.call('HMGET', KEYS[4], unpack(charged))
+    for i = 1, #charged do
+      if h[i] then holds[charged[i]] = h[i] end
+    end
+  end
   return s[1] and now < tonumber(s[1])
 end
 local function flush()
-  write_pending()
+  write_pending(now, window)
   if #order == 0 then return end
   local args = {}
   for _, f in ipairs(order) do
@@ -149,8 +169,9 @@ local function flush()
   redis.call('HSET', KEYS[2], unpack(args))
   dirty, order = {}, {}
 end
+local function held_of(rid) return holds[rid] end
 local function fast(i)
-  return apply(i, st, tier, fast_limit)
+  return apply(i, st, tier, fast_limit, held_of)
 end
 
 return run_batch(n, read, fast, flush, full)

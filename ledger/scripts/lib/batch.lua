@@ -34,32 +34,70 @@ local function run_batch(n, read, fast, flush, full)
   return out
 end
 
--- Writes to the entries' own keys (idempotency markers, holds) wait for the batch's flush: a
--- batch reads and decides every entry first and writes last, so an error while deciding
--- (Redis does not roll a script back) leaves nothing half-written for a retry to trip on.
--- `mark_of` answers from the markers decided but not written yet (the same request id twice
--- in one batch), else from Redis.
-local pending, marks = {}, {}
-local function later(...)
-  pending[#pending + 1] = { ... }
+-- Idempotency markers live in two hashes per account, one per window of W ms (KEYS[6] the
+-- window `now` falls in, KEYS[7] the one before; field = request id, value 'R' reserved or 'S'
+-- settled): a batch reads its entries' markers with one HMGET, or two, and writes them with
+-- one HSET, where a key per request cost a GET and a SET each. A marker is found for at least
+-- W and at most 2W after it is written: the window's hash expires at the end of the next one.
+local marks, new_marks = {}, {}
+local function load_marks(rids)
+  local cur = redis.call('HMGET', KEYS[6], unpack(rids))
+  local missing = {}
+  for i = 1, #rids do
+    if cur[i] then marks[rids[i]] = cur[i] else missing[#missing + 1] = rids[i] end
+  end
+  if #missing > 0 then
+    local prev = redis.call('HMGET', KEYS[7], unpack(missing))
+    for i = 1, #missing do
+      if prev[i] then marks[missing[i]] = prev[i] end
+    end
+  end
 end
-local function mark_of(key)
-  local m = marks[key]
-  if m ~= nil then return m end
-  return redis.call('GET', key)
+
+-- Writes wait for the batch's flush: a batch reads and decides every entry first and writes
+-- last, so an error while deciding (Redis does not roll a script back) leaves nothing
+-- half-written for a retry to trip on. `mark_of` answers from the markers decided but not
+-- written yet (the same request id twice in one batch), else from what load_marks read.
+-- `later(cmd, key, a[, b])` merges the writes of one command to one key (ZADD score member,
+-- HSET field value, ZREM member, HDEL field) into one variadic call, in the order of first use.
+local pending, by_target = {}, {}
+local function later(cmd, key, a, b)
+  local t = by_target[cmd]
+  if not t then
+    t = {}
+    by_target[cmd] = t
+  end
+  local c = t[key]
+  if not c then
+    c = { cmd, key }
+    t[key] = c
+    pending[#pending + 1] = c
+  end
+  c[#c + 1] = a
+  if b ~= nil then c[#c + 1] = b end
 end
-local function set_mark(key, value, ttl_ms)
-  marks[key] = value
-  later('SET', key, value, 'PX', fmt(ttl_ms))
+local function mark_of(rid)
+  return marks[rid] or false
 end
-local function write_pending()
+local function set_mark(rid, value)
+  marks[rid] = value
+  new_marks[#new_marks + 1] = rid
+  new_marks[#new_marks + 1] = value
+end
+local function write_pending(now, window)
+  if #new_marks > 0 then
+    redis.call('HSET', KEYS[6], unpack(new_marks))
+    -- Relative to `now` (tollgate's clock, which named the window), not Redis's clock.
+    redis.call('PEXPIRE', KEYS[6], fmt((math.floor(now / window) + 2) * window - now))
+    new_marks = {}
+  end
   for i = 1, #pending do redis.call(unpack(pending[i])) end
-  pending = {}
+  pending, by_target = {}, {}
 end
 
 -- The full path's end: the entries' writes, then the state hash (lib/state.lua's st).
-local function save_all(st)
-  write_pending()
+local function save_all(st, now, window)
+  write_pending(now, window)
   st.save()
 end
 
