@@ -1,0 +1,174 @@
+// `npm run bench:instructions`: user-space instructions per request, counted by valgrind's
+// callgrind, for tollgate (metered, Redis ledger), the plain http-proxy-3 pass-through and the
+// bare forwarder, each driven by the same chat requests against the same instant upstream.
+//
+// Instructions are counted, not timed, so the figure barely moves with whatever else the
+// machine is doing: ±3% between runs here (JIT and GC timing), where CPU time per request in
+// `npm run bench` moves ±10% on this shared VM. Use it to judge a change of a few percent.
+// What it leaves out: kernel time (every proxy here makes the same 2 reads and 2 writevs per
+// request) and waiting; it is a cost per request, not a throughput.
+//
+// Options: --requests N (measured, default 6000), --warm N (before, default 5000),
+//          --concurrency N (default 8), --log-level L (tollgate's, default info),
+//          --only LIST (of tollgate,http-proxy-3,floor), --md-append FILE (add the table to
+//          a Markdown file, e.g. bench/RESULTS.md).
+// Needs valgrind (apt-get install -y valgrind) and redis-server. About 1 minute per proxy.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { forkBench, freePort, startRedis } from './procs.js';
+
+const { values: args } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '6000' },
+    warm: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '8' },
+    'log-level': { type: 'string', default: 'info' },
+    only: { type: 'string', default: 'tollgate,http-proxy-3,floor' },
+    'md-append': { type: 'string' },
+  },
+});
+const N = Number(args.requests);
+const WARM = Number(args.warm);
+const C = Number(args.concurrency);
+const DIST = fileURLToPath(new URL('../', import.meta.url));
+const KEY = 'tg_bench_key_0000000000000000000000001';
+const BODY = JSON.stringify({
+  model: 'gpt-4.1',
+  messages: [
+    { role: 'system', content: 'You are a helpful assistant.' },
+    { role: 'user', content: 'Say hello to the benchmark in one short sentence, please.' },
+  ],
+  max_tokens: 64,
+});
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+async function drive(port: number, n: number): Promise<void> {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: C });
+  let left = n;
+  let bad = 0;
+  const worker = async () => {
+    while (left-- > 0) {
+      const r = await pool.request({ path: '/openai/v1/chat/completions', method: 'POST', body: BODY, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` } });
+      await r.body.text();
+      if (r.statusCode !== 200) bad++;
+    }
+  };
+  await Promise.all(Array.from({ length: C }, worker));
+  await pool.close();
+  if (bad > 0) throw new Error(`${bad} of ${n} requests did not answer 200`);
+}
+
+async function waitPort(port: number, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`the proxy under valgrind exited with ${proc.exitCode}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return;
+    } catch {
+      await sleep(500);
+    }
+  }
+  throw new Error(`port ${port} did not open within 120 s`);
+}
+
+/** Runs `script args` under callgrind with instrumentation off, warms, counts N requests. */
+async function count(name: string, script: string, scriptArgs: string[], port: number, env: NodeJS.ProcessEnv, dir: string): Promise<number> {
+  const out = join(dir, `cg.${name}`);
+  const proc = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}.%p`, process.execPath, '--max-semi-space-size=32', script, ...scriptArgs],
+    { stdio: 'ignore', env: { ...process.env, ...env } },
+  );
+  try {
+    await waitPort(port, proc);
+    await drive(port, WARM);
+    const ctl = (flag: string) => {
+      const r = spawnSync('callgrind_control', [flag, String(proc.pid)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`callgrind_control ${flag}: ${r.stderr}`);
+    };
+    ctl('--instr=on');
+    await drive(port, N);
+    ctl('--dump');
+    ctl('--instr=off');
+    // The dump is written as <out>.<pid>.1
+    const file = readdirSync(dir).find((f) => f.startsWith(`cg.${name}.`) && f.endsWith('.1'));
+    if (!file) throw new Error(`no callgrind dump for ${name}`);
+    const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
+    if (!totals) throw new Error(`no totals in ${file}`);
+    return Number(totals[1]);
+  } finally {
+    proc.kill('SIGKILL');
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-instr-'));
+  const up = await forkBench('upstream', 'upstream.js', []);
+  const redis = await startRedis(dir);
+  const upUrl = `http://127.0.0.1:${up.port}`;
+  const only = new Set(args.only.split(','));
+  const rows: Array<[string, number]> = [];
+  try {
+    if (only.has('tollgate')) {
+      const port = await freePort();
+      const cfg = join(dir, 'tollgate.yaml');
+      writeFileSync(
+        cfg,
+        [
+          `proxy: { host: 127.0.0.1, port: ${port} }`,
+          `admin: { host: 127.0.0.1, port: ${await freePort()}, token: bench_admin_token_00000001 }`,
+          `redis: { url: "${redis.url}", keyPrefix: tgbench }`,
+          'providers:',
+          `  openai: { baseUrl: "${upUrl}", apiKey: sk-bench-platform }`,
+          'accounts:',
+          `  - { id: bench, tier: scale, apiKeys: ["${KEY}"] }`,
+          `logging: { level: ${args['log-level']} }`,
+          'workers: 1',
+          '',
+        ].join('\n'),
+      );
+      log('tollgate under callgrind…');
+      rows.push(['tollgate (metered, Redis ledger)', await count('tollgate', join(DIST, 'bin/tollgate.js'), ['serve', '--config', cfg], port, {}, dir)]);
+    }
+    for (const [name, file, label] of [
+      ['http-proxy-3', 'baseline.js', 'http-proxy-3 pass-through'],
+      ['floor', 'floor.js', 'bare node:http + undici forwarder'],
+    ] as const) {
+      if (!only.has(name)) continue;
+      const port = await freePort();
+      log(`${name} under callgrind…`);
+      rows.push([label, await count(name, join(DIST, 'bench', file), [upUrl], port, { BENCH_PORT: String(port) }, dir)]);
+    }
+  } finally {
+    await up.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const base = rows.find(([l]) => l.startsWith('http-proxy-3'))?.[1];
+  const lines = [
+    `### User-space instructions per request (callgrind)`,
+    '',
+    `\`npm run bench:instructions\`: ${N} chat requests after ${WARM} to warm up, ${C} at a time, against the instant upstream; tollgate with \`logging.level: ${args['log-level']}\`. Counted, not timed: ±3% between runs (JIT and GC timing). Kernel time (the same 2 reads and 2 writevs a request for each proxy) is not counted.`,
+    '',
+    '| proxy | instructions per request | ÷ http-proxy-3 |',
+    '|---|---:|---:|',
+    ...rows.map(([label, total]) => `| ${label} | ${Math.round(total / N).toLocaleString('en-US')} | ${base ? `${(total / base).toFixed(2)}×` : '–'} |`),
+    '',
+  ];
+  console.log(`\n${lines.join('\n')}`);
+  if (args['md-append']) appendFileSync(args['md-append'], `\n${lines.join('\n')}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
