@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 /**
- * Script file name (without .lua) → number of KEYS it declares; the request path's batch
- * scripts (one account's entries per call) declare the account's keys plus one per entry, so
- * their count is the least they take.
+ * Script file name (without .lua) → number of KEYS it declares. The request path's batch
+ * scripts (one account's entries per call) declare the account's five keys and its two
+ * marker windows; their entries are arguments.
  */
 export const SCRIPTS = {
-  reserve: 6,
-  settle: 6,
+  reserve: 7,
+  settle: 7,
   usage: 5,
   'set-period': 3,
   'account-ensure': 2,
@@ -61,13 +61,13 @@ export function commandName(name: ScriptName): string {
   return `tollgate_${name.replace(/-/g, '_')}`;
 }
 
-/** Scripts that take a variable number of keys (a batch of entries): at least SCRIPTS[name]. */
-const VARIADIC: ReadonlySet<ScriptName> = new Set(['reserve', 'settle']);
+/** The request path's scripts, sent by directScript (EVALSHA straight), not defined on the client. */
+const DIRECT: ReadonlySet<ScriptName> = new Set(['reserve', 'settle']);
 
 export function defineScripts(client: Redis): void {
   const scripts = loadScripts();
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
-    if (VARIADIC.has(name)) continue; // sent by directScript only
+    if (DIRECT.has(name)) continue; // sent by directScript only
     client.defineCommand(commandName(name), { lua: scripts[name], numberOfKeys: SCRIPTS[name] });
   }
 }
@@ -89,11 +89,10 @@ export function runScript(client: Redis, name: ScriptName, keys: string[], args:
 export function directScript(client: Redis, name: ScriptName): (keys: string[], args: (string | number)[]) => Promise<unknown> {
   const lua = loadScripts()[name];
   const sha = createHash('sha1').update(lua).digest('hex');
-  const least = SCRIPTS[name];
-  const variadic = VARIADIC.has(name);
+  const want = SCRIPTS[name];
   return (keys, args) => {
     const n = keys.length;
-    if (variadic ? n < least : n !== least) return Promise.reject(new Error(`${name}.lua takes ${variadic ? 'at least ' : ''}${least} keys, got ${n}`));
+    if (n !== want) return Promise.reject(new Error(`${name}.lua takes ${want} keys, got ${n}`));
     return client.evalsha(sha, n, ...keys, ...args).catch((err: Error) => {
       if (!String(err?.message).includes('NOSCRIPT')) throw err;
       return client.eval(lua, n, ...keys, ...args);
