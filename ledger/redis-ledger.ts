@@ -8,7 +8,8 @@
 //   tg:{acct:ID}:resv:amt      HASH  open reservations: requestId -> µcr held
 //   tg:{acct:ID}:mk:N          HASH  idempotency markers written in window N (N = now ÷ the
 //                                    idempotency ttl): requestId -> R(eserved) / S(ettled);
-//                                    expires at the end of window N + 1
+//                                    unlinked by the first batch of window N + 2, else expires
+//                                    at its end
 //   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
 //   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
 //   tg:{acct:ID}:lease         STRING the flusher holding this account
@@ -229,10 +230,10 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   let flushScheduled = false;
   const ttlArg = new Map<number, string>();
   const idemArg = String(idemTtl);
-  /** The batch scripts' keys: the account's, then its markers' windows, current and previous. */
+  /** The batch scripts' keys: the account's, then its markers' windows: current, previous, the one to drop. */
   const markKeys = (k: AcctKeys, now: number): string[] => {
     const w = Math.floor(now / idemTtl);
-    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1)];
+    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2)];
   };
 
   function enqueue<I, R>(queue: Map<string, Array<Waiter<I, R>>>, accountId: string, input: I): Promise<R> {

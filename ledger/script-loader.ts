@@ -12,12 +12,12 @@ import type { Redis } from 'ioredis';
 
 /**
  * Script file name (without .lua) → number of KEYS it declares. The request path's batch
- * scripts (one account's entries per call) declare the account's five keys and its two
- * marker windows; their entries are arguments.
+ * scripts (one account's entries per call) declare the account's five keys and three marker
+ * windows; their entries are arguments.
  */
 export const SCRIPTS = {
-  reserve: 7,
-  settle: 7,
+  reserve: 8,
+  settle: 8,
   usage: 5,
   'set-period': 3,
   'account-ensure': 2,

@@ -319,7 +319,7 @@ t.test('an unknown account answers every entry of its batch', async (t) => {
   }
 });
 
-t.test('idempotency markers: hourly windows, found for at least an hour, the window hash expiring with the next one', async (t) => {
+t.test('idempotency markers: hourly windows, found for at least an hour, a window unlinked two windows on', async (t) => {
   const HOUR = 3_600_000;
   const clock = manualClock(utc(2026, 3, 10, 9, 59, 0));
   const { spied, all } = await bothLedgers(t, clock);
@@ -332,18 +332,23 @@ t.test('idempotency markers: hourly windows, found for at least an hour, the win
     if (ledger.kind === 'redis') {
       t.same(await spied.client.hgetall(`tg:{acct:m}:mk:${w}`), { x1: 'S' }, 'one hash per window, one field per request');
       const pttl = await spied.client.pttl(`tg:{acct:m}:mk:${w}`);
-      t.ok(pttl > HOUR + 60_000 - 5_000 && pttl <= HOUR + 60_000, `expires at the end of the next window (1 h 60 s from 9:59): ${pttl} ms`);
+      t.ok(pttl > 2 * HOUR + 60_000 - 5_000 && pttl <= 2 * HOUR + 60_000, `the backstop expiry: the end of the window after next (2 h 60 s from 9:59): ${pttl} ms`);
     }
     // 10:58: the next window; the marker, 59 minutes old, is found there.
     clock.set(utc(2026, 3, 10, 10, 58, 0));
     t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: false }, `${ledger.kind}: a duplicate 59 min later applies nothing`);
     t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true }, 'a late duplicate reserve');
     t.equal((await ledger.usage('m')).reservedMicro, 0, 'holds nothing');
+    t.same(await ledger.settle(overageSettle('m', 'x2', cr(1))), { applied: true }, 'another request in this window');
     // 11:00:01, 61 minutes on: past the idempotency ttl, on both ledgers.
     clock.set(utc(2026, 3, 10, 11, 0, 1));
     t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: true }, `${ledger.kind}: an hour on, the id is new again`);
+    if (ledger.kind === 'redis') {
+      // The first write of window w + 2 unlinks window w (freed off Redis's main thread).
+      t.same([await spied.client.exists(`tg:{acct:m}:mk:${w}`), await spied.client.exists(`tg:{acct:m}:mk:${w + 1}`), await spied.client.exists(`tg:{acct:m}:mk:${w + 2}`)], [0, 1, 1], 'window w dropped, w + 1 and w + 2 kept');
+    }
     const u = await ledger.usage('m');
-    t.same([u.usedMicro, u.requestCount], [cr(6), 2]);
+    t.same([u.usedMicro, u.requestCount], [cr(7), 3]);
   }
   await t.rejects(spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000 + 1)), { code: 'invalid_input', message: /ttlMs 3540001 is too long for the idempotency ttl of 3600000 ms/ });
   t.same(await spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000)), { ok: true }, 'a reservation of 59 minutes fits');

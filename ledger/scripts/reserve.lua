@@ -10,6 +10,7 @@
 -- KEYS[5] tg:{acct:ID}:hist      closed periods (LIST, newest first)
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
+-- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
 -- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency window (ms; at least
 -- the reservation ttl + 60 s, so a marker outlives its reservation and a late duplicate
 -- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)

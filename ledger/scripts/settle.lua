@@ -10,6 +10,7 @@
 -- KEYS[5] tg:{acct:ID}:hist      closed periods LIST
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
+-- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
 -- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table
 -- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
 -- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)

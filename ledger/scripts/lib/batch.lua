@@ -34,11 +34,16 @@ local function run_batch(n, read, fast, flush, full)
   return out
 end
 
--- Idempotency markers live in two hashes per account, one per window of W ms (KEYS[6] the
--- window `now` falls in, KEYS[7] the one before; field = request id, value 'R' reserved or 'S'
--- settled): a batch reads its entries' markers with one HMGET, or two, and writes them with
--- one HSET, where a key per request cost a GET and a SET each. A marker is found for at least
--- W and at most 2W after it is written: the window's hash expires at the end of the next one.
+-- Idempotency markers live in one hash per account and window of W ms (KEYS[6] the window
+-- `now` falls in, KEYS[7] the one before, KEYS[8] the one before that; field = request id,
+-- value 'R' reserved or 'S' settled): a batch reads its entries' markers with one HMGET, or
+-- two, and writes them with one HSET, where a key per request cost a GET and a SET each. A
+-- marker is found for at least W and at most 2W after it is written.
+--
+-- A busy account's window holds a field per request (about 100 bytes each), and Redis frees an
+-- expiring key in one go: a million fields block it for about half a second. So the batch
+-- that writes window N first UNLINKs window N-2 (freed off the main thread), and the
+-- expiry, at the end of window N+2, is only the backstop for an account that went quiet.
 local marks, new_marks = {}, {}
 local function load_marks(rids)
   local cur = redis.call('HMGET', KEYS[6], unpack(rids))
@@ -86,9 +91,10 @@ local function set_mark(rid, value)
 end
 local function write_pending(now, window)
   if #new_marks > 0 then
+    redis.call('UNLINK', KEYS[8])
     redis.call('HSET', KEYS[6], unpack(new_marks))
     -- Relative to `now` (tollgate's clock, which named the window), not Redis's clock.
-    redis.call('PEXPIRE', KEYS[6], fmt((math.floor(now / window) + 2) * window - now))
+    redis.call('PEXPIRE', KEYS[6], fmt((math.floor(now / window) + 3) * window - now))
     new_marks = {}
   end
   for i = 1, #pending do redis.call(unpack(pending[i])) end
