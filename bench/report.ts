@@ -171,11 +171,14 @@ export function renderHeader(): string {
     'npm run bench -- --workers 2           # tollgate on 2 cluster workers (no CPU pinning)',
     'npm run bench -- --profile             # also a CPU profile of tollgate, top self time printed',
     'npm run bench -- --md bench/RESULTS.md && npm run bench -- --workers 2 --md-append bench/RESULTS.md',
+    'apt-get install -y valgrind && npm run bench:instructions -- --md-append bench/RESULTS.md   # ~5 min',
     '```',
     '',
     'Read the ratios, not the absolute figures: on a shared machine other work moves both proxies. "Proxy CPU time',
-    'per request" (from /proc, per process tree) is the steadiest figure; the load average printed under each table',
-    'says how busy the machine was. Loopback only; Redis on a private port.',
+    'per request" (from /proc, per process tree) is the steadiest timed figure, and still moves about 10% between',
+    'runs here; the load average printed under each table says how busy the machine was. `npm run bench:instructions`',
+    'counts user-space instructions per request under callgrind instead (±3% between runs, whatever else the',
+    'machine does). Loopback only; Redis on a private port.',
     '',
   ].join('\n');
 }
