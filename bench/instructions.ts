@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { forkBench, freePort, startRedis } from './procs.js';
+import { BENCH_KEY as KEY, benchConfig, forkBench, freePort, startRedis } from './procs.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,7 +38,6 @@ const N = Number(args.requests);
 const WARM = Number(args.warm);
 const C = Number(args.concurrency);
 const DIST = fileURLToPath(new URL('../', import.meta.url));
-const KEY = 'tg_bench_key_0000000000000000000000001';
 const BODY = JSON.stringify({
   model: 'gpt-4.1',
   messages: [
@@ -121,21 +120,7 @@ async function main(): Promise<void> {
     if (only.has('tollgate')) {
       const port = await freePort();
       const cfg = join(dir, 'tollgate.yaml');
-      writeFileSync(
-        cfg,
-        [
-          `proxy: { host: 127.0.0.1, port: ${port} }`,
-          `admin: { host: 127.0.0.1, port: ${await freePort()}, token: bench_admin_token_00000001 }`,
-          `redis: { url: "${redis.url}", keyPrefix: tgbench }`,
-          'providers:',
-          `  openai: { baseUrl: "${upUrl}", apiKey: sk-bench-platform }`,
-          'accounts:',
-          `  - { id: bench, tier: scale, apiKeys: ["${KEY}"] }`,
-          `logging: { level: ${args['log-level']} }`,
-          'workers: 1',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(cfg, benchConfig({ proxyPort: port, adminPort: await freePort(), redisUrl: redis.url, upstreamUrl: upUrl, logLevel: args['log-level'], workers: 1 }));
       log('tollgate under callgrind…');
       rows.push(['tollgate (metered, Redis ledger)', await count('tollgate', join(DIST, 'bin/tollgate.js'), ['serve', '--config', cfg], port, {}, dir)]);
     }

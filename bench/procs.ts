@@ -306,3 +306,23 @@ export async function inspectorGc(port: number): Promise<{ rss: number; heapUsed
     return undefined;
   }
 }
+
+/** The bench account's tollgate key (a paid tier, `scale`). */
+export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
+
+/** tollgate's config for the bench: one OpenAI-style provider, the bench account, a private Redis. */
+export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl: string; upstreamUrl: string; logLevel: string; workers: number }): string {
+  return [
+    `proxy: { host: 127.0.0.1, port: ${o.proxyPort} }`,
+    `admin: { host: 127.0.0.1, port: ${o.adminPort}, token: bench_admin_token_00000001 }`,
+    `redis: { url: "${o.redisUrl}", keyPrefix: tgbench }`,
+    'providers:',
+    `  openai: { baseUrl: "${o.upstreamUrl}", apiKey: sk-bench-platform }`,
+    'accounts:',
+    `  - { id: bench, tier: scale, apiKeys: ["${BENCH_KEY}"] }`,
+    `logging: { level: ${o.logLevel} }`,
+    'shutdown: { graceMs: 2000 }',
+    `workers: ${o.workers}`,
+    '',
+  ].join('\n');
+}

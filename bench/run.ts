@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
-import { cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, PORTKEY_PACKAGE, processTree, resetPeak, spawnTollgate, startPortkey, startRedis, type Child } from './procs.js';
+import { BENCH_KEY, benchConfig, cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, PORTKEY_PACKAGE, processTree, resetPeak, spawnTollgate, startPortkey, startRedis, type Child } from './procs.js';
 import { commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
@@ -61,7 +61,6 @@ const RATE = 500;
 const DEPLOY_FLAGS = ['--max-semi-space-size=32'];
 const SLOW_MS = 20;
 
-export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
 const MESSAGES = [
   { role: 'system', content: 'You are a helpful assistant.' },
   { role: 'user', content: 'Say hello to the benchmark in one short sentence, please.' },
@@ -106,7 +105,7 @@ async function main(): Promise<void> {
     const proxyPort = await freePort();
     const adminPort = await freePort();
     const cfgFile = join(tmp, 'tollgate.yaml');
-    writeFileSync(cfgFile, tollgateConfig(proxyPort, adminPort, redis.url, upUrl));
+    writeFileSync(cfgFile, benchConfig({ proxyPort, adminPort, redisUrl: redis.url, upstreamUrl: upUrl, logLevel: args['log-level'], workers: WORKERS }));
     const profDir = join(REPO, 'bench', '.profiles');
     const nodeArgs = [...DEPLOY_FLAGS, ...inspectArg(inspect.tollgate), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     if (args.profile) mkdirSync(profDir, { recursive: true });
@@ -411,22 +410,6 @@ async function sttCredits(adminPort: number, above?: number): Promise<number> {
 /** Whether tollgate meters OpenAI's transcription route (the voice adapters). */
 function hasSttRoute(): boolean {
   return ADAPTERS.some((a) => a.id === 'openai' && a.routes.some((r) => r.method === 'POST' && r.path === '/v1/audio/transcriptions' && !r.free));
-}
-
-function tollgateConfig(proxyPort: number, adminPort: number, redisUrl: string, upstreamUrl: string): string {
-  return [
-    `proxy: { host: 127.0.0.1, port: ${proxyPort} }`,
-    `admin: { host: 127.0.0.1, port: ${adminPort}, token: bench_admin_token_00000001 }`,
-    `redis: { url: "${redisUrl}", keyPrefix: tgbench }`,
-    'providers:',
-    `  openai: { baseUrl: "${upstreamUrl}", apiKey: sk-bench-platform }`,
-    'accounts:',
-    `  - { id: bench, tier: scale, apiKeys: ["${BENCH_KEY}"] }`,
-    `logging: { level: ${args['log-level']} }`,
-    'shutdown: { graceMs: 2000 }',
-    `workers: ${WORKERS}`,
-    '',
-  ].join('\n');
 }
 
 /** commandstats once the counts stop moving (settlements land just after each response). */

@@ -151,12 +151,7 @@ local function read()
   -- What the entries still hold, read once (again after a full-path entry, whose purge may
   -- have released some).
   holds = {}
-  if #charged > 0 then
-    local h = redis.call('HMGET', KEYS[4], unpack(charged))
-    for i = 1, #charged do
-      if h[i] then holds[charged[i]] = h[i] end
-    end
-  end
+  if #charged > 0 then hmget_into(KEYS[4], charged, holds) end
   return s[1] and now < tonumber(s[1])
 end
 local function flush()

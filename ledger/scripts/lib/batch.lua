@@ -34,6 +34,17 @@ local function run_batch(n, read, fast, flush, full)
   return out
 end
 
+-- The fields of `key` among `names` that exist go into `into` (name -> value); returns the
+-- names not found.
+local function hmget_into(key, names, into)
+  local vals = redis.call('HMGET', key, unpack(names))
+  local missing = {}
+  for i = 1, #names do
+    if vals[i] then into[names[i]] = vals[i] else missing[#missing + 1] = names[i] end
+  end
+  return missing
+end
+
 -- Idempotency markers live in one hash per account and window of W ms (KEYS[6] the window
 -- `now` falls in, KEYS[7] the one before, KEYS[8] the one before that; field = request id,
 -- value 'R' reserved or 'S' settled): a batch reads its entries' markers with one HMGET, or
@@ -46,17 +57,8 @@ end
 -- expiry, at the end of window N+2, is only the backstop for an account that went quiet.
 local marks, new_marks = {}, {}
 local function load_marks(rids)
-  local cur = redis.call('HMGET', KEYS[6], unpack(rids))
-  local missing = {}
-  for i = 1, #rids do
-    if cur[i] then marks[rids[i]] = cur[i] else missing[#missing + 1] = rids[i] end
-  end
-  if #missing > 0 then
-    local prev = redis.call('HMGET', KEYS[7], unpack(missing))
-    for i = 1, #missing do
-      if prev[i] then marks[missing[i]] = prev[i] end
-    end
-  end
+  local missing = hmget_into(KEYS[6], rids, marks)
+  if #missing > 0 then hmget_into(KEYS[7], missing, marks) end
 end
 
 -- Writes wait for the batch's flush: a batch reads and decides every entry first and writes
