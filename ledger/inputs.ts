@@ -38,7 +38,9 @@ export function checkSettle(input: SettleInput): void {
   if (!REQUEST_ID.test(input.requestId)) invalid('invalid requestId');
   if (!MODALITIES.includes(input.modality)) invalid(`unknown modality ${JSON.stringify(input.modality)}`);
   if (!isMicro(input.microCredits)) invalid(`settle: microCredits must be a non-negative integer, got ${input.microCredits}`);
-  for (const [k, v] of Object.entries(input.units ?? {})) {
+  const units = input.units as Record<string, unknown> | undefined;
+  for (const k in units) {
+    const v = units[k];
     if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) invalid(`settle: units.${k} must be a non-negative number`);
   }
 }

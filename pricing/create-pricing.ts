@@ -5,7 +5,7 @@ import { normalizeModel } from './normalize.js';
 import { compileRates } from './overrides.js';
 import { STT_PROVIDER_ROWS } from './table.js';
 import { findTier, resolveTiers } from './tiers.js';
-import type { Pricing, PricingOverrides, TierOverrides } from './types.js';
+import type { LlmRate, Pricing, PricingOverrides, TierOverrides } from './types.js';
 
 /** Thrown by `createPricing` for an invalid `pricing:` or `tiers:` section; lists every problem. */
 export interface PricingConfigError extends Error {
@@ -42,6 +42,7 @@ export function createPricing(overrides?: PricingOverrides, tierOverrides?: Tier
     return n;
   };
   const id = (provider: string): string => provider.trim().toLowerCase();
+  const llmRates = new Map<string, Map<string, LlmRate | null>>();
   const modelRow = (rows: ReadonlyMap<string, number>, provider: string, model?: string): number | undefined =>
     model === undefined ? undefined : rows.get(`${provider}:${normalize(provider, model)}`);
 
@@ -58,8 +59,19 @@ export function createPricing(overrides?: PricingOverrides, tierOverrides?: Tier
       return row === undefined ? undefined : book.stt.get(row);
     },
     llmRate(provider, model) {
-      const p = id(provider);
-      return book.llm.get(`${p}:${normalize(p, model)}`);
+      // Looked up by (provider, model) as given, in nested maps: no string is built per call.
+      let byModel = llmRates.get(provider);
+      if (!byModel) {
+        if (llmRates.size >= 256) llmRates.clear();
+        llmRates.set(provider, (byModel = new Map()));
+      }
+      let r = byModel.get(model);
+      if (r === undefined) {
+        if (byModel.size >= 4096) byModel.clear(); // client-chosen names: keep it bounded
+        const p = id(provider);
+        byModel.set(model, (r = book.llm.get(`${p}:${normalize(p, model)}`) ?? null));
+      }
+      return r ?? undefined;
     },
     normalizeModel: normalize,
     ragRate: () => book.rag,

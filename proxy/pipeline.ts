@@ -3,11 +3,11 @@
 // exactly once, whatever happens: success, provider error, timeout, client abort.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { Pricing } from '../pricing/types.js';
+import type { LlmRate, Pricing } from '../pricing/types.js';
 import type { Clock, Ledger, Outcome, UsageUnits } from '../ledger/types.js';
 import type { Modality } from '../pricing/types.js';
 import { extractClientKey, type Authenticator } from './auth.js';
@@ -15,7 +15,7 @@ import { fastLine } from './logger.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
-import { isUnsafePath, parseTarget, type CompiledProvider, type Registry } from './registry.js';
+import { isUnsafePath, parseTarget, type Registry } from './registry.js';
 
 export interface PipelineLimits extends PlanLimits {
   maxJsonBodyBytes: number;
@@ -222,7 +222,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let plan: MeterPlan | undefined;
     if (metered) {
       try {
-        plan = route.plan!(routeContext(p, method, path, search, req, matched!.params, byok), body);
+        plan = route.plan!(new Ctx(p.adapter.id, method, path, search, req.headers, matched!.params, pricing, limits, byok), body);
       } catch (err) {
         // Under BYOK the provider judges the request; tollgate only loses the unit count.
         if (!byok || !(err instanceof TollgateError)) {
@@ -468,48 +468,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  function routeContext(p: CompiledProvider, method: string, path: string, search: string, req: IncomingMessage, params: readonly string[], byok: boolean): RouteContext {
-    const id = p.adapter.id;
-    const unpriced = (what: string): never => {
-      throw createError('unpriced_model', `${what} has no price in tollgate's table; the operator can add one under pricing:`);
-    };
-    let query: URLSearchParams | undefined;
-    return {
-      provider: id,
-      method,
-      path,
-      get query() {
-        return (query ??= new URLSearchParams(search));
-      },
-      headers: req.headers,
-      params,
-      pricing,
-      limits,
-      byok,
-      llmRate(model) {
-        const r = pricing.llmRate(id, model);
-        if (r) return r;
-        if (byok) return { inputPer1k: 0, outputPer1k: 0 };
-        return unpriced(`model "${model}" of ${id}`);
-      },
-      ttsRate(model) {
-        const r = pricing.ttsRate(id, model);
-        if (r !== undefined) return r;
-        if (byok) return 0;
-        return unpriced(`text-to-speech on ${id}${model ? ` (${model})` : ''}`);
-      },
-      sttRate(model, rateProvider) {
-        const r = pricing.sttRate(rateProvider ?? id, model);
-        if (r !== undefined) return r;
-        if (byok) return 0;
-        return unpriced(`speech-to-text on ${rateProvider ?? id}${model ? ` (${model})` : ''}`);
-      },
-      fail(code, message): never {
-        throw createError(code, message);
-      },
-    };
-  }
-
   return {
     handle(req, res) {
       entered++;
@@ -610,6 +568,58 @@ async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIt
     yield chunk;
   }
   meter.onEnd();
+}
+
+/**
+ * What a route's plan sees of its request. A class, not an object of closures: one allocation
+ * per request, its methods shared.
+ */
+class Ctx implements RouteContext {
+  private q: URLSearchParams | undefined;
+  constructor(
+    readonly provider: string,
+    readonly method: string,
+    readonly path: string,
+    private readonly search: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly params: readonly string[],
+    readonly pricing: Pricing,
+    readonly limits: PipelineLimits,
+    readonly byok: boolean,
+  ) {}
+
+  get query(): URLSearchParams {
+    return (this.q ??= new URLSearchParams(this.search));
+  }
+
+  llmRate(model: string): LlmRate {
+    const r = this.pricing.llmRate(this.provider, model);
+    if (r) return r;
+    if (this.byok) return { inputPer1k: 0, outputPer1k: 0 };
+    return unpriced(`model "${model}" of ${this.provider}`);
+  }
+
+  ttsRate(model?: string): number {
+    const r = this.pricing.ttsRate(this.provider, model);
+    if (r !== undefined) return r;
+    if (this.byok) return 0;
+    return unpriced(`text-to-speech on ${this.provider}${model ? ` (${model})` : ''}`);
+  }
+
+  sttRate(model?: string, rateProvider?: string): number {
+    const r = this.pricing.sttRate(rateProvider ?? this.provider, model);
+    if (r !== undefined) return r;
+    if (this.byok) return 0;
+    return unpriced(`speech-to-text on ${rateProvider ?? this.provider}${model ? ` (${model})` : ''}`);
+  }
+
+  fail(code: ErrorCode, message: string): never {
+    throw createError(code, message);
+  }
+}
+
+function unpriced(what: string): never {
+  throw createError('unpriced_model', `${what} has no price in tollgate's table; the operator can add one under pricing:`);
 }
 
 /** µcr as a decimal credit string, exact to 6 places. */

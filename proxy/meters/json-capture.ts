@@ -10,6 +10,9 @@ const CLOSE_OBJ = 0x7d;
 const OPEN_ARR = 0x5b;
 const CLOSE_ARR = 0x5d;
 
+/** The names of a wanted set as bytes, made once per set (meters pass one set for all requests). */
+const NAMES = new WeakMap<ReadonlySet<string>, Array<{ name: string; bytes: Buffer }>>();
+
 type State = 'start' | 'key' | 'colon' | 'value' | 'in-value' | 'after-value' | 'done';
 
 /**
@@ -23,17 +26,38 @@ export class JsonFieldCapture {
   private inString = false;
   private escaped = false;
   private keyBytes: number[] | null = null;
+  /** The top-level key just read if it is a wanted one, else ''. */
   private key = '';
   private capturing = false;
   private captureParts: Buffer[] = [];
   private captureLen = 0;
   private overflow = false;
   private readonly values = new Map<string, string>();
+  private readonly names: Array<{ name: string; bytes: Buffer }>;
 
   constructor(
-    private readonly wanted: ReadonlySet<string>,
+    wanted: ReadonlySet<string>,
     private readonly maxBytes = 256 * 1024,
-  ) {}
+  ) {
+    let names = NAMES.get(wanted);
+    if (!names) NAMES.set(wanted, (names = [...wanted].map((name) => ({ name, bytes: Buffer.from(name, 'utf8') }))));
+    this.names = names;
+  }
+
+  /**
+   * The wanted name whose bytes are `src[from, to)`, else ''. Compared as bytes: no string is
+   * decoded for the keys nobody asked for (most of them).
+   */
+  private wantedKey(src: Uint8Array | number[], from: number, to: number): string {
+    const len = to - from;
+    for (const { name, bytes } of this.names) {
+      if (bytes.length !== len) continue;
+      let j = 0;
+      while (j < len && src[from + j] === bytes[j]) j++;
+      if (j === len) return name;
+    }
+    return '';
+  }
 
   push(chunk: Buffer): void {
     if (this.state === 'done') return;
@@ -67,10 +91,10 @@ export class JsonFieldCapture {
           if (keyBytes) {
             // A key read whole in this chunk is decoded from it; one split across chunks
             // from the bytes gathered.
-            if (keyFrom >= 0) this.key = chunk.toString('utf8', keyFrom, Math.min(i, keyFrom + 256));
+            if (keyFrom >= 0) this.key = this.wantedKey(chunk, keyFrom, i);
             else {
               for (let j = 0; j < i && keyBytes.length < 256; j++) keyBytes.push(chunk[j]!);
-              this.key = Buffer.from(keyBytes).toString('utf8');
+              this.key = this.wantedKey(keyBytes, 0, keyBytes.length);
             }
             keyBytes = null;
             keyFrom = -1;
@@ -105,7 +129,7 @@ export class JsonFieldCapture {
           state = c === COLON ? 'value' : 'done';
           break;
         case 'value':
-          if (this.wanted.has(this.key)) {
+          if (this.key !== '') {
             this.capturing = true;
             this.captureParts = [];
             this.captureLen = 0;

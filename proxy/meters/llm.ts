@@ -133,12 +133,14 @@ export function estimated(opts: LlmMeterOptions, outputTokens: number, inputToke
   return priced(opts, { inputTokens, outputTokens }, 'estimate');
 }
 
+const USAGE_AND_MODEL: ReadonlySet<string> = new Set(['usage', 'model']);
+
 /**
  * A non-streamed JSON answer: captures the top-level `usage` (and `model`) while the body
  * passes. `read` turns the captured usage into LlmUsage for the provider's shape.
  */
 export function jsonUsageMeter(opts: LlmMeterOptions, read: (usage: unknown) => LlmUsage | undefined): ResponseMeter {
-  const capture = new JsonFieldCapture(new Set(['usage', 'model']));
+  const capture = new JsonFieldCapture(USAGE_AND_MODEL);
   return {
     onChunk(chunk) {
       capture.push(chunk);

@@ -13,6 +13,8 @@ import { count, eventJson, isEventStreamHead, optionalModel, requiredText, sseRe
 import { jsonTtsRoute } from './tts-route.js';
 import type { MeterPlan, MeterResult, RequestBody, ResponseMeter, RouteContext, RouteSpec, UpstreamResponseHead } from './types.js';
 
+const USAGE_AND_DURATION: ReadonlySet<string> = new Set(['usage', 'duration']);
+
 /**
  * OpenAI's `speech.audio.done` event (`stream_format: "sse"`), also sent by Chatterbox TTS API:
  * `usage{input_tokens, output_tokens}` — tokens, recorded only.
@@ -153,7 +155,7 @@ function sttReport(head: UpstreamResponseHead): ProviderSttReport | undefined {
   }
   const ct = head.headers['content-type'];
   if (typeof ct !== 'string' || !ct.includes('json')) return undefined; // text, srt, vtt: no report
-  const capture = new JsonFieldCapture(new Set(['usage', 'duration']));
+  const capture = new JsonFieldCapture(USAGE_AND_DURATION);
   return {
     onChunk: (c) => capture.push(c),
     onEnd: () => {},
