@@ -2,7 +2,8 @@
 // (the pipeline itself never imports prom-client) and read from the flusher's stats at scrape time.
 // Under --workers the admin port answers with every worker's series summed (proxy/cluster.ts).
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HotCounter, HotHistogram } from './hot-metrics.js';
 import type { FlusherStats } from '../ledger/flusher.js';
 import type { ProxyEvents, SettledRecord } from './pipeline.js';
 
@@ -29,7 +30,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
-  const requests = new Counter({
+  const requests = new HotCounter({
     name: 'tollgate_requests_total',
     help: 'Data-plane requests by provider, modality and HTTP status (refusals before the provider have modality "none"; status 0: the client left before any answer)',
     labelNames: ['provider', 'modality', 'status'] as const,
@@ -41,20 +42,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     labelNames: ['provider', 'code'] as const,
     registers,
   });
-  const credits = new Counter({
+  const credits = new HotCounter({
     name: 'tollgate_credits_total',
     help: 'Credits charged (1 credit = $0.001), by modality',
     labelNames: ['modality'] as const,
     registers,
   });
-  const upstreamLatency = new Histogram({
+  const upstreamLatency = new HotHistogram({
     name: 'tollgate_upstream_latency_seconds',
     help: "Time from the request's arrival to the provider's response headers",
     labelNames: ['provider'] as const,
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const ttfb = new Histogram({
+  const ttfb = new HotHistogram({
     name: 'tollgate_stream_ttfb_seconds',
     help: "Streamed answers: time from the request's arrival to the first byte of the stream",
     labelNames: ['provider'] as const,
@@ -62,7 +63,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
   const openStreams = new Gauge({ name: 'tollgate_open_streams', help: 'Streamed answers in progress', labelNames: ['provider'] as const, registers });
-  const ledgerSeconds = new Histogram({
+  const ledgerSeconds = new HotHistogram({
     name: 'tollgate_ledger_script_seconds',
     help: 'Latency of the ledger calls on the request path (one Lua script each on Redis)',
     labelNames: ['op'] as const,
@@ -71,7 +72,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const ledgerErrors = new Counter({ name: 'tollgate_ledger_errors_total', help: 'Ledger calls on the request path that failed', labelNames: ['op'] as const, registers });
 
-  // Per-label children, resolved once: prom-client hashes a labels object on every call.
+  // Per-label children, resolved once per label value.
   const byLabel = <T>(make: (label: string) => T) => {
     const m = new Map<string, T>();
     return (label: string): T => {
@@ -83,6 +84,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   const upstreamLatencyOf = byLabel((provider) => upstreamLatency.labels({ provider }));
   const ledgerSecondsOf = byLabel((op) => ledgerSeconds.labels({ op }));
   const creditsOf = byLabel((modality) => credits.labels({ modality }));
+  const ttfbOf = byLabel((provider) => ttfb.labels({ provider }));
   const requestsOf = byLabel((k) => {
     const [provider, modality, status] = k.split('\t') as [string, string, string];
     return requests.labels({ provider, modality, status });
@@ -94,17 +96,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       creditsOf(rec.modality).inc(rec.microCredits / 1_000_000);
     },
     freeRequest(rec: SettledRecord) {
-      requests.inc({ provider: rec.provider, modality: rec.modality, status: String(rec.status) });
+      requestsOf(`${rec.provider}\t${rec.modality}\t${rec.status}`).inc();
     },
     rejected(provider, code, status) {
       rejected.inc({ provider, code });
-      if (!SETTLED_FAILURES.has(code)) requests.inc({ provider, modality: 'none', status: String(status) });
+      if (!SETTLED_FAILURES.has(code)) requestsOf(`${provider}\tnone\t${status}`).inc();
     },
     upstreamHeaders(provider, _status, seconds) {
       upstreamLatencyOf(provider).observe(seconds);
     },
     firstByte(provider, seconds, stream) {
-      if (stream) ttfb.observe({ provider }, seconds);
+      if (stream) ttfbOf(provider).observe(seconds);
     },
     streamOpened(provider) {
       openStreams.inc({ provider });
