@@ -85,6 +85,8 @@ const DROP_REQUEST = new Set([
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The metric label of requests to a provider name tollgate does not have. */
+const UNKNOWN_PROVIDER = '(unknown)';
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
@@ -131,7 +133,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const { providerId, path, search } = parseTarget(req.url ?? '/');
     const p = registry.get(providerId);
     if (!p) {
-      sendError(res, undefined, createError('unknown_provider', `no provider "${providerId}": use /{provider}/… with one of ${[...registry.keys()].join(', ')}`), requestId, providerId);
+      // The name is the client's: one metric label for all of them, not a series per name.
+      sendError(res, undefined, createError('unknown_provider', `no provider "${providerId}": use /{provider}/… with one of ${[...registry.keys()].join(', ')}`), requestId, UNKNOWN_PROVIDER);
       return;
     }
     const adapter = p.adapter;

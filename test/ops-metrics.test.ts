@@ -62,6 +62,11 @@ t.test('/metrics counts the traffic exactly', async (t) => {
   const unrouted = await fetch(`${tg.base('openai')}/v1/files`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
   await unrouted.arrayBuffer();
   t.equal(unrouted.status, 404);
+  for (const name of ['nope1', 'nope2']) {
+    const r = await fetch(`${tg.base(name)}/v1/chat/completions`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+    await r.arrayBuffer();
+    t.equal(r.status, 404);
+  }
   await tg.app.pipeline.idle(2_000);
 
   // The ledger goes away: the key is still cached, the reservation fails, 503.
@@ -81,7 +86,10 @@ t.test('/metrics counts the traffic exactly', async (t) => {
   t.equal(req('none', '401'), 1, 'the bad key');
   t.equal(req('none', '404'), 1, 'the unknown route');
   t.equal(req('none', '503'), 1, 'the ledger outage');
-  t.equal(samples.filter((s) => s.name === 'tollgate_requests_total').reduce((a, s) => a + s.value, 0), 8, 'every request once');
+  t.equal(value('tollgate_requests_total', { provider: '(unknown)', modality: 'none', status: '404' }), 2, 'both unknown provider names under one label');
+  t.equal(samples.filter((s) => s.labels.provider === 'nope1' || s.labels.provider === 'nope2').length, 0, 'no series per client-chosen name');
+  t.equal(value('tollgate_rejected_total', { provider: '(unknown)', code: 'unknown_provider' }), 2);
+  t.equal(samples.filter((s) => s.name === 'tollgate_requests_total').reduce((a, s) => a + s.value, 0), 10, 'every request once');
   t.equal(value('tollgate_rejected_total', { provider: 'openai', code: 'invalid_api_key' }), 1);
   t.equal(value('tollgate_rejected_total', { provider: 'openai', code: 'unknown_route' }), 1);
   t.equal(value('tollgate_rejected_total', { provider: 'openai', code: 'ledger_unavailable' }), 1);
