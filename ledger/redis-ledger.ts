@@ -21,6 +21,7 @@
 //   tg:keyid:ID                STRING key id -> hash
 //   tg:stripe:CUS              STRING Stripe customer -> account id
 //   channel tg:revoked         revoked key hashes
+//   channel tg:account         ids of accounts whose tier or spend limit changed
 
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -94,10 +95,17 @@ export interface RedisLedgerOptions {
    * them at the end of their own turn.
    */
   settleDelayMs?: number;
+  /**
+   * How long an account's terms (tier, spend limit) are trusted for local admission without a
+   * change message, in ms; default 10,000. 0: every reserve goes to Redis.
+   */
+  termsTtlMs?: number;
 }
 
 /** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
 const MAX_BATCH = 128;
+/** Local admission stops while a ledger script call has gone this long without any answering (ms). */
+const STALL_MS = 250;
 /** A request's idempotency marker outlives its reservation by at least this. */
 export const MARKER_MARGIN_MS = 60_000;
 
@@ -107,6 +115,8 @@ export interface RedisLedger extends Ledger {
   readonly outbox: OverageOutbox;
   /** Closed periods, newest first (bounded). */
   history(accountId: string): Promise<PeriodSummary[]>;
+  /** Called with the account id whenever any process changes an account's tier or spend limit. */
+  onAccountChanged(listener: (accountId: string) => void): () => void;
 }
 
 type Reply = (string | number | null)[];
@@ -120,6 +130,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const tierArg = encodeTierTable(tiers);
   const timeout = opts.commandTimeoutMs ?? 1000;
   const settleDelay = opts.settleDelayMs ?? 1;
+  const termsTtl = opts.termsTtlMs ?? 10_000;
 
   const owned = !opts.redis;
   // Fail fast: no offline queue (a command while disconnected rejects at once), one retry,
@@ -156,8 +167,15 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   }
 
   const channel = `${prefix}:revoked`;
+  const accountChannel = `${prefix}:account`;
   const listeners = new Set<(keyHash: string) => void>();
+  const accountListeners = new Set<(accountId: string) => void>();
   subscriber.on('message', (ch: string, hash: string) => {
+    if (ch === accountChannel) {
+      forgetTerms(hash);
+      for (const l of accountListeners) l(hash);
+      return;
+    }
     if (ch !== channel) return;
     for (const l of listeners) {
       try {
@@ -168,7 +186,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     }
   });
   try {
-    await subscriber.subscribe(channel);
+    await subscriber.subscribe(channel, accountChannel);
   } catch (err) {
     subscriber.disconnect();
     if (owned) client.disconnect();
@@ -215,6 +233,53 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       throw toLedgerError(err);
     }
   }
+  // Local admission. A reserve can refuse only on a hard-capped tier (Free) or against an
+  // account's spend limit, so for a paid account with no limit it need not wait on Redis: it
+  // holds nothing and answers at once, and the request costs one round trip, its settle
+  // (which rolls the period and accrues overage as before). An account's terms are read in the
+  // background when a reserve finds them missing or older than termsTtl (that reserve goes to
+  // Redis). updateAccount publishes every change of tier or limit on `accountChannel` in the
+  // same MULTI as the write, and each process forgets the account when the message arrives.
+  // While the subscriber is not connected the terms are not used (messages could be lost), and
+  // a read that was under way when the account changed (or the connection dropped) is dropped
+  // (termsEpoch), so a read never outlives a change it might predate. Nor are they used while
+  // the ledger's calls fail or stall (a script call unanswered for STALL_MS, a hung Redis):
+  // then reserves go to Redis and fail as they would (503), rather than admitting requests
+  // whose settles could not be recorded.
+  interface Terms {
+    open: boolean;
+    until: number;
+  }
+  const terms = new Map<string, Terms>();
+  const termsReading = new Set<string>();
+  let termsEpoch = 0;
+  function forgetTerms(accountId: string | undefined): void {
+    termsEpoch++;
+    if (accountId === undefined) terms.clear();
+    else terms.delete(accountId);
+  }
+  subscriber.on('close', () => forgetTerms(undefined));
+  let scriptsOut = 0;
+  let progressAt = 0;
+  let scriptsFailing = false;
+  const termsUsable = () =>
+    subscriber.status === 'ready' && client.status === 'ready' && !scriptsFailing && (scriptsOut === 0 || performance.now() - progressAt < STALL_MS);
+  function readTerms(accountId: string): void {
+    if (termsTtl <= 0 || termsReading.has(accountId) || !termsUsable()) return;
+    termsReading.add(accountId);
+    const epoch = termsEpoch;
+    client.hmget(acct(accountId).acct, 'id', 'tier', 'cap').then(
+      ([id, tier, cap]) => {
+        termsReading.delete(accountId);
+        if (epoch !== termsEpoch || !termsUsable() || (!id && !tier)) return;
+        if (terms.size >= 100_000) terms.clear();
+        terms.set(accountId, { open: !tierOf(tier ?? undefined).hardCap && (cap === null || cap === ''), until: clock.now() + termsTtl });
+      },
+      () => termsReading.delete(accountId),
+    );
+  }
+  const ADMITTED_LOCALLY: ReserveResult = Object.freeze({ ok: true, local: true });
+
   const script = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     runScript(client, name, keys, args) as Promise<Reply>;
   const reserveScript = directScript(client, 'reserve');
@@ -340,8 +405,12 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
    * the wrong type, say) fails alone: a batch that fails has written nothing (lib/batch.lua).
    */
   function deliver<I, R>(reply: Promise<unknown>, batch: Array<Waiter<I, R>>, resendOne: (one: Array<Waiter<I, R>>) => void): void {
+    if (scriptsOut++ === 0) progressAt = performance.now();
     reply.then(
       (rows) => {
+        scriptsOut--;
+        progressAt = performance.now();
+        scriptsFailing = false;
         const r = rows as R[];
         for (let i = 0; i < batch.length; i++) {
           const row = r[i];
@@ -350,7 +419,11 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         }
       },
       (err: unknown) => {
-        if (batch.length > 1 && (err as { name?: string })?.name === 'ReplyError') {
+        scriptsOut--;
+        progressAt = performance.now();
+        const replyError = (err as { name?: string })?.name === 'ReplyError';
+        if (!replyError) scriptsFailing = true;
+        if (batch.length > 1 && replyError) {
           logger.warn({ err: (err as Error).message, entries: batch.length }, 'ledger batch failed in Redis; sending its entries one by one');
           for (const w of batch) resendOne([w]);
           return;
@@ -495,10 +568,14 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         opt('sub', patch.stripeSubscriptionId);
         opt('cap', patch.overageCapMicro);
         if (Object.keys(set).length || del.length) {
+          // Terms read before this change must not be used after it (local admission).
+          forgetTerms(id);
           const tx = client.multi();
           if (Object.keys(set).length) tx.hset(k.acct, set);
           if (del.length) tx.hdel(k.acct, ...del);
+          tx.publish(accountChannel, id);
           await tx.exec();
+          forgetTerms(id);
         }
         if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== before.stripeCustomerId) {
           if (before.stripeCustomerId && (await client.get(stripeKey(before.stripeCustomerId))) === id) {
@@ -570,12 +647,20 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       return () => listeners.delete(listener);
     },
 
+    onAccountChanged(listener) {
+      accountListeners.add(listener);
+      return () => accountListeners.delete(listener);
+    },
+
     async reserve(input: ReserveInput): Promise<ReserveResult> {
       checkReserve(input);
       // The request's marker must outlive its reservation, so a late duplicate holds nothing.
       if (input.ttlMs + MARKER_MARGIN_MS > idemTtl) {
         throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
       }
+      const t = terms.get(input.accountId);
+      if (t === undefined || t.until <= clock.now()) readTerms(input.accountId);
+      else if (t.open && termsUsable()) return ADMITTED_LOCALLY;
       const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input, false);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
@@ -644,6 +729,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       // Calls queued go out before the connection closes (QUIT waits for their replies).
       if (flushScheduled || settleTimer) flushBatches();
       listeners.clear();
+      accountListeners.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());
       if (owned) await client.quit().catch(() => client.disconnect());
     },

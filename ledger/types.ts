@@ -53,7 +53,14 @@ export interface ReserveInput {
 }
 
 export type ReserveResult =
-  | { ok: true }
+  | {
+      ok: true;
+      /**
+       * Admitted without a call to Redis: the account's tier has no hard cap and the account no
+       * spend limit, so nothing could refuse it; nothing is held (the settle charges).
+       */
+      local?: true;
+    }
   | {
       ok: false;
       /** insufficient_credits: Free hard cap; overage_cap: the operator's spend limit. */

@@ -237,13 +237,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const modality: Modality = plan?.modality ?? adapter.modality;
     const counted = plan !== undefined || byok; // free platform-key routes are not requests of the account
 
-    // Reserve before the provider sees anything (Free hard cap).
+    // Reserve before the provider sees anything (Free hard cap; a paid account with no spend
+    // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
     if (plan && !byok) {
       const t0 = performance.now();
       let r;
       try {
         r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, ttlMs: limits.reservationTtlMs });
-        events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
+        // An account admitted locally made no ledger call (RedisLedger: local admission).
+        if (!(r.ok && r.local)) events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
       } catch (err) {
         events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, false);
         fail(createError('ledger_unavailable', 'the ledger is unavailable', err));

@@ -12,7 +12,9 @@ t.test('a hung or disconnected Redis rejects fast with ledger_unavailable, then 
   t.teardown(() => redis.stop());
   const ledger = await createRedisLedger({ url: redis.url, pricing: testPricing(), clock: systemClock, logger: pino({ level: 'silent' }) });
   t.teardown(() => ledger.close());
-  await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+  // Free: its every reserve goes to Redis (a paid account's are admitted locally until the
+  // ledger's calls stall or fail: ledger-redis-local-admission.test.ts).
+  await ledger.ensureAccount({ id: 'acme', tier: 'free' });
   t.same(await ledger.reserve({ accountId: 'acme', requestId: 'before', microCredits: cr(1), ttlMs: 60_000 }), { ok: true });
 
   // Freeze the server: connections stay open, nothing answers (the worst case for a client).

@@ -1,7 +1,8 @@
 // Settles are off every request's path (the client has its answer when tollgate settles), so
 // the Redis ledger lets one wait up to `settleDelayMs` for the next reserve batch and go to
 // Redis in the same write, settles first. A settle with no reserve to ride with goes when the
-// delay is up; close() sends what waits.
+// delay is up; close() sends what waits. (Reserves here always go to Redis: termsTtlMs 0 turns
+// local admission off, see ledger-redis-local-admission.)
 
 import t from 'tap';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -14,7 +15,7 @@ import { spiedLedger } from './helpers/redis-spy.js';
 const reserve = (requestId: string, microCredits: number) => ({ accountId: 'acme', requestId, microCredits, ttlMs: 60_000 });
 
 t.test("a settle waits for the next turn's reserves and goes first in their flush", async (t) => {
-  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 10_000 });
+  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 10_000, termsTtlMs: 0 });
   await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
   await ledger.reserve(reserve('r1', cr(5)));
   sent.length = 0;
@@ -38,7 +39,7 @@ t.test("a settle waits for the next turn's reserves and goes first in their flus
 });
 
 t.test('a settle with no reserve to ride with goes when its delay is up', async (t) => {
-  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 150 });
+  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 150, termsTtlMs: 0 });
   await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
   await ledger.reserve(reserve('r1', cr(5)));
   sent.length = 0;
@@ -54,7 +55,7 @@ t.test('a settle with no reserve to ride with goes when its delay is up', async 
 });
 
 t.test('settleDelayMs 0: a settle goes at the end of its own turn', async (t) => {
-  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 0 });
+  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 0, termsTtlMs: 0 });
   await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
   await ledger.reserve(reserve('r1', cr(5)));
   sent.length = 0;
@@ -64,7 +65,7 @@ t.test('settleDelayMs 0: a settle goes at the end of its own turn', async (t) =>
 });
 
 t.test('close() sends the settles still waiting, and they apply once', async (t) => {
-  const { client, ledger, sent } = await spiedLedger(t, { settleDelayMs: 60_000 });
+  const { client, ledger, sent } = await spiedLedger(t, { settleDelayMs: 60_000, termsTtlMs: 0 });
   await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
   await ledger.reserve(reserve('r1', cr(5)));
   await ledger.reserve(reserve('r2', cr(5)));
