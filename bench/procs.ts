@@ -307,8 +307,10 @@ export async function inspectorGc(port: number): Promise<{ rss: number; heapUsed
   }
 }
 
-/** The bench account's tollgate key (a paid tier, `scale`). */
+/** The bench account's tollgate key (a paid tier, `scale`, no spend limit: admitted locally). */
 export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
+/** A Free account's key (hard cap: every reserve goes to Redis), for the round-trip count. */
+export const BENCH_FREE_KEY = 'tg_bench_key_0000000000000000000000002';
 
 /** tollgate's config for the bench: one OpenAI-style provider, the bench account, a private Redis. */
 export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl: string; upstreamUrl: string; logLevel: string; workers: number }): string {
@@ -320,6 +322,7 @@ export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl:
     `  openai: { baseUrl: "${o.upstreamUrl}", apiKey: sk-bench-platform }`,
     'accounts:',
     `  - { id: bench, tier: scale, apiKeys: ["${BENCH_KEY}"] }`,
+    `  - { id: bench-free, tier: free, apiKeys: ["${BENCH_FREE_KEY}"] }`,
     `logging: { level: ${o.logLevel} }`,
     'shutdown: { graceMs: 2000 }',
     `workers: ${o.workers}`,

@@ -44,9 +44,12 @@ export interface Results {
     /** Commands tollgate sends per request (round trips; requests one at a time). */
     perRequest: number;
     perStream: number;
-    /** Of those, the ledger's scripts (reserve, settle). */
+    /** Of those, the ledger's scripts (reserve, settle): the paid bench account (admitted locally). */
     ledgerPerRequest: number;
     ledgerPerStream: number;
+    /** The ledger's scripts per request of a Free account (reserve + settle), `freeRequests` of them. */
+    freeRequests: number;
+    ledgerPerFreeRequest: number;
     byCommand: Record<string, number>;
     /** Of those, anything else: auth and stored-key cache refreshes (TTL backstops). */
     otherPerRequest: number;
@@ -123,17 +126,18 @@ export function renderMarkdown(r: Results): string {
   );
   L.push(`| Upload speed (MB/s) | – | ${f(bu?.mbPerSecond, 0)} | ${f(tu?.mbPerSecond, 0)} | – | – | |`);
   L.push(
-    `| Redis round trips per metered request, ledger (reserve + settle): JSON / SSE | – | – | **${f(r.redis.ledgerPerRequest)} / ${f(r.redis.ledgerPerStream)}** | – | ≤ 2 | ${mark(r.redis.ledgerPerRequest <= 2 && r.redis.ledgerPerStream <= 2)} |`,
+    `| Redis round trips per metered request, ledger: paid account, no spend limit (settle; admitted locally), JSON / SSE; Free account (reserve + settle), JSON | – | – | **${f(r.redis.ledgerPerRequest)} / ${f(r.redis.ledgerPerStream)}; Free ${f(r.redis.ledgerPerFreeRequest)}** | – | ≤ 2 | ${mark(r.redis.ledgerPerRequest <= 2 && r.redis.ledgerPerStream <= 2 && r.redis.ledgerPerFreeRequest <= 2)} |`,
   );
   L.push(`| Redis commands run per request, inside the Lua scripts included (requests one at a time; CPU under load: the rows above) | – | – | ${f(r.redis.allPerRequest)} | – | – | |`);
-  L.push(`| Redis calls per request besides the ledger (auth / stored-key cache refreshes) | – | – | **${f(r.redis.otherPerRequest, 3)}** | – | 0 in steady state | ${mark(r.redis.otherPerRequest < 0.01)} |`);
+  L.push(`| Redis calls per request besides the ledger scripts (auth, stored-key and account-terms cache refreshes) | – | – | **${f(r.redis.otherPerRequest, 3)}** | – | 0 in steady state | ${mark(r.redis.otherPerRequest < 0.01)} |`);
   L.push('');
   L.push(
     `Redis round trips per JSON request, by command: ${Object.entries(r.redis.byCommand)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ') || 'none'} (${r.redis.requests} requests one at a time, then ${r.redis.streamed} streams; MONITOR counts what tollgate sends, INFO commandstats everything Redis ran).`,
+      .join(', ') || 'none'} (${r.redis.requests} requests one at a time, then ${r.redis.streamed} streams and ${r.redis.freeRequests} requests of a Free account; MONITOR counts what tollgate sends, INFO commandstats everything Redis ran).`,
   );
-  const lt = (x?: Record<string, number>) => (x?.reserve !== undefined ? `reserve ${f(x.reserve, 3)} ms, settle ${f(x.settle, 3)} ms` : '–');
+  const lt = (x?: Record<string, number>) =>
+    x?.settle === undefined ? '–' : `${x.reserve !== undefined ? `reserve ${f(x.reserve, 3)} ms` : 'no reserve (admitted locally)'}, settle ${f(x.settle, 3)} ms`;
   L.push('');
   L.push(`tollgate's own mean ledger round trip (its Prometheus histogram): ${lt(r.latency.reserveMs)} during the 500 req/s run; ${lt(r.sse.reserveMs)} during the SSE run.`);
   L.push('');

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { fixedRate, HAS_WRK, openStreams, percentile, sseProbe, throughput, upload, type Target } from './load.js';
-import { BENCH_KEY, benchConfig, cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, PORTKEY_PACKAGE, processTree, resetPeak, spawnTollgate, startPortkey, startRedis, type Child } from './procs.js';
+import { BENCH_FREE_KEY, BENCH_KEY, benchConfig, cpuSeconds, forkBench, freePort, HAS_TASKSET, inspectorGc, loadAverage, machine, memory, pinSelf, PORTKEY_PACKAGE, processTree, resetPeak, spawnTollgate, startPortkey, startRedis, type Child } from './procs.js';
 import { commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
       sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
       memory: { streams: P.openStreams, uploadMb: P.uploadMb, upload: stt ? 'metered STT (multipart WAV to /openai/v1/audio/transcriptions)' : 'BYOK pass-through', rows: {} },
-      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, byCommand: {}, otherPerRequest: 0, allPerRequest: 0 },
+      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, freeRequests: 0, ledgerPerFreeRequest: 0, byCommand: {}, otherPerRequest: 0, allPerRequest: 0 },
     };
 
     // 1. Redis round trips per metered request: the commands tollgate sends (MONITOR, which
@@ -189,6 +189,15 @@ async function main(): Promise<void> {
       await sseProbe(tollgate, HEADERS, CHAT_STREAM, streamed, 1, 4, 0);
       await settledStats(redis.client);
       const top2 = mon.counts();
+      // A Free account: its hard cap is decided in Redis, so it reserves on every request.
+      const freeN = Math.round(P.rtRequests / 5);
+      for (let i = 0; i < freeN; i++) {
+        const r = await request(url(tollgate), { method: 'POST', headers: { ...HEADERS, authorization: `Bearer ${BENCH_FREE_KEY}` }, body: CHAT });
+        await r.body.dump();
+        if (r.statusCode !== 200) throw new Error(`Free account request answered ${r.statusCode}`);
+      }
+      await settledStats(redis.client);
+      const top3 = mon.counts();
       await mon.stop();
       const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
       const pick = (o: Record<string, number>, re: RegExp) => Object.fromEntries(Object.entries(o).filter(([k]) => re.test(k)));
@@ -201,14 +210,17 @@ async function main(): Promise<void> {
         perRequest: round(sum(top1) / P.rtRequests, 3),
         ledgerPerRequest: round(sum(pick(top1, /^eval/)) / P.rtRequests, 3),
         ledgerPerStream: round((sum(pick(top2, /^eval/)) - sum(pick(top1, /^eval/))) / streamed, 3),
+        freeRequests: freeN,
+        ledgerPerFreeRequest: round((sum(pick(top3, /^eval/)) - sum(pick(top2, /^eval/))) / freeN, 3),
         perStream: round((sum(top2) - sum(top1)) / streamed, 3),
         byCommand,
         otherPerRequest: round((sum(top1) - sum(pick(top1, /^eval/))) / P.rtRequests, 4),
         allPerRequest: round(sum(all) / P.rtRequests, 2),
       };
-      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream; ${results.redis.allPerRequest} commands in all, scripts' included`);
+      log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream, Free account ${results.redis.ledgerPerFreeRequest} ledger calls per request; ${results.redis.allPerRequest} commands in all, scripts' included`);
       // Only the ledger scripts may run per request: anything else is a cache refresh (stored
-      // BYOK keys every 5 s, auth keys every 10 s per key) and must stay rare.
+      // BYOK keys every 5 s, auth keys every 10 s per key, account terms every 10 s per account)
+      // and must stay rare.
       if (results.redis.otherPerRequest > 0.05) log(`  ⚠ ${results.redis.otherPerRequest} non-ledger Redis calls per request: a cache is not holding`);
     }
 
