@@ -173,7 +173,13 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   subscriber.on('message', (ch: string, hash: string) => {
     if (ch === accountChannel) {
       forgetTerms(hash);
-      for (const l of accountListeners) l(hash);
+      for (const l of accountListeners) {
+        try {
+          l(hash);
+        } catch (err) {
+          logger.error({ err }, 'account change listener failed');
+        }
+      }
       return;
     }
     if (ch !== channel) return;
@@ -258,7 +264,18 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     if (accountId === undefined) terms.clear();
     else terms.delete(accountId);
   }
-  subscriber.on('close', () => forgetTerms(undefined));
+  // Messages sent while the subscriber is down are lost: forget what they could have changed.
+  const lostListeners = new Set<() => void>();
+  subscriber.on('close', () => {
+    forgetTerms(undefined);
+    for (const l of lostListeners) {
+      try {
+        l();
+      } catch (err) {
+        logger.error({ err }, 'pub/sub loss listener failed');
+      }
+    }
+  });
   let scriptsOut = 0;
   let progressAt = 0;
   let scriptsFailing = false;
@@ -652,6 +669,11 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       return () => accountListeners.delete(listener);
     },
 
+    onMessagesLost(listener) {
+      lostListeners.add(listener);
+      return () => lostListeners.delete(listener);
+    },
+
     async reserve(input: ReserveInput): Promise<ReserveResult> {
       checkReserve(input);
       // The request's marker must outlive its reservation, so a late duplicate holds nothing.
@@ -730,6 +752,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       if (flushScheduled || settleTimer) flushBatches();
       listeners.clear();
       accountListeners.clear();
+      lostListeners.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());
       if (owned) await client.quit().catch(() => client.disconnect());
     },

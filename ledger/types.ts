@@ -155,6 +155,11 @@ export interface Ledger {
   resolveKey(keyHash: string): Promise<{ accountId: string; keyId: string } | null>;
   /** Called with the key hash whenever any process revokes a key. Returns an unsubscribe function. */
   onKeyRevoked(listener: (keyHash: string) => void): () => void;
+  /**
+   * Called when revocation messages may have been missed (the pub/sub connection closed): a
+   * cache of keys should forget them all. Backends without pub/sub lack it.
+   */
+  onMessagesLost?(listener: () => void): () => void;
 
   // Metering
   reserve(input: ReserveInput): Promise<ReserveResult>;

@@ -1,6 +1,7 @@
 // Customer authentication: the tollgate key from wherever the provider's SDK puts its key,
 // hashed (SHA-256) and resolved through a cache so steady-state requests make no Redis call.
-// Revocations arrive through the ledger's pub/sub and evict at once; entries also expire.
+// Revocations arrive through the ledger's pub/sub and evict at once; entries also expire, and
+// all go when the pub/sub connection drops (messages sent meanwhile are lost).
 
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -65,6 +66,8 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
   const max = o.maxEntries ?? 100_000;
   const cache = new Map<string, Entry>();
   const unsubscribe = o.ledger.onKeyRevoked((hash) => cache.delete(hash));
+  // Revocations published while the pub/sub connection was down never arrive: start afresh.
+  const unsubscribeLost = o.ledger.onMessagesLost?.(() => cache.clear());
   // The map is keyed by the hash; the stored hash is still compared in constant time.
   const hitFor = (hex: string, now: number): Entry | undefined => {
     const hit = cache.get(hex);
@@ -94,6 +97,7 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
     },
     close() {
       unsubscribe();
+      unsubscribeLost?.();
     },
   };
 }

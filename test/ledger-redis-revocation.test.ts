@@ -28,3 +28,28 @@ t.test('a revocation on one process is heard on another within a second', async 
   t.ok(heard.at - started < 1000, `within ${heard.at - started} ms`);
   t.equal(await b.resolveKey(hash), null);
 });
+
+t.test('a revocation whose message was lost while the pub/sub connection was down: the cache starts afresh', async (t) => {
+  const { createAuthenticator } = await import('../proxy/auth.js');
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const ledger = await createRedisLedger({ url: redis.url, pricing: testPricing(), clock: systemClock, logger: pino({ level: 'silent' }) });
+  t.teardown(() => ledger.close());
+  const auth = createAuthenticator({ ledger, clock: systemClock, ttlMs: 60_000 });
+  t.teardown(() => auth.close());
+  await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+  const key = 'tg_live_lost_message_0000000000000000';
+  const hash = hashApiKey(key);
+  await ledger.addKey('acme', hash);
+  t.equal(await auth.resolve(key), 'acme');
+  t.equal(auth.cached(key), 'acme', 'cached for a minute');
+
+  // The key is revoked while the subscriber is down: written, its message never heard.
+  const lost = new Promise<void>((resolve) => ledger.onMessagesLost!(resolve));
+  const admin = redis.client();
+  t.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'), 1);
+  await lost;
+  await admin.hset(`tg:key:${hash}`, 'revokedAt', String(Date.now()));
+  t.equal(auth.cached(key), undefined, 'the cache was emptied when the connection closed');
+  t.equal(await auth.resolve(key), null, 'read again from Redis: revoked');
+});
