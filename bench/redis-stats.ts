@@ -47,7 +47,10 @@ export function diffStats(before: Record<string, number>, after: Record<string, 
 }
 
 export interface TopLevelCounter {
-  /** Top-level commands seen so far, by name; a ledger script as `evalsha:<script>`. */
+  /**
+   * Top-level commands seen so far, by name; a ledger script as `evalsha:<script>`, a hash read
+   * by what it reads: `hmget:auth` (a key), `hmget:terms` (an account), `hget:stored-keys`.
+   */
   counts(): Record<string, number>;
   stop(): Promise<void>;
 }
@@ -63,6 +66,11 @@ export async function monitorTopLevel(client: Redis): Promise<TopLevelCounter> {
     let cmd = args[0].toLowerCase();
     if (cmd === 'evalsha' || cmd === 'eval') cmd += `:${scripts.get(cmd === 'eval' ? createHash('sha1').update(args[1] ?? '').digest('hex') : (args[1] ?? '')) ?? '?'}`;
     if (cmd === 'info' || cmd === 'monitor') return;
+    if (cmd === 'hmget' || cmd === 'hget' || cmd === 'hgetall') {
+      const key = args[1] ?? '';
+      const kind = /:key:[0-9a-f]{64}$/.test(key) ? 'auth' : key.endsWith(':acct') ? 'terms' : key.endsWith(':secrets') ? 'stored-keys' : undefined;
+      if (kind) cmd += `:${kind}`;
+    }
     counts[cmd] = (counts[cmd] ?? 0) + 1;
   });
   return {

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
       sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
       memory: { streams: P.openStreams, uploadMb: P.uploadMb, upload: stt ? 'metered STT (multipart WAV to /openai/v1/audio/transcriptions)' : 'BYOK pass-through', rows: {} },
-      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, freeRequests: 0, ledgerPerFreeRequest: 0, byCommand: {}, otherPerRequest: 0, allPerRequest: 0 },
+      redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, freeRequests: 0, ledgerPerFreeRequest: 0, byCommand: {}, otherPerRequest: 0, authPerRequest: 0, allPerRequest: 0 },
     };
 
     // 1. Redis round trips per metered request: the commands tollgate sends (MONITOR, which
@@ -215,6 +215,7 @@ async function main(): Promise<void> {
         perStream: round((sum(top2) - sum(top1)) / streamed, 3),
         byCommand,
         otherPerRequest: round((sum(top1) - sum(pick(top1, /^eval/))) / P.rtRequests, 4),
+        authPerRequest: round(sum(pick(top1, /:auth$/)) / P.rtRequests, 4),
         allPerRequest: round(sum(all) / P.rtRequests, 2),
       };
       log(`  redis: ${results.redis.perRequest} round trips per request (${JSON.stringify(byCommand)}), ${results.redis.perStream} per stream, Free account ${results.redis.ledgerPerFreeRequest} ledger calls per request; ${results.redis.allPerRequest} commands in all, scripts' included`);
