@@ -126,7 +126,12 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   redis: z
-    .strictObject({ url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'), keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX) })
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+      keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX),
+      /** A paid account with no spend limit is admitted without a reserve round trip (README, Metering). */
+      localAdmission: z.boolean().default(true),
+    })
     .optional(),
   providers: z.partialRecord(z.enum(PROVIDER_IDS), providerSchema).default({}),
   accounts: z.array(accountSchema).default([]),

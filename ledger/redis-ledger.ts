@@ -264,9 +264,13 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     if (accountId === undefined) terms.clear();
     else terms.delete(accountId);
   }
-  // Messages sent while the subscriber is down are lost: forget what they could have changed.
+  // Messages sent while the subscriber is down are lost: forget what they could have changed,
+  // when the connection closes and again once the channels are subscribed anew (ioredis
+  // reports `ready` before its resubscription is in force: until our own SUBSCRIBE is answered,
+  // after it on the same connection, a message could still be missed).
   const lostListeners = new Set<() => void>();
-  subscriber.on('close', () => {
+  let subscribed = true;
+  const messagesLost = () => {
     forgetTerms(undefined);
     for (const l of lostListeners) {
       try {
@@ -275,12 +279,28 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         logger.error({ err }, 'pub/sub loss listener failed');
       }
     }
+  };
+  subscriber.on('close', () => {
+    subscribed = false;
+    messagesLost();
+  });
+  subscriber.on('ready', () => {
+    if (subscribed) return;
+    subscriber.subscribe(channel, accountChannel).then(
+      () => {
+        subscribed = true;
+        messagesLost();
+      },
+      () => {
+        // the connection dropped again: the next `ready` tries again
+      },
+    );
   });
   let scriptsOut = 0;
   let progressAt = 0;
   let scriptsFailing = false;
   const termsUsable = () =>
-    subscriber.status === 'ready' && client.status === 'ready' && !scriptsFailing && (scriptsOut === 0 || performance.now() - progressAt < STALL_MS);
+    subscribed && subscriber.status === 'ready' && client.status === 'ready' && !scriptsFailing && (scriptsOut === 0 || performance.now() - progressAt < STALL_MS);
   function readTerms(accountId: string): void {
     if (termsTtl <= 0 || termsReading.has(accountId) || !termsUsable()) return;
     termsReading.add(accountId);

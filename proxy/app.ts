@@ -78,6 +78,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
           logger: logger.child({ component: 'ledger' }),
           // A request id is remembered past its reservation (proxy.reservationTtlMs).
           idempotencyTtlMs: Math.max(DEFAULT_IDEMPOTENCY_TTL_MS, config.proxy.reservationTtlMs + MARKER_MARGIN_MS),
+          // Off: every reserve goes to Redis, and paid requests in flight show as `reserved`.
+          ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
         })
       : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
 

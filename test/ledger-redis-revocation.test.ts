@@ -46,10 +46,19 @@ t.test('a revocation whose message was lost while the pub/sub connection was dow
 
   // The key is revoked while the subscriber is down: written, its message never heard.
   const lost = new Promise<void>((resolve) => ledger.onMessagesLost!(resolve));
+  let heard = 0;
+  ledger.onMessagesLost!(() => heard++);
   const admin = redis.client();
   t.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'), 1);
   await lost;
   await admin.hset(`tg:key:${hash}`, 'revokedAt', String(Date.now()));
   t.equal(auth.cached(key), undefined, 'the cache was emptied when the connection closed');
   t.equal(await auth.resolve(key), null, 'read again from Redis: revoked');
+
+  // Once resubscribed, the listeners hear it again (entries cached before the subscription
+  // was back in force could have missed a message too).
+  for (let i = 0; i < 300 && heard < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(heard, 2, 'told when the connection closed, and once more when the channels are subscribed anew');
+  const subs = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+  t.match(subs, /sub=2/, 'both channels subscribed again');
 });

@@ -35,7 +35,16 @@ t.test('/metrics counts the traffic exactly', async (t) => {
     }
     json(res, 200, { id: 'c', object: 'chat.completion', model: 'gpt-4.1', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }], usage });
   });
-  const tg = await startTollgate({ redis: { url: redis.url }, providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } } }, { tier: 'pro' });
+  // A pro account (admitted locally after its first request) and a Free one (reserves in Redis).
+  const FREE_KEY = 'tg_test_key_0000000000000000000002';
+  const tg = await startTollgate({
+    redis: { url: redis.url },
+    providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
+    accounts: [
+      { id: 'acct', tier: 'pro', apiKeys: [TEST_KEY] },
+      { id: 'free', tier: 'free', apiKeys: [FREE_KEY] },
+    ],
+  });
   t.teardown(async () => {
     await tg.close();
     await up.close();
@@ -53,6 +62,7 @@ t.test('/metrics counts the traffic exactly', async (t) => {
   };
   t.equal(await chat({}), 200);
   t.equal(await chat({}), 200);
+  t.equal(await chat({}, FREE_KEY), 200);
   t.equal(await chat({ stream: true }), 200);
   t.equal(await chat({ user: 'fail' }), 500);
   t.equal(await chat({}, 'tg_not_a_key_00000000000000000000'), 401);
@@ -69,9 +79,11 @@ t.test('/metrics counts the traffic exactly', async (t) => {
   }
   await tg.app.pipeline.idle(2_000);
 
-  // The ledger goes away: the key is still cached, the reservation fails, 503.
-  await redis.stop();
-  t.equal(await chat({}), 503);
+  // Redis hangs (connections open, nothing answered): the Free key is still cached, its
+  // reservation goes to Redis and times out, 503.
+  const admin = redis.client();
+  await admin.call('CLIENT', 'PAUSE', '1500', 'ALL');
+  t.equal(await chat({}, FREE_KEY), 503);
 
   const res = await fetch(`${tg.adminUrl}/metrics`);
   t.equal(res.status, 200);
@@ -81,7 +93,7 @@ t.test('/metrics counts the traffic exactly', async (t) => {
     samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v) && Object.keys(s.labels).length === Object.keys(labels).length)?.value;
 
   const req = (modality: string, status: string) => value('tollgate_requests_total', { provider: 'openai', modality, status });
-  t.equal(req('llm', '200'), 4, '2 JSON + 1 stream + the free model listing');
+  t.equal(req('llm', '200'), 5, '3 JSON + 1 stream + the free model listing');
   t.equal(req('llm', '500'), 1, 'the provider error');
   t.equal(req('none', '401'), 1, 'the bad key');
   t.equal(req('none', '404'), 1, 'the unknown route');
@@ -89,19 +101,19 @@ t.test('/metrics counts the traffic exactly', async (t) => {
   t.equal(value('tollgate_requests_total', { provider: '(unknown)', modality: 'none', status: '404' }), 2, 'both unknown provider names under one label');
   t.equal(samples.filter((s) => s.labels.provider === 'nope1' || s.labels.provider === 'nope2').length, 0, 'no series per client-chosen name');
   t.equal(value('tollgate_rejected_total', { provider: '(unknown)', code: 'unknown_provider' }), 2);
-  t.equal(samples.filter((s) => s.name === 'tollgate_requests_total').reduce((a, s) => a + s.value, 0), 10, 'every request once');
+  t.equal(samples.filter((s) => s.name === 'tollgate_requests_total').reduce((a, s) => a + s.value, 0), 11, 'every request once');
   t.equal(value('tollgate_rejected_total', { provider: 'openai', code: 'invalid_api_key' }), 1);
   t.equal(value('tollgate_rejected_total', { provider: 'openai', code: 'unknown_route' }), 1);
   t.equal(value('tollgate_rejected_total', { provider: 'openai', code: 'ledger_unavailable' }), 1);
-  t.equal(value('tollgate_credits_total', { modality: 'llm' }), 36, '3 × 12 credits');
-  t.equal(value('tollgate_upstream_latency_seconds_count', { provider: 'openai' }), 5);
-  t.equal(value('tollgate_upstream_latency_seconds_bucket', { provider: 'openai', le: '+Inf' }), 5);
+  t.equal(value('tollgate_credits_total', { modality: 'llm' }), 48, '4 × 12 credits');
+  t.equal(value('tollgate_upstream_latency_seconds_count', { provider: 'openai' }), 6);
+  t.equal(value('tollgate_upstream_latency_seconds_bucket', { provider: 'openai', le: '+Inf' }), 6);
   t.equal(value('tollgate_stream_ttfb_seconds_count', { provider: 'openai' }), 1, 'one streamed answer');
   t.equal(value('tollgate_open_streams', { provider: 'openai' }), 0);
-  // The first reserve went to Redis (and read the account's terms: pro, no spend limit); the
-  // next 3 were admitted locally (no ledger call); the last found the subscriber gone: Redis.
-  t.equal(value('tollgate_ledger_script_seconds_count', { op: 'reserve' }), 2, '1 with Redis up, 1 failed; 3 admitted locally');
-  t.equal(value('tollgate_ledger_script_seconds_count', { op: 'settle' }), 4);
+  // The pro account's first reserve went to Redis (and read its terms: no spend limit); its
+  // next 3 were admitted locally (no ledger call). The Free account's both went to Redis.
+  t.equal(value('tollgate_ledger_script_seconds_count', { op: 'reserve' }), 3, 'pro 1, Free 1 with Redis up and 1 failed; 3 admitted locally');
+  t.equal(value('tollgate_ledger_script_seconds_count', { op: 'settle' }), 5);
   t.equal(value('tollgate_ledger_errors_total', { op: 'reserve' }), 1);
   t.equal(value('tollgate_ledger_errors_total', { op: 'settle' }), undefined, 'no settle failed');
   t.equal(value('tollgate_requests_in_flight'), 0);
