@@ -170,26 +170,23 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const accountChannel = `${prefix}:account`;
   const listeners = new Set<(keyHash: string) => void>();
   const accountListeners = new Set<(accountId: string) => void>();
+  /** Calls each listener; one that throws is logged and the others still hear it. */
+  function notify<A>(set: Set<(arg: A) => void>, arg: A, what: string): void {
+    for (const l of set) {
+      try {
+        l(arg);
+      } catch (err) {
+        logger.error({ err }, `${what} listener failed`);
+      }
+    }
+  }
   subscriber.on('message', (ch: string, hash: string) => {
     if (ch === accountChannel) {
       forgetTerms(hash);
-      for (const l of accountListeners) {
-        try {
-          l(hash);
-        } catch (err) {
-          logger.error({ err }, 'account change listener failed');
-        }
-      }
+      notify(accountListeners, hash, 'account change');
       return;
     }
-    if (ch !== channel) return;
-    for (const l of listeners) {
-      try {
-        l(hash);
-      } catch (err) {
-        logger.error({ err }, 'key revocation listener failed');
-      }
-    }
+    if (ch === channel) notify(listeners, hash, 'key revocation');
   });
   try {
     await subscriber.subscribe(channel, accountChannel);
@@ -272,13 +269,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   let subscribed = true;
   const messagesLost = () => {
     forgetTerms(undefined);
-    for (const l of lostListeners) {
-      try {
-        l();
-      } catch (err) {
-        logger.error({ err }, 'pub/sub loss listener failed');
-      }
-    }
+    notify(lostListeners, undefined, 'pub/sub loss');
   };
   subscriber.on('close', () => {
     subscribed = false;
