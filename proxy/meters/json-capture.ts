@@ -81,6 +81,22 @@ export class JsonFieldCapture {
           i++;
         }
         if (i === len) break;
+      } else if (!inString && depth > 1) {
+        // Inside a container nested in a top-level value (state is 'in-value': only 'value'
+        // opens one), such as a completion's `choices`: only quotes and brackets matter.
+        // Depth changes above 2 are kept here; a quote, or the bracket that closes back to
+        // the top level, goes to the state machine below.
+        while (i < len) {
+          const d = chunk[i]!;
+          if (d === QUOTE) break;
+          if (d === OPEN_OBJ || d === OPEN_ARR) depth++;
+          else if (d === CLOSE_OBJ || d === CLOSE_ARR) {
+            if (depth === 2) break;
+            depth--;
+          }
+          i++;
+        }
+        if (i === len) break;
       }
       const c = chunk[i]!;
       if (inString) {
