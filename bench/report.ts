@@ -4,7 +4,7 @@ export interface Results {
   date: string;
   seconds?: number;
   machine: { nproc: number; cpu: string; node: string; kernel: string };
-  options: { quick: boolean; workers: number; workersSeen: number; pinned: boolean; loadGenerator: string; loadAverage: [number, number] };
+  options: { quick: boolean; workers: number; workersSeen: number; pinned: boolean; loadGenerator: string; loadAverage: [number, number]; logToFile?: boolean };
   throughput: Array<{
     connections: number;
     direct: number;
@@ -150,6 +150,7 @@ export function renderMarkdown(r: Results): string {
     `Machine: ${m.nproc} CPUs, ${m.cpu}, Linux ${m.kernel}, Node ${m.node}. Load generator: ${r.options.loadGenerator}. ` +
       `${r.options.pinned ? 'Pinned: the proxy under test on CPU 0; load generator, upstream and redis-server on CPU 1.' : 'No CPU pinning.'} ` +
       `tollgate workers: ${r.options.workers}${r.options.workers > 1 ? ` (${r.options.workersSeen} child processes seen)` : ''}. ` +
+      `tollgate's log output: ${r.options.logToFile ? 'written to a file by tollgate (--log-to-file)' : 'a pipe the bench copies to a file, as a container runtime collects it'}. ` +
       `Load average (1 min) before the bench started / at its end: ${r.options.loadAverage.map((x) => f(x)).join(' / ')}${r.options.loadAverage[0] > 1 ? ' ⚠ other work was running on the machine' : ''}. ` +
       `${r.options.quick ? 'Quick run. ' : ''}Run ${r.date}, ${r.seconds ?? '?'} s.`,
   );

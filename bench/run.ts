@@ -10,6 +10,8 @@
 //   --md FILE        also write the report as Markdown (bench/RESULTS.md); --md-append FILE adds it
 //   --phases LIST    run only these of redis,memory,throughput,latency,sse
 //   --log-level L    tollgate's logging.level (default info: one `settled` line per request, as deployed)
+//   --log-to-file    tollgate writes its output to the log file itself (default: a pipe this
+//                    process copies to the file, as a container runtime collects a service's output)
 //   --skip-portkey   leave Portkey's gateway out of the throughput phase (by default it is
 //                    installed once into bench/.portkey and measured beside the others)
 //
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     'md-append': { type: 'string' },
     phases: { type: 'string', default: 'redis,memory,throughput,latency,sse' },
     'log-level': { type: 'string', default: 'info' },
+    'log-to-file': { type: 'boolean', default: false },
     'skip-portkey': { type: 'boolean', default: false },
   },
 });
@@ -110,7 +113,7 @@ async function main(): Promise<void> {
     const nodeArgs = [...DEPLOY_FLAGS, ...inspectArg(inspect.tollgate), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     if (args.profile) mkdirSync(profDir, { recursive: true });
     const profBefore = args.profile ? new Set(readdirSync(profDir)) : new Set<string>();
-    const tg = await spawnTollgate(cfgFile, proxyPort, adminPort, join(tmp, 'tollgate.log'), { cpu: proxyCpu, nodeArgs });
+    const tg = await spawnTollgate(cfgFile, proxyPort, adminPort, join(tmp, 'tollgate.log'), { cpu: proxyCpu, nodeArgs, logToFile: args['log-to-file'] });
     children.push(tg);
     await sleep(300);
     const workersSeen = processTree(tg.pid).length - 1;
@@ -165,7 +168,7 @@ async function main(): Promise<void> {
     const results: Results = {
       date: new Date().toISOString(),
       machine: M,
-      options: { quick: QUICK, workers: WORKERS, workersSeen, pinned: PIN, loadGenerator: HAS_WRK ? 'wrk' : 'autocannon', loadAverage: [load0, NaN] },
+      options: { quick: QUICK, workers: WORKERS, workersSeen, pinned: PIN, loadGenerator: HAS_WRK ? 'wrk' : 'autocannon', loadAverage: [load0, NaN], logToFile: args['log-to-file'] },
       throughput: [],
       latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
       sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
