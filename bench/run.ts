@@ -293,7 +293,8 @@ async function main(): Promise<void> {
         direct: round(mean(runs.direct!), 0),
         baseline: round(mean(runs['http-proxy-3']!), 0),
         tollgate: round(mean(runs.tollgate!), 0),
-        ratio: round(mean(runs.tollgate!) / mean(runs['http-proxy-3']!), 2),
+        // Kept to 4 places: the goal is judged on it, not on the 2 places the table shows.
+        ratio: round(mean(runs.tollgate!) / mean(runs['http-proxy-3']!), 4),
         floor: round(mean(runs['bare forwarder']!), 0),
         ...(portkey ? { portkey: round(mean(runs.Portkey!), 0), portkeyPackage: PORTKEY_PACKAGE } : {}),
         cpuUsPerRequest: {
