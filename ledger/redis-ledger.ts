@@ -96,6 +96,14 @@ export interface RedisLedgerOptions {
    */
   settleDelayMs?: number;
   /**
+   * The same for the settles of an account admitted locally (a paid tier with no spend limit),
+   * in ms; default 5. Such an account holds nothing in Redis that a settle would release, and
+   * no reserve can refuse it, so its settles only record usage: waiting longer gathers more of
+   * them into one script call (with 2 workers at 32 connections in the bench, 1 ms -> 5 ms
+   * measured +3% throughput). Its usage reads lag by up to this much.
+   */
+  openSettleDelayMs?: number;
+  /**
    * How long an account's terms (tier, spend limit) are trusted for local admission without a
    * change message, in ms; default 10,000. 0: every reserve goes to Redis.
    */
@@ -130,6 +138,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const tierArg = encodeTierTable(tiers);
   const timeout = opts.commandTimeoutMs ?? 1000;
   const settleDelay = opts.settleDelayMs ?? 1;
+  const openSettleDelay = opts.openSettleDelayMs ?? 5;
   const termsTtl = opts.termsTtlMs ?? 10_000;
 
   const owned = !opts.redis;
@@ -333,11 +342,22 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
   const settleQueue = new Map<string, Array<Waiter<SettleInput, SettleReply>>>();
   let flushScheduled = false;
-  /** Settles waiting for a reserve batch to ride with, or for this timer (settleDelay). */
+  /** Settles waiting for a reserve batch to ride with, or for this timer, due at settleDue. */
   let settleTimer: NodeJS.Timeout | undefined;
+  let settleDue = 0;
   const flushSettles = () => {
     settleTimer = undefined;
     flushBatches();
+  };
+  /** The settles waiting go within `delay` ms at the latest (the soonest of their delays). */
+  const settleWithin = (delay: number) => {
+    const due = performance.now() + delay;
+    if (settleTimer) {
+      if (due >= settleDue) return;
+      clearTimeout(settleTimer);
+    }
+    settleDue = due;
+    settleTimer = setTimeout(flushSettles, delay);
   };
   const ttlArg = new Map<number, string>();
   const idemArg = String(idemTtl);
@@ -347,14 +367,14 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2)];
   };
 
-  /** Queues a call for the next flush: at the end of this turn, or (`lazy`) within settleDelay. */
-  function enqueue<I, R>(queue: Map<string, Array<Waiter<I, R>>>, accountId: string, input: I, lazy: boolean): Promise<R> {
+  /** Queues a call for the next flush: at the end of this turn, or within `delayMs` (> 0). */
+  function enqueue<I, R>(queue: Map<string, Array<Waiter<I, R>>>, accountId: string, input: I, delayMs: number): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       let q = queue.get(accountId);
       if (!q) queue.set(accountId, (q = []));
       q.push({ input, resolve, reject });
       if (flushScheduled) return;
-      if (lazy && settleDelay > 0) settleTimer ??= setTimeout(flushSettles, settleDelay);
+      if (delayMs > 0) settleWithin(delayMs);
       else {
         flushScheduled = true;
         setImmediate(flushBatches);
@@ -694,7 +714,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       const t = terms.get(input.accountId);
       if (t === undefined || t.until <= clock.now()) readTerms(input.accountId);
       else if (t.open && termsUsable()) return ADMITTED_LOCALLY;
-      const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input, false);
+      const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input, 0);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
       switch (Number(code)) {
@@ -712,7 +732,10 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
     async settle(input: SettleInput): Promise<SettleResult> {
       checkSettle(input);
-      const [applied, accrued] = await enqueue(settleQueue, input.accountId, input, true);
+      // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
+      const t = terms.get(input.accountId);
+      const delay = t !== undefined && t.open && t.until > clock.now() && termsUsable() ? openSettleDelay : settleDelay;
+      const [applied, accrued] = await enqueue(settleQueue, input.accountId, input, delay);
       if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
       // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
       // periodic full sweep covers a crash between the script and this line.

@@ -88,3 +88,43 @@ t.test('close() sends the settles still waiting, and they apply once', async (t)
   t.equal(replay.applied, false, 'a replay applies nothing');
   t.equal((await again.usage('acme')).usedMicro, cr(5));
 });
+
+t.test("an account admitted locally: its settles wait openSettleDelayMs; a Free account's keep settleDelayMs and take them along", async (t) => {
+  const { ledger, sent } = await spiedLedger(t, { settleDelayMs: 40, openSettleDelayMs: 400 });
+  await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+  await ledger.ensureAccount({ id: 'free', tier: 'free' });
+  // The first reserve reads acme's terms (paid, no spend limit); from then on it is admitted locally.
+  await ledger.reserve(reserve('r0', cr(1)));
+  await ledger.settle(overageSettle('acme', 'r0', cr(1)));
+  const r1 = await ledger.reserve(reserve('r1', cr(5)));
+  t.same(r1, { ok: true, local: true }, 'acme is admitted locally');
+  sent.length = 0;
+
+  // Alone, acme's settle waits its longer delay.
+  const t0 = performance.now();
+  const s1 = ledger.settle(overageSettle('acme', 'r1', cr(3)));
+  await sleep(150);
+  t.same(sent, [], 'nothing sent after 150 ms (settleDelayMs is 40)');
+  await s1;
+  t.ok(performance.now() - t0 >= 390, `sent after its 400 ms (${Math.round(performance.now() - t0)} ms)`);
+  t.same(sent, ['evalsha']);
+  t.equal((await ledger.usage('acme')).usedMicro, cr(4), 'r0 and r1 charged once: 1 + 3 credits');
+
+  // A Free account's settle, queued while acme's waits, brings the flush forward for both.
+  await ledger.reserve(reserve('r2', cr(5)));
+  const fr = await ledger.reserve({ accountId: 'free', requestId: 'f1', microCredits: cr(2), ttlMs: 60_000 });
+  t.same(fr, { ok: true }, 'a Free reserve goes to Redis and holds');
+  sent.length = 0;
+  const t1 = performance.now();
+  const s2 = ledger.settle(overageSettle('acme', 'r2', cr(2)));
+  const s3 = ledger.settle({ ...overageSettle('free', 'f1', cr(2)), outcome: 'ok' as const });
+  const [a2, a3] = await Promise.all([s2, s3]);
+  const took = performance.now() - t1;
+  t.ok(took >= 35 && took < 300, `both sent after the Free settle's 40 ms, not acme's 400 (${Math.round(took)} ms)`);
+  t.same(sent, ['evalsha', 'evalsha'], 'one script call per account, in one flush');
+  t.same([a2.applied, a3.applied], [true, true]);
+  t.equal((await ledger.usage('acme')).usedMicro, cr(6));
+  const free = await ledger.usage('free');
+  t.equal(free.usedMicro, cr(2));
+  t.equal(free.reservedMicro, 0, "the Free request's hold released");
+});

@@ -10,7 +10,7 @@ import { silentLogger } from './ledger-backends.js';
 import { testPricing } from './ledger-pricing.js';
 import { startRedis } from './redis.js';
 
-export async function spiedLedger(t: Test, opts: { clock?: Clock; pricing?: Pricing; settleDelayMs?: number; termsTtlMs?: number } = {}) {
+export async function spiedLedger(t: Test, opts: { clock?: Clock; pricing?: Pricing; settleDelayMs?: number; openSettleDelayMs?: number; termsTtlMs?: number } = {}) {
   const redis = await startRedis();
   t.teardown(() => redis.stop());
   const client = new Redis(redis.url, { enableOfflineQueue: false, lazyConnect: true });
@@ -22,7 +22,7 @@ export async function spiedLedger(t: Test, opts: { clock?: Clock; pricing?: Pric
     sent.push(cmd.name);
     return (send as (...a: unknown[]) => unknown)(cmd, ...rest);
   }) as typeof client.sendCommand;
-  const ledger = await createRedisLedger({ redis: client, pricing: opts.pricing ?? testPricing(), clock: opts.clock ?? systemClock, logger: silentLogger, settleDelayMs: opts.settleDelayMs, termsTtlMs: opts.termsTtlMs });
+  const ledger = await createRedisLedger({ redis: client, pricing: opts.pricing ?? testPricing(), clock: opts.clock ?? systemClock, logger: silentLogger, settleDelayMs: opts.settleDelayMs, openSettleDelayMs: opts.openSettleDelayMs, termsTtlMs: opts.termsTtlMs });
   t.teardown(() => ledger.close());
   /** Scripts sent (EVALSHA, and EVAL after a NOSCRIPT). */
   const scripts = () => sent.filter((n) => n === 'evalsha' || n === 'eval').length;
