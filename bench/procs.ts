@@ -155,7 +155,12 @@ export async function spawnTollgate(configFile: string, proxyPort: number, admin
       );
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (proc.exitCode !== null) throw new Error(`tollgate exited with ${proc.exitCode}; see ${logFile}:\n${tail(logFile)}`);
+    if (proc.exitCode !== null) {
+      // Its last words may still be in the pipe: copied into the file before the file is read.
+      await Promise.race([drained, sleep(2_000)]);
+      await new Promise((r) => log.end(r));
+      throw new Error(`tollgate exited with ${proc.exitCode}; see ${logFile}:\n${tail(logFile)}`);
+    }
     try {
       const r = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
       if (r.status === 200) break;
