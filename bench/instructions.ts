@@ -6,8 +6,10 @@
 // machine is doing, where CPU time per request in `npm run bench` moves ±10% on this shared VM.
 // Between runs here: the pass-through within 2%; tollgate within ±5% at 8 at a time (how
 // many ledger calls share a batch depends on timing, and valgrind slows everything 50-fold),
-// within 1.3% with --concurrency 1 (every batch one entry). To judge a change of a few percent,
-// compare builds with --concurrency 1 --requests 4000.
+// with --concurrency 1 within 1.3% while every settle went alone, and 4% since a paid account's
+// settles wait up to 5 ms (openSettleDelayMs) and back-to-back requests share one by timing
+// (611,680-653,865 in four runs of one build pair). Compare builds with --concurrency 1
+// --requests 4000, several runs of each, for a change of more than a few percent.
 // What it leaves out: kernel time (every proxy here makes the same 2 reads and 2 writevs per
 // request) and waiting; it is a cost per request, not a throughput.
 //

@@ -191,7 +191,7 @@ export function renderHeader(): string {
     'per request" (from /proc, per process tree) is the steadiest timed figure, and still moves about 10% between',
     'runs here; the load average printed under each table says how busy the machine was. `npm run bench:instructions`',
     'counts user-space instructions per request under callgrind instead (whatever else the machine does: the',
-    'pass-through repeats within 2%, tollgate within 5%, 1.3% with `--concurrency 1`). Loopback only; Redis on',
+    'pass-through repeats within 2%, tollgate within 5%, 4% with `--concurrency 1`). Loopback only; Redis on',
     'a private port.',
     '',
   ].join('\n');
