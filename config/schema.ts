@@ -50,12 +50,20 @@ export const PROVIDER_IDS = [
   'rag',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** Self-hosted providers: no default baseUrl, an upstream that may take no key, BYOK off by default. */
+export const SELF_HOSTED_PROVIDERS = ['kokoro', 'chatterbox', 'pockettts', 'whisper', 'rag'] as const satisfies readonly ProviderId[];
 
 const providerSchema = z.strictObject({
   baseUrl: url.optional(),
   apiKey: z.string().min(1).optional(),
   /** Overrides proxy.upstreamTimeoutMs for this provider. */
   timeoutMs: z.coerce.number().int().positive().optional(),
+  /**
+   * X-Provider-Key-{Provider} / stored keys replace the platform's upstream key (zero credits).
+   * Default: on for hosted providers, off for self-hosted ones (SELF_HOSTED_PROVIDERS), where it
+   * can be turned on only with an `apiKey` (an upstream that takes no key makes BYOK free work).
+   */
+  byok: z.boolean().optional(),
 });
 
 const tierEnum = z.enum(TIER_IDS as unknown as [string, ...string[]]);

@@ -165,8 +165,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
 
-    let byokKey = headerValue(req.headers[p.byokHeader]);
-    if (!byokKey && deps.storedKey) {
+    // BYOK only where it is real (registry.ts): elsewhere a key header is refused, never free,
+    // and a stored key is not looked up (the request is metered).
+    const byokHeader = req.headers[p.byokHeader];
+    let byokKey: string | undefined;
+    if (byokHeader !== undefined) {
+      byokKey = headerValue(byokHeader);
+      if (!byokKey) {
+        fail(createError('invalid_request', `the ${p.byokHeaderName} header is empty: put your ${adapter.id} key in it, or drop it to be metered`));
+        return;
+      }
+      if (!p.byok) {
+        fail(createError('byok_not_enabled', p.byokRefusal));
+        return;
+      }
+    } else if (p.byok && deps.storedKey) {
       let stored = deps.storedKeyCached?.(accountId, adapter.id);
       if (stored === undefined) {
         try {
@@ -191,7 +204,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const upstreamKey = byokKey ?? p.apiKey;
     if (!upstreamKey && !adapter.keyOptional) {
-      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (X-Provider-Key-${adapter.id}) are served`));
+      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (${p.byokHeaderName}) are served`));
       return;
     }
 
