@@ -44,7 +44,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const credits = new HotCounter({
     name: 'tollgate_credits_total',
-    help: 'Credits charged (1 credit = $0.001), by modality',
+    help: 'Credits metered (1 credit = $0.001), by modality; the ledger charged this less tollgate_written_off_credits_total',
     labelNames: ['modality'] as const,
     registers,
   });
