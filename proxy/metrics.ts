@@ -44,7 +44,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const credits = new HotCounter({
     name: 'tollgate_credits_total',
-    help: 'Credits charged (1 credit = $0.001), by modality',
+    help: 'Credits metered (1 credit = $0.001), by modality; the ledger charged this less tollgate_written_off_credits_total',
     labelNames: ['modality'] as const,
     registers,
   });
@@ -71,6 +71,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
   const ledgerErrors = new Counter({ name: 'tollgate_ledger_errors_total', help: 'Ledger calls on the request path that failed', labelNames: ['op'] as const, registers });
+  const writtenOff = new Counter({
+    name: 'tollgate_written_off_credits_total',
+    help: 'Credits not charged because the account is capped (Free, or a spend limit): what the provider cost past the cap',
+    labelNames: ['provider', 'modality'] as const,
+    registers,
+  });
 
   // Per-label children, resolved once per label value.
   const byLabel = <T>(make: (label: string) => T) => {
@@ -113,6 +119,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
     streamClosed(provider) {
       openStreams.dec({ provider });
+    },
+    writtenOff(rec, microCredits) {
+      writtenOff.inc({ provider: rec.provider, modality: rec.modality }, microCredits / 1_000_000);
     },
     ledgerCall(op, seconds, ok) {
       ledgerSecondsOf(op).observe(seconds);

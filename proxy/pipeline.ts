@@ -55,6 +55,8 @@ export interface ProxyEvents {
   /** A free route's request finished (not counted by the ledger, so no `settled`). */
   freeRequest?(rec: SettledRecord): void;
   rejected?(provider: string, code: ErrorCode, status: number): void;
+  /** A capped account's settle exceeded its cap: `microCredits` were not charged (written off). */
+  writtenOff?(rec: SettledRecord, microCredits: number): void;
   ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
 }
 
@@ -256,6 +258,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     // Reserve before the provider sees anything (Free hard cap; a paid account with no spend
     // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
+    let capped = false;
     if (plan && !byok) {
       const t0 = performance.now();
       let r;
@@ -274,6 +277,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         else fail(createError('insufficient_credits', `insufficient credits: ${fmt(r.usedMicro)} of ${fmt(r.limitMicro)} used this period; this request needs up to ${fmt(plan.estimateMicro)}`));
         return;
       }
+      // A capped account (hard-capped tier or spend limit) is sent the output limit it reserved for.
+      capped = !r.local && !r.open;
     }
 
     // From here on the request is in flight and must settle exactly once.
@@ -327,7 +332,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (upstreamKey) adapter.setUpstreamKey(headers, upstreamKey);
     if (plan?.upstreamHeaders) Object.assign(headers, plan.upstreamHeaders);
     let upBody: Buffer | Readable | undefined;
-    if (plan?.body) upBody = plan.body;
+    if (capped && plan!.boundedBody) upBody = plan!.boundedBody();
+    else if (plan?.body) upBody = plan.body;
     else if (body.kind === 'json' || body.kind === 'buffer') upBody = body.raw;
     else if (method !== 'GET' && method !== 'HEAD') upBody = plan?.upload ? Readable.from(observe(req, plan.upload), { objectMode: false }) : req;
     if (Buffer.isBuffer(upBody)) headers['content-length'] = String(upBody.length);
@@ -513,8 +519,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        await ledger.settle(input);
+        const r = await ledger.settle(input);
         events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, true);
+        if (r.writtenOffMicro) {
+          // The cap held: what the reservation did not cover past it is the operator's loss.
+          logger.warn({ accountId: rec.accountId, requestId: rec.requestId, provider: rec.provider, modality: rec.modality, writtenOffMicro: r.writtenOffMicro }, 'charge past the cap written off');
+          events?.writtenOff?.(rec, r.writtenOffMicro);
+        }
         return;
       } catch (err) {
         events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, false);

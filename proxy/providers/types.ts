@@ -110,6 +110,13 @@ export interface MeterPlan {
   estimateMicro: number;
   /** Bytes to send upstream instead of the client's (e.g. stream_options injected). */
   body?: Buffer;
+  /**
+   * The bytes to send instead when the account is capped (a hard-capped tier or a spend
+   * limit; ReserveResult.open absent): the request with the output limit the reservation
+   * assumed written in, when the client set none (issue 18). Absent when there is nothing to
+   * add. Called once, after the reservation; an open account's request is sent as before.
+   */
+  boundedBody?(): Buffer;
   /** Headers to set on the upstream request. */
   upstreamHeaders?: Record<string, string>;
   /** For `body: 'stream'` routes. */
