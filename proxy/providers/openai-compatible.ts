@@ -103,6 +103,7 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
     method: 'POST',
     path: opts.path,
     body: 'json',
+    modality: 'llm',
     plan(ctx, body): MeterPlan {
       // `n` choices each generate up to the limit: reserve for all of them, or one request could
       // take a hard-capped account far past its limit.
@@ -150,6 +151,7 @@ export function responsesRoute(path: string): RouteSpec {
     method: 'POST',
     path,
     body: 'json',
+    modality: 'llm',
     plan(ctx, body): MeterPlan {
       const { model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_output_tokens']);
       return {
