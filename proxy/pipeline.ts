@@ -121,15 +121,22 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     maybeIdle();
   };
 
-  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
+  /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
     events?.rejected?.(provider, err.code, err.status);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = (adapter?.errorBody ?? openAiErrorBody)(err.code, err.message, ERROR_TYPES[err.code]);
+    const text = JSON.stringify(body);
+    if (unread && !unread.readableEnded) {
+      res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
+      endAfterBody(unread, res, text);
+      return;
+    }
     res.writeHead(err.status, { 'content-type': 'application/json', 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
-    res.end(JSON.stringify(body));
+    res.end(text);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, hold: BodyHold): Promise<void> {
@@ -144,7 +151,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     const adapter = p.adapter;
-    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
+    const fail = (err: TollgateError, unread?: IncomingMessage) => sendError(res, adapter, err, requestId, p.adapter.id, unread);
 
     if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
@@ -225,9 +232,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         }
       } catch (err) {
         if (err instanceof TollgateError && (err.code === 'payload_too_large' || err.code === 'server_busy')) {
-          // The rest of the body is not read: close the connection after the answer.
-          res.setHeader('connection', 'close');
           if (err.code === 'server_busy') res.setHeader('retry-after', '1');
+          fail(err, req); // the rest of the body is discarded, not read into memory
+          return;
         }
         fail(err instanceof TollgateError ? err : createError('invalid_request', 'could not read the request body', err));
         return;
@@ -540,9 +547,6 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
   return out;
 }
 
-/** How long a refused body may keep arriving (and be discarded) so the client reads the answer, before the socket is cut. */
-const LINGER_MS = 2_000;
-
 /**
  * Reads a body whole, up to `limit` bytes, holding its bytes in `budget` (as `hold`): a declared
  * length is taken at once, so a body that cannot fit is refused before any of it is read.
@@ -550,8 +554,8 @@ const LINGER_MS = 2_000;
 function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
-  if (known && declared > limit) return Promise.reject(refuse(req, createError('payload_too_large', `the request body is over ${limit} bytes`)));
-  if (known && !budget.take(declared)) return Promise.reject(refuse(req, busy(budget)));
+  if (known && declared > limit) return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
+  if (known && !budget.take(declared)) return Promise.reject(busy(budget));
   if (known) hold.bytes = declared;
   // Events, not an async iterator: the iterator's machinery cost more than the read itself.
   return new Promise((resolve, reject) => {
@@ -561,14 +565,14 @@ function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold:
       n += c.length;
       if (n > limit) {
         cleanup();
-        reject(refuse(req, createError('payload_too_large', `the request body is over ${limit} bytes`)));
+        reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
         return;
       }
       // A body of unknown length takes from the budget as it arrives.
       if (n > hold.bytes) {
         if (!budget.take(n - hold.bytes)) {
           cleanup();
-          reject(refuse(req, busy(budget)));
+          reject(busy(budget));
           return;
         }
         hold.bytes = n;
@@ -605,14 +609,28 @@ function busy(budget: BodyBudget): TollgateError {
   return createError('server_busy', `tollgate is holding its limit of request bodies (${budget.max} bytes) for other requests: retry shortly`);
 }
 
-/** The rest of a refused body is discarded, not held, for at most LINGER_MS; then the socket is cut. */
-function refuse(req: IncomingMessage, err: TollgateError): TollgateError {
+/**
+ * How long the rest of a refused body may keep arriving, discarded (never held), before the
+ * socket is cut. Node closes a connection whose request body was not read as soon as the answer
+ * is written, and the reset then makes a client that is still sending lose the answer.
+ */
+const LINGER_MS = 2_000;
+
+/** Sends `text` as a complete answer at once, then ends it when the client stops sending (at most LINGER_MS). */
+function endAfterBody(req: IncomingMessage, res: ServerResponse, text: string): void {
+  res.write(text);
   req.resume();
-  const socket = req.socket;
-  const t = setTimeout(() => socket.destroy(), LINGER_MS);
+  const done = () => {
+    clearTimeout(t);
+    res.end();
+  };
+  const t = setTimeout(() => {
+    res.end();
+    req.socket.destroy();
+  }, LINGER_MS);
   t.unref();
-  socket.once('close', () => clearTimeout(t));
-  return err;
+  req.once('end', done);
+  req.once('close', done);
 }
 
 async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIterable<Buffer> {
