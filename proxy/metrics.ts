@@ -15,6 +15,10 @@ export interface Metrics {
   watchFlusher(stats: () => FlusherStats): void;
   /** Report requests in flight (read at scrape time). */
   watchInFlight(count: () => number): void;
+  /** Report the bytes of request bodies held before their reservation (read at scrape time). */
+  watchBufferedBytes(held: () => number): void;
+  /** A connection to the proxy port was closed at once: proxy.maxConnections were open. */
+  connectionDropped(): void;
   /** The exposition text of this registry. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -129,6 +133,16 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
   };
 
+  const dropped = new Counter({ name: 'tollgate_connections_dropped_total', help: 'Connections to the proxy port closed on arrival because proxy.maxConnections were open', registers });
+  let buffered: (() => number) | undefined;
+  new Gauge({
+    name: 'tollgate_buffered_body_bytes',
+    help: 'Bytes of request bodies held before their reservation (bounded by proxy.maxBufferedBytes)',
+    registers,
+    collect() {
+      this.set(buffered?.() ?? 0);
+    },
+  });
   let inFlight: (() => number) | undefined;
   new Gauge({
     name: 'tollgate_requests_in_flight',
@@ -180,6 +194,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
     watchInFlight(count) {
       inFlight = count;
+    },
+    watchBufferedBytes(held) {
+      buffered = held;
+    },
+    connectionDropped() {
+      dropped.inc();
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,

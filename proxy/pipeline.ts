@@ -15,10 +15,12 @@ import { fastLine } from './logger.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
-import { isUnsafePath, parseTarget, type Registry } from './registry.js';
+import { hasBadEscape, isUnsafePath, parseTarget, type Registry } from './registry.js';
+import type { BodyBudget, BodyHold } from './body-budget.js';
 
 export interface PipelineLimits extends PlanLimits {
-  maxJsonBodyBytes: number;
+  /** Bodies read whole, by the route's modality (413 past it). */
+  maxJsonBodyBytes: Record<Modality, number>;
   upstreamTimeoutMs: number;
   streamIdleTimeoutMs: number;
   reservationTtlMs: number;
@@ -69,6 +71,8 @@ export interface PipelineDeps {
   clock: Clock;
   limits: PipelineLimits;
   dispatcher: Dispatcher;
+  /** Bytes of bodies held before their reservation, for the whole process (503 server_busy past it). */
+  bodyBudget: BodyBudget;
   /** A stored BYOK key for (account, provider), decrypted; null when none. */
   storedKey?(accountId: string, provider: string): Promise<string | null>;
   /** The same from the cache without waiting: undefined when not cached (then storedKey). */
@@ -84,10 +88,12 @@ export interface Pipeline {
   idle(timeoutMs: number): Promise<boolean>;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and headers that carry the customer's credentials.
+// Hop-by-hop headers (RFC 9110 §7.6.1), headers that carry the customer's credentials, and the
+// client's own claims about where it is (Forwarded, X-Real-IP; X-Forwarded-* by prefix below).
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'host', 'content-length', 'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token', 'expect',
+  'forwarded', 'x-real-ip',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -95,7 +101,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UNKNOWN_PROVIDER = '(unknown)';
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
+  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events, bodyBudget } = deps;
   // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
   // skips pino's redaction and per-key serialisation (fastLine).
   const settledLine = fastLine(logger, 'settled');
@@ -121,18 +127,25 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     maybeIdle();
   };
 
-  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
+  /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
     events?.rejected?.(provider, err.code, err.status);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = (adapter?.errorBody ?? openAiErrorBody)(err.code, err.message, ERROR_TYPES[err.code]);
+    const text = JSON.stringify(body);
+    if (unread && !unread.readableEnded) {
+      res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
+      endAfterBody(unread, res, text);
+      return;
+    }
     res.writeHead(err.status, { 'content-type': 'application/json', 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
-    res.end(JSON.stringify(body));
+    res.end(text);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, hold: BodyHold): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
     const clientRequestId = typeof req.headers['x-request-id'] === 'string' && SAFE_REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined;
@@ -144,10 +157,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     const adapter = p.adapter;
-    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
+    const fail = (err: TollgateError, unread?: IncomingMessage) => sendError(res, adapter, err, requestId, p.adapter.id, unread);
 
     if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+      return;
+    }
+    if (hasBadEscape(req.url!)) {
+      fail(createError('invalid_request', 'the request target has a malformed percent-escape'));
       return;
     }
 
@@ -221,7 +238,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let body: RequestBody = { kind: 'none' };
     if (metered && (route.body === 'json' || route.body === 'buffer')) {
       try {
-        const raw = await readBody(req, limits.maxJsonBodyBytes);
+        const raw = await readBody(req, limits.maxJsonBodyBytes[route.modality ?? adapter.modality], bodyBudget, hold);
         if (route.body === 'buffer') body = { kind: 'buffer', raw };
         else {
           let value: unknown;
@@ -233,6 +250,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           body = { kind: 'json', value, raw };
         }
       } catch (err) {
+        if (err instanceof TollgateError && (err.code === 'payload_too_large' || err.code === 'server_busy')) {
+          if (err.code === 'server_busy') res.setHeader('retry-after', '1');
+          fail(err, req); // the rest of the body is discarded, not read into memory
+          return;
+        }
         fail(err instanceof TollgateError ? err : createError('invalid_request', 'could not read the request body', err));
         return;
       }
@@ -542,7 +564,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     handle(req, res) {
       entered++;
-      handle(req, res)
+      // What the request holds of the body budget goes back when handle() returns: once it is
+      // forwarded (the reservation is made) or refused, whichever way.
+      const hold: BodyHold = { bytes: 0 };
+      handle(req, res, hold)
         .catch((err) => {
           logger.error({ err }, 'unhandled pipeline error');
           if (!res.headersSent) {
@@ -551,6 +576,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           } else res.destroy();
         })
         .finally(() => {
+          if (hold.bytes > 0) bodyBudget.give(hold.bytes);
           entered--;
           maybeIdle();
         });
@@ -577,7 +603,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k in incoming) {
-    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-')) continue;
+    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-') || k.startsWith('x-forwarded-')) continue;
     const v = incoming[k];
     if (v === undefined) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -587,12 +613,16 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
   return out;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a body whole, up to `limit` bytes, holding its bytes in `budget` (as `hold`): a declared
+ * length is taken at once, so a body that cannot fit is refused before any of it is read.
+ */
+function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
-  }
+  const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+  if (known && declared > limit) return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
+  if (known && !budget.take(declared)) return Promise.reject(busy(budget));
+  if (known) hold.bytes = declared;
   // Events, not an async iterator: the iterator's machinery cost more than the read itself.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -601,9 +631,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       n += c.length;
       if (n > limit) {
         cleanup();
-        req.resume();
         reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
         return;
+      }
+      // A body of unknown length takes from the budget as it arrives.
+      if (n > hold.bytes) {
+        if (!budget.take(n - hold.bytes)) {
+          cleanup();
+          reject(busy(budget));
+          return;
+        }
+        hold.bytes = n;
       }
       chunks.push(c);
     };
@@ -631,6 +669,34 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+function busy(budget: BodyBudget): TollgateError {
+  return createError('server_busy', `tollgate is holding its limit of request bodies (${budget.max} bytes) for other requests: retry shortly`);
+}
+
+/**
+ * How long the rest of a refused body may keep arriving, discarded (never held), before the
+ * socket is cut. Node closes a connection whose request body was not read as soon as the answer
+ * is written, and the reset then makes a client that is still sending lose the answer.
+ */
+const LINGER_MS = 2_000;
+
+/** Sends `text` as a complete answer at once, then ends it when the client stops sending (at most LINGER_MS). */
+function endAfterBody(req: IncomingMessage, res: ServerResponse, text: string): void {
+  res.write(text);
+  req.resume();
+  const done = () => {
+    clearTimeout(t);
+    res.end();
+  };
+  const t = setTimeout(() => {
+    res.end();
+    req.socket.destroy();
+  }, LINGER_MS);
+  t.unref();
+  req.once('end', done);
+  req.once('close', done);
 }
 
 async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIterable<Buffer> {

@@ -43,6 +43,8 @@ export const anthropic: ProviderAdapter = {
   defaultBaseUrl: 'https://api.anthropic.com',
   // The SDK sends apiKey as x-api-key and authToken as Authorization: Bearer.
   clientAuth: ['x-api-key', 'bearer'],
+  // Console keys are `sk-ant-api03-` + 95 characters (108 in all).
+  byokKeyLength: { min: 40, max: 256 },
   setUpstreamKey(headers, key) {
     headers['x-api-key'] = key;
   },

@@ -153,6 +153,7 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
     method: 'POST',
     path: opts.path,
     body: 'json',
+    modality: 'llm',
     plan(ctx, body): MeterPlan {
       // `n` choices each generate up to the limit: reserve for all of them, or one request could
       // take a hard-capped account far past its limit.
@@ -205,6 +206,7 @@ export function responsesRoute(path: string): RouteSpec {
     method: 'POST',
     path,
     body: 'json',
+    modality: 'llm',
     plan(ctx, body): MeterPlan {
       const { obj, model, meterOpts, estimateMicro, maxTokens, clientBound, streamed } = llmPlanBasis(ctx, body, RESPONSES_MAX_FIELDS);
       const plan: MeterPlan = {

@@ -16,10 +16,13 @@ export type ClientAuth =
   | 'api-key' // Azure-style clients
   | 'x-access-token'; // resemble-node
 
+/** Length bounds of a stored BYOK key for providers that set none. */
+export const BYOK_KEY_LENGTH = { min: 8, max: 512 } as const;
+
 /** How the pipeline hands the request body to `plan`. */
 export type BodyMode =
   | 'none' // not read (GET, or the body is irrelevant and streamed through)
-  | 'json' // read whole (bounded by proxy.maxJsonBodyBytes) and parsed
+  | 'json' // read whole (bounded by proxy.maxJsonBodyBytes[modality]) and parsed
   | 'buffer' // read whole (bounded), raw bytes: small forms, msgpack
   | 'stream'; // streamed through; `plan` may return an UploadMeter that sees the chunks
 
@@ -139,6 +142,8 @@ export interface RouteSpec {
   /** Explicitly free: forwarded on the platform key, unmetered (listings, token counting). */
   free?: boolean;
   body: BodyMode;
+  /** Which proxy.maxJsonBodyBytes limit bounds a body read whole; default: the adapter's modality. */
+  modality?: Modality;
   plan?(ctx: RouteContext, body: RequestBody): MeterPlan;
 }
 
@@ -154,6 +159,8 @@ export interface ProviderAdapter {
   /** Sets the upstream key (the platform's or the BYOK key) in the provider's own header. */
   setUpstreamKey(headers: Record<string, string>, key: string): void;
   routes: readonly RouteSpec[];
+  /** Length bounds of a stored BYOK key (PUT /v1/provider-keys); default BYOK_KEY_LENGTH. */
+  byokKeyLength?: { min: number; max: number };
   /** Error body in the shape this provider's SDK understands; default OpenAI-style. */
   errorBody?(code: ErrorCode, message: string, type: string): unknown;
 }
