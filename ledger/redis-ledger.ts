@@ -339,8 +339,18 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   }
   type ReserveReply = [number, number, number];
   type SettleReply = [number, number];
+  /** A locally admitted request's reservation, sent in the settle batches (settle.lua's 'r' entries). */
+  interface HoldRecord {
+    record: true;
+    requestId: string;
+    modality: string;
+    microCredits: number;
+    floorMicro: number;
+    expiresAt: number;
+  }
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
-  const settleQueue = new Map<string, Array<Waiter<SettleInput, SettleReply>>>();
+  const settleQueue = new Map<string, Array<Waiter<SettleInput | HoldRecord, SettleReply>>>();
+  const ignore = () => {};
   let flushScheduled = false;
   /** Settles waiting for a reserve batch to ride with, or for this timer, due at settleDue. */
   let settleTimer: NodeJS.Timeout | undefined;
@@ -421,15 +431,22 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     let ttlS = ttlArg.get(ttl);
     if (!ttlS) ttlArg.set(ttl, (ttlS = String(ttl)));
     const args: string[] = [String(now), ttlS, idemArg, tierArg];
-    for (const w of batch) args.push(w.input.requestId, String(w.input.microCredits));
+    for (const { input } of batch) {
+      const floor = input.floorMicro ?? 0;
+      args.push(input.requestId, String(input.microCredits), String(floor), floor > 0 ? input.modality! : '');
+    }
     deliver(reserveScript(keys, args), batch, (one) => sendReserves(accountId, one));
   }
 
-  function sendSettles(accountId: string, batch: Array<Waiter<SettleInput, SettleReply>>): void {
+  function sendSettles(accountId: string, batch: Array<Waiter<SettleInput | HoldRecord, SettleReply>>): void {
     const now = clock.now();
     const keys = markKeys(acct(accountId), now);
     const args: string[] = [String(now), idemArg, tierArg];
     for (const { input } of batch) {
+      if ('record' in input) {
+        args.push(input.requestId, input.modality, 'r', String(input.microCredits), String(input.floorMicro), String(input.expiresAt));
+        continue;
+      }
       const at = args.length;
       args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
       if (input.byok) {
@@ -500,7 +517,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   async function usageState(accountId: string): Promise<{ tier: TierParams; st: PeriodState }> {
     checkAccountId(accountId);
     const k = acct(accountId);
-    const reply = await guard(() => script('usage', [k.acct, k.state, k.resv, k.resvAmt, k.hist], [clock.now(), tierArg]));
+    const now = clock.now();
+    const reply = await guard(() => script('usage', markKeys(k, now), [now, tierArg, idemArg]));
     if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
     const fields: Record<string, string> = {};
     for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
@@ -712,8 +730,24 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
       }
       const t = terms.get(input.accountId);
-      if (t === undefined || t.until <= clock.now()) readTerms(input.accountId);
-      else if (t.open && termsUsable()) return ADMITTED_LOCALLY;
+      const now = clock.now();
+      if (t === undefined || t.until <= now) readTerms(input.accountId);
+      else if (t.open && termsUsable()) {
+        // Its reservation record rides with the account's next settles, unanswered: nothing
+        // waits on it, and an expiry (a process killed mid-request) charges its floor.
+        if (input.microCredits > 0) {
+          const rec: HoldRecord = {
+            record: true,
+            requestId: input.requestId,
+            modality: input.modality ?? 'llm',
+            microCredits: input.microCredits,
+            floorMicro: input.floorMicro ?? 0,
+            expiresAt: now + input.ttlMs,
+          };
+          enqueue(settleQueue, input.accountId, rec, openSettleDelay).catch(ignore);
+        }
+        return ADMITTED_LOCALLY;
+      }
       const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input, 0);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);

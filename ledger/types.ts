@@ -50,14 +50,23 @@ export interface ReserveInput {
   microCredits: number;
   /** A reservation not settled within this time is released by later operations (crash safety). */
   ttlMs: number;
+  /**
+   * What an expired reservation (its process died before the settle) is charged, in µcr, at
+   * most `microCredits`: the documented estimate of what the provider was surely sent
+   * (docs/reliability.md, "Crashes"). Absent or 0: released at no charge.
+   */
+  floorMicro?: number;
+  /** The modality the floor is charged to; required with a floor. */
+  modality?: Modality;
 }
 
 export type ReserveResult =
   | {
       ok: true;
       /**
-       * Admitted without a call to Redis: the account's tier has no hard cap and the account no
-       * spend limit, so nothing could refuse it; nothing is held (the settle charges).
+       * Admitted without waiting on Redis: the account's tier has no hard cap and the account no
+       * spend limit, so nothing could refuse it. Its reservation record goes to Redis beside
+       * the next batch of settles, unanswered (so an expiry still charges its floor).
        */
       local?: true;
     }
@@ -99,6 +108,8 @@ export interface SettleInput {
 export interface SettleResult {
   /** false when this requestId had already been settled: nothing was applied twice. */
   applied: boolean;
+  /** Redis was unreachable: the settle waits in the local journal, replayed when it returns. */
+  journaled?: true;
 }
 
 export interface CarryoverBucket {
