@@ -184,6 +184,11 @@ export interface Ledger {
   listSecrets(accountId: string): Promise<string[]>;
 
   ping(): Promise<boolean>;
+  /**
+   * Whether the ledger may serve (Redis: false while reconnecting, or when it came back empty),
+   * why not, and how many settles wait in the local journal. Backends without these lack it.
+   */
+  health?(): { ready: boolean; reason?: string; journaled: number };
   close(): Promise<void>;
 }
 
