@@ -43,6 +43,11 @@ export const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_STORED_KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 export const DEFAULT_METER_EVENT_NAME = 'tollgate_overage_credits';
+/** Where settles that cannot reach Redis wait (and the ledger epoch is remembered): relative to the working directory. */
+export const DEFAULT_JOURNAL_DIR = './data/journal';
+export const DEFAULT_JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
+/** How often each process checks that Redis still holds the ledger it knew (its epoch). */
+export const DEFAULT_EPOCH_CHECK_MS = 5_000;
 
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
@@ -169,6 +174,15 @@ export const configSchema = z.strictObject({
       keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX),
       /** A paid account with no spend limit is admitted without a reserve round trip (README, Metering). */
       localAdmission: z.boolean().default(true),
+      /** Settles that cannot reach Redis wait here, one file per process, until replayed (docs/reliability.md). */
+      journal: z
+        .strictObject({
+          dir: z.string().min(1).default(DEFAULT_JOURNAL_DIR),
+          maxBytes: z.coerce.number().int().min(4096).default(DEFAULT_JOURNAL_MAX_BYTES),
+        })
+        .prefault({}),
+      /** Check the ledger's epoch this often (and on every reconnect): an emptied Redis is refused. */
+      epochCheckMs: z.coerce.number().int().positive().default(DEFAULT_EPOCH_CHECK_MS),
     })
     .optional(),
   providers: z.partialRecord(z.enum(PROVIDER_IDS), providerSchema).default({}),

@@ -2,6 +2,7 @@
 // Every dependency is passed in or built here; nothing is a module singleton.
 
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -84,21 +85,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
           idempotencyTtlMs: Math.max(DEFAULT_IDEMPOTENCY_TTL_MS, config.proxy.reservationTtlMs + MARKER_MARGIN_MS),
           // Off: every reserve goes to Redis, and paid requests in flight show as `reserved`.
           ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
+          journal: config.redis.journal,
+          epoch: { checkMs: config.redis.epochCheckMs, file: join(config.redis.journal.dir, 'epochs.json') },
         })
       : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
 
-  // Static accounts: created if missing; their keys stored as hashes only.
-  for (const a of config.accounts) {
-    const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
-    if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
-    await ledger.ensureAccount(input);
-    if (a.overageCapCredits !== undefined) await ledger.updateAccount(a.id, { overageCapMicro: Math.round(a.overageCapCredits * 1_000_000) });
-    const existing = new Set((await ledger.listKeys(a.id)).map((k) => k.id));
-    for (const key of a.apiKeys) {
-      const h = hashKey(key);
-      if (!existing.has(h.slice(0, 12))) await ledger.addKey(a.id, h, 'config');
-    }
-  }
+  // Static accounts: created if missing. Not on a ledger that came back empty: that would seed
+  // it as if it were new (docs/reliability.md, "An empty Redis"); `tollgate ledger adopt-epoch` does.
+  const health = ledger.health?.();
+  if (health && !health.ready) logger.error({ reason: health.reason }, 'the ledger is not the one this process knew: serving 503 ledger_unavailable, static accounts not seeded');
+  else await seedAccounts(ledger, config);
 
   const auth = createAuthenticator({ ledger, clock });
   const metrics = createMetrics();
@@ -177,9 +173,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   router.add('GET', '/readyz', 'none', async () => {
     const ledgerOk = await ledger.ping().catch(() => false);
     const ready = ledgerOk && !shuttingDown;
+    // A Redis that came back empty (ledger/epoch.ts) answers pings but is not ready: the reason says why.
+    const h = ledger.health?.();
     return {
       status: ready ? 200 : 503,
-      body: { status: ready ? 'ready' : 'not ready', ledger: ledgerOk ? ledger.kind : 'unavailable', shuttingDown, config: configSummary },
+      body: {
+        status: ready ? 'ready' : 'not ready',
+        ledger: ledgerOk ? ledger.kind : 'unavailable',
+        ...(h?.reason ? { ledgerReason: h.reason } : {}),
+        ...(h?.journaled ? { journaled: h.journaled } : {}),
+        shuttingDown,
+        config: configSummary,
+      },
     };
   });
   const metricsText = opts.metricsText ?? metrics.render;
@@ -296,4 +301,19 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
   };
   return app;
+}
+
+/** The config's static accounts, created if missing; their keys stored as hashes only. */
+export async function seedAccounts(ledger: Ledger, config: Config): Promise<void> {
+  for (const a of config.accounts) {
+    const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
+    if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
+    await ledger.ensureAccount(input);
+    if (a.overageCapCredits !== undefined) await ledger.updateAccount(a.id, { overageCapMicro: Math.round(a.overageCapCredits * 1_000_000) });
+    const existing = new Set((await ledger.listKeys(a.id)).map((k) => k.id));
+    for (const key of a.apiKeys) {
+      const h = hashKey(key);
+      if (!existing.has(h.slice(0, 12))) await ledger.addKey(a.id, h, 'config');
+    }
+  }
 }

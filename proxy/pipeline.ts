@@ -285,7 +285,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const t0 = performance.now();
       let r;
       try {
-        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, ttlMs: limits.reservationTtlMs });
+        // The floor: what an expired reservation is charged if this process dies (docs/reliability.md).
+        const floorMicro = Math.min(plan.floorMicro ?? plan.estimateMicro, plan.estimateMicro);
+        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, floorMicro, modality: plan.modality, ttlMs: limits.reservationTtlMs });
         // An account admitted locally made no ledger call (RedisLedger: local admission).
         if (!(r.ok && r.local)) events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
       } catch (err) {

@@ -60,12 +60,13 @@ export const anthropic: ProviderAdapter = {
       plan(ctx, body): MeterPlan {
         // max_tokens is required by the API: a request without it is refused by Anthropic (the
         // reservation assumes the configured default meanwhile), so nothing is written in.
-        const { model, meterOpts, estimateMicro, streamed } = llmPlanBasis(ctx, body, ['max_tokens'], 1, INPUT_BOUNDS);
+        const { model, meterOpts, estimateMicro, streamed, floorMicro } = llmPlanBasis(ctx, body, ['max_tokens'], 1, INPUT_BOUNDS);
         return {
           modality: 'llm',
           model,
           estimateMicro,
           streamed,
+          floorMicro,
           response(head) {
             if (!isEventStream(head)) return jsonUsageMeter(meterOpts, (u) => fromAnthropicUsage(u));
             return sseUsageMeter(

@@ -52,6 +52,8 @@ export interface LlmPlanBasis {
   maxTokens: number;
   /** The client set the limit itself (then nothing is written into its request). */
   clientBound: boolean;
+  /** The input estimate alone: what an expired reservation charges (MeterPlan.floorMicro). */
+  floorMicro: number;
 }
 
 /** Image and tool maxima of providers that document none (OpenAI's, the largest of its own). */
@@ -83,6 +85,7 @@ export function llmPlanBasis(
     streamed: obj.stream === true,
     maxTokens,
     clientBound: client !== undefined,
+    floorMicro: ctx.pricing.llmCost(rate, { inputTokens: input.estimate, outputTokens: 0 }),
   };
 }
 
@@ -159,7 +162,7 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
       // take a hard-capped account far past its limit.
       const n = body.kind === 'json' ? (body.value as { n?: unknown } | null)?.n : undefined;
       const choices = typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
-      const { obj, model, meterOpts, estimateMicro, maxTokens, clientBound, streamed: stream } = llmPlanBasis(ctx, body, CHAT_MAX_FIELDS, choices, opts.inputBounds);
+      const { obj, model, meterOpts, estimateMicro, maxTokens, clientBound, streamed: stream, floorMicro } = llmPlanBasis(ctx, body, CHAT_MAX_FIELDS, choices, opts.inputBounds);
       const clientAskedUsage = (obj.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
       const inject = stream && opts.injectStreamUsage && !clientAskedUsage && body.kind === 'json';
       const plan: MeterPlan = {
@@ -167,6 +170,7 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
         model,
         estimateMicro,
         streamed: stream,
+        floorMicro,
         response(head) {
           if (!isEventStream(head)) return jsonUsageMeter(meterOpts, fromChatUsage);
           return sseUsageMeter(
@@ -208,12 +212,13 @@ export function responsesRoute(path: string): RouteSpec {
     body: 'json',
     modality: 'llm',
     plan(ctx, body): MeterPlan {
-      const { obj, model, meterOpts, estimateMicro, maxTokens, clientBound, streamed } = llmPlanBasis(ctx, body, RESPONSES_MAX_FIELDS);
+      const { obj, model, meterOpts, estimateMicro, maxTokens, clientBound, streamed, floorMicro } = llmPlanBasis(ctx, body, RESPONSES_MAX_FIELDS);
       const plan: MeterPlan = {
         modality: 'llm',
         model,
         estimateMicro,
         streamed,
+        floorMicro,
         response(head) {
           if (!isEventStream(head)) return jsonUsageMeter(meterOpts, fromResponsesUsage);
           return sseUsageMeter(

@@ -111,6 +111,12 @@ export interface MeterPlan {
   model?: string;
   /** µcr reserved before forwarding; the Free hard cap is checked against it. */
   estimateMicro: number;
+  /**
+   * µcr charged if the request's process dies before it settles (its reservation expires):
+   * what the provider was surely sent. Default: estimateMicro (TTS text, STT audio, a RAG
+   * query); LLM: the input part (docs/reliability.md, "Crashes").
+   */
+  floorMicro?: number;
   /** Bytes to send upstream instead of the client's (e.g. stream_options injected). */
   body?: Buffer;
   /**
