@@ -36,7 +36,7 @@ t.test('Redis down 18 s with 30 settles due: all land exactly once when it retur
     pricing: { tts: { openai: 15 } },
     providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
     accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
-  });
+  }, ['--workers', '1']);
   t.teardown(() => tg.stop('SIGKILL'));
   const speech = () =>
     fetch(`${tg.proxyUrl}/openai/v1/audio/speech`, {
