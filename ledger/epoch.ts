@@ -52,7 +52,7 @@ export function redactUrl(url: string): string {
 }
 
 /** The memory file's key for a ledger: its Redis address, database and prefix (no credentials). */
-function memoryKey(url: string, prefix: string): string {
+export function memoryKey(url: string, prefix: string): string {
   try {
     const u = new URL(url);
     return `${u.hostname}:${u.port || 6379}${u.pathname && u.pathname !== '/' ? u.pathname : '/0'}|${prefix}`;
