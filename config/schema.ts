@@ -7,8 +7,23 @@ export const DEFAULT_PROXY_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 8081;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_KEY_PREFIX = 'tg';
-/** JSON request bodies (LLM, TTS) are read whole to find the model and text; bigger ones get 413. */
-export const DEFAULT_MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
+/**
+ * Bodies read whole before forwarding (JSON, small forms), per modality; bigger ones get 413
+ * before more is read. LLM: base64 images ride in the JSON (OpenAI takes 20 MB images, Anthropic
+ * caps a request at 32 MB and an image at 5 MB): 20 MiB holds several photos; larger inputs go by
+ * URL or file id. TTS: 40,000 characters (ElevenLabs' longest) are < 200 KB even as \u escapes,
+ * but Chatterbox, Pocket TTS and Fish Audio carry a voice sample in the body: 4 MiB is ~45 s of
+ * 16-bit 44.1 kHz WAV. STT and RAG bodies read whole are options and queries (audio streams through).
+ */
+export const DEFAULT_MAX_JSON_BODY_BYTES = { llm: 20 * 1024 * 1024, tts: 4 * 1024 * 1024, stt: 64 * 1024, rag: 64 * 1024 } as const;
+/** Bytes of request bodies one process holds before their reservation; past it: 503 server_busy. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Open connections on the proxy port, per process; more are closed at once. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Config API keys (accounts[].apiKeys) are at least this long (issued keys: 35 characters). */
+export const MIN_CONFIG_KEY_LENGTH = 32;
+/** ... and use at least this many distinct characters (refuses 'aaaa…' and '0000…' placeholders). */
+export const MIN_CONFIG_KEY_DISTINCT_CHARS = 8;
 /** Time to the upstream's response headers before 504 upstream_timeout. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 /** Longest silence inside a streamed response body before it is cut. */
@@ -22,6 +37,8 @@ export const DEFAULT_STT_RESERVE_BYTES_PER_SECOND = 4_000;
 /** STT reservation cap in seconds when only Content-Length is known. */
 export const DEFAULT_STT_MAX_RESERVE_SECONDS = 3_600;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** A non-streamed answer whose client left is read on (and discarded) up to this many bytes for its usage. */
+export const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 /** A stored BYOK key changed on one replica reaches the others within this time. */
 export const DEFAULT_STORED_KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
@@ -35,6 +52,7 @@ export const DEFAULT_EPOCH_CHECK_MS = 5_000;
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
+const bytes = z.coerce.number().int().positive();
 
 export const PROVIDER_IDS = [
   'openai',
@@ -55,12 +73,20 @@ export const PROVIDER_IDS = [
   'rag',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** Self-hosted providers: no default baseUrl, an upstream that may take no key, BYOK off by default. */
+export const SELF_HOSTED_PROVIDERS = ['kokoro', 'chatterbox', 'pockettts', 'whisper', 'rag'] as const satisfies readonly ProviderId[];
 
 const providerSchema = z.strictObject({
   baseUrl: url.optional(),
   apiKey: z.string().min(1).optional(),
   /** Overrides proxy.upstreamTimeoutMs for this provider. */
   timeoutMs: z.coerce.number().int().positive().optional(),
+  /**
+   * X-Provider-Key-{Provider} / stored keys replace the platform's upstream key (zero credits).
+   * Default: on for hosted providers, off for self-hosted ones (SELF_HOSTED_PROVIDERS), where it
+   * can be turned on only with an `apiKey` (an upstream that takes no key makes BYOK free work).
+   */
+  byok: z.boolean().optional(),
 });
 
 const tierEnum = z.enum(TIER_IDS as unknown as [string, ...string[]]);
@@ -70,7 +96,7 @@ const accountSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'account ids are 1-64 characters of letters, digits, _ . -'),
   tier: tierEnum.default('free'),
-  apiKeys: z.array(z.string().min(16, 'API keys are at least 16 characters')).default([]),
+  apiKeys: z.array(z.string().min(1)).default([]),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: z.number().nonnegative().optional(),
 });
@@ -114,13 +140,25 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: host.default(DEFAULT_HOST),
       port: port.default(DEFAULT_PROXY_PORT),
-      maxJsonBodyBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_JSON_BODY_BYTES),
+      /** A number (every modality, the old form) or per modality; missing modalities keep their default. */
+      maxJsonBodyBytes: z
+        .union([bytes, z.strictObject({ llm: bytes.optional(), tts: bytes.optional(), stt: bytes.optional(), rag: bytes.optional() })])
+        .optional()
+        .transform((v) => (typeof v === 'number' ? { llm: v, tts: v, stt: v, rag: v } : { ...DEFAULT_MAX_JSON_BODY_BYTES, ...v })),
+      maxBufferedBytes: bytes.default(DEFAULT_MAX_BUFFERED_BYTES),
+      maxConnections: z.coerce.number().int().positive().default(DEFAULT_MAX_CONNECTIONS),
       upstreamTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_UPSTREAM_TIMEOUT_MS),
       streamIdleTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
       llmDefaultMaxTokens: z.coerce.number().int().positive().default(DEFAULT_LLM_MAX_TOKENS),
       reservationTtlMs: z.coerce.number().int().positive().default(DEFAULT_RESERVATION_TTL_MS),
       sttReserveBytesPerSecond: z.coerce.number().int().positive().default(DEFAULT_STT_RESERVE_BYTES_PER_SECOND),
       sttMaxReserveSeconds: z.coerce.number().int().positive().default(DEFAULT_STT_MAX_RESERVE_SECONDS),
+      // A client gone before a non-streamed answer ends (README, Reliability): the provider's
+      // answer is still read for its usage, up to drainMaxBytes and drainTimeoutMs (default:
+      // upstreamTimeoutMs) after the client left; past either it is cut and charged the
+      // reservation (or the usage already read).
+      drainMaxBytes: z.coerce.number().int().nonnegative().default(DEFAULT_DRAIN_MAX_BYTES),
+      drainTimeoutMs: z.coerce.number().int().positive().optional(),
     })
     .prefault({}),
   admin: z
@@ -159,6 +197,21 @@ export const configSchema = z.strictObject({
       previousMasterKeys: z.array(z.string().min(1)).default([]),
       /** How long a replica trusts a decrypted stored key (or its absence) before asking the ledger again. */
       cacheTtlMs: z.coerce.number().int().nonnegative().default(DEFAULT_STORED_KEY_CACHE_TTL_MS),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Demos and tests only: accept config API keys shorter than 32 characters or with few distinct characters. */
+      allowWeakKeys: z.boolean().default(false),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** `Authorization: Bearer <token>` required on /metrics; absent: open (as /healthz). */
+      token: z.string().min(16, 'the metrics token is at least 16 characters').optional(),
+      /** Its own listener for /metrics (then the admin port no longer serves it). */
+      host: host.optional(),
+      port: port.optional(),
     })
     .prefault({}),
   logging: z

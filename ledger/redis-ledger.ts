@@ -357,6 +357,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     );
   }
   const ADMITTED_LOCALLY: ReserveResult = Object.freeze({ ok: true, local: true });
+  const ADMITTED: ReserveResult = Object.freeze({ ok: true });
+  const ADMITTED_OPEN: ReserveResult = Object.freeze({ ok: true, open: true });
 
   const script = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     runScript(client, name, keys, args) as Promise<Reply>;
@@ -378,8 +380,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     resolve(r: R): void;
     reject(err: unknown): void;
   }
-  type ReserveReply = [number, number, number];
-  type SettleReply = [number, number];
+  type ReserveReply = [number, number, number, number];
+  type SettleReply = [number, number, number];
   /** A locally admitted request's reservation, sent in the settle batches (settle.lua's 'r' entries). */
   interface HoldRecord {
     record: true;
@@ -847,13 +849,13 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         }
         return ADMITTED_LOCALLY;
       }
-      const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input, 0);
+      const [code, used, limit, open] = await enqueue(reserveQueue, input.accountId, input, 0);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
       switch (Number(code)) {
         case 1:
         case 2:
-          return { ok: true };
+          return Number(open) === 1 ? ADMITTED_OPEN : ADMITTED;
         case 0:
           return { ok: false, reason: 'unknown_account', usedMicro: 0, limitMicro: 0 };
         case -1:
@@ -869,9 +871,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
       const t = terms.get(input.accountId);
       const delay = t !== undefined && t.open && t.until > clock.now() && termsUsable() ? openSettleDelay : settleDelay;
-      let applied: number, accrued: number;
+      let applied: number, accrued: number, writtenOff: number;
       try {
-        [applied, accrued] = await enqueue(settleQueue, input.accountId, input, delay);
+        [applied, accrued, writtenOff] = await enqueue(settleQueue, input.accountId, input, delay);
       } catch (err) {
         const why = outage(err);
         if (why) return journaled(input, why === 'maybe', err);
@@ -881,7 +883,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
       // periodic full sweep covers a crash between the script and this line.
       if (Number(accrued) === 1) await guard(() => client.sadd(pendingKey, input.accountId));
-      return { applied: Number(applied) === 1 };
+      const wo = Number(writtenOff ?? 0);
+      return wo > 0 ? { applied: Number(applied) === 1, writtenOffMicro: wo } : { applied: Number(applied) === 1 };
     },
 
     async usage(accountId): Promise<UsageSnapshot> {

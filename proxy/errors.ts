@@ -3,6 +3,7 @@
 export const ERROR_CODES = {
   invalid_request: 400,
   unpriced_model: 400,
+  byok_not_enabled: 400,
   invalid_api_key: 401,
   insufficient_credits: 402,
   spend_limit_reached: 402,
@@ -12,6 +13,7 @@ export const ERROR_CODES = {
   upstream_error: 502,
   ledger_unavailable: 503,
   provider_not_configured: 503,
+  server_busy: 503,
   upstream_timeout: 504,
 } as const satisfies Record<string, number>;
 
@@ -21,6 +23,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const ERROR_TYPES: Record<ErrorCode, string> = {
   invalid_request: 'invalid_request_error',
   unpriced_model: 'invalid_request_error',
+  byok_not_enabled: 'invalid_request_error',
   invalid_api_key: 'authentication_error',
   insufficient_credits: 'insufficient_quota',
   spend_limit_reached: 'insufficient_quota',
@@ -30,6 +33,7 @@ export const ERROR_TYPES: Record<ErrorCode, string> = {
   upstream_error: 'api_error',
   ledger_unavailable: 'api_error',
   provider_not_configured: 'api_error',
+  server_busy: 'api_error',
   upstream_timeout: 'timeout_error',
 };
 

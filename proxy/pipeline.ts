@@ -15,13 +15,19 @@ import { fastLine } from './logger.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
-import { isUnsafePath, parseTarget, type Registry } from './registry.js';
+import { hasBadEscape, isUnsafePath, parseTarget, type Registry } from './registry.js';
+import type { BodyBudget, BodyHold } from './body-budget.js';
 
 export interface PipelineLimits extends PlanLimits {
-  maxJsonBodyBytes: number;
+  /** Bodies read whole, by the route's modality (413 past it). */
+  maxJsonBodyBytes: Record<Modality, number>;
   upstreamTimeoutMs: number;
   streamIdleTimeoutMs: number;
   reservationTtlMs: number;
+  /** Bytes of a non-streamed answer read for its usage after the client left. */
+  drainMaxBytes: number;
+  /** Time allowed for that read (default: upstreamTimeoutMs). */
+  drainTimeoutMs?: number | undefined;
 }
 
 export interface SettledRecord {
@@ -51,6 +57,8 @@ export interface ProxyEvents {
   /** A free route's request finished (not counted by the ledger, so no `settled`). */
   freeRequest?(rec: SettledRecord): void;
   rejected?(provider: string, code: ErrorCode, status: number): void;
+  /** A capped account's settle exceeded its cap: `microCredits` were not charged (written off). */
+  writtenOff?(rec: SettledRecord, microCredits: number): void;
   ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
 }
 
@@ -63,6 +71,8 @@ export interface PipelineDeps {
   clock: Clock;
   limits: PipelineLimits;
   dispatcher: Dispatcher;
+  /** Bytes of bodies held before their reservation, for the whole process (503 server_busy past it). */
+  bodyBudget: BodyBudget;
   /** A stored BYOK key for (account, provider), decrypted; null when none. */
   storedKey?(accountId: string, provider: string): Promise<string | null>;
   /** The same from the cache without waiting: undefined when not cached (then storedKey). */
@@ -78,10 +88,12 @@ export interface Pipeline {
   idle(timeoutMs: number): Promise<boolean>;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and headers that carry the customer's credentials.
+// Hop-by-hop headers (RFC 9110 §7.6.1), headers that carry the customer's credentials, and the
+// client's own claims about where it is (Forwarded, X-Real-IP; X-Forwarded-* by prefix below).
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'host', 'content-length', 'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token', 'expect',
+  'forwarded', 'x-real-ip',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -89,7 +101,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UNKNOWN_PROVIDER = '(unknown)';
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
+  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events, bodyBudget } = deps;
   // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
   // skips pino's redaction and per-key serialisation (fastLine).
   const settledLine = fastLine(logger, 'settled');
@@ -115,18 +127,25 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     maybeIdle();
   };
 
-  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
+  /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
     events?.rejected?.(provider, err.code, err.status);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = (adapter?.errorBody ?? openAiErrorBody)(err.code, err.message, ERROR_TYPES[err.code]);
+    const text = JSON.stringify(body);
+    if (unread && !unread.readableEnded) {
+      res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
+      endAfterBody(unread, res, text);
+      return;
+    }
     res.writeHead(err.status, { 'content-type': 'application/json', 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
-    res.end(JSON.stringify(body));
+    res.end(text);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, hold: BodyHold): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
     const clientRequestId = typeof req.headers['x-request-id'] === 'string' && SAFE_REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined;
@@ -138,10 +157,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     const adapter = p.adapter;
-    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
+    const fail = (err: TollgateError, unread?: IncomingMessage) => sendError(res, adapter, err, requestId, p.adapter.id, unread);
 
     if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+      return;
+    }
+    if (hasBadEscape(req.url!)) {
+      fail(createError('invalid_request', 'the request target has a malformed percent-escape'));
       return;
     }
 
@@ -165,8 +188,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
 
-    let byokKey = headerValue(req.headers[p.byokHeader]);
-    if (!byokKey && deps.storedKey) {
+    // BYOK only where it is real (registry.ts): elsewhere a key header is refused, never free,
+    // and a stored key is not looked up (the request is metered).
+    const byokHeader = req.headers[p.byokHeader];
+    let byokKey: string | undefined;
+    if (byokHeader !== undefined) {
+      byokKey = headerValue(byokHeader);
+      if (!byokKey) {
+        fail(createError('invalid_request', `the ${p.byokHeaderName} header is empty: put your ${adapter.id} key in it, or drop it to be metered`));
+        return;
+      }
+      if (!p.byok) {
+        fail(createError('byok_not_enabled', p.byokRefusal));
+        return;
+      }
+    } else if (p.byok && deps.storedKey) {
       let stored = deps.storedKeyCached?.(accountId, adapter.id);
       if (stored === undefined) {
         try {
@@ -191,7 +227,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const upstreamKey = byokKey ?? p.apiKey;
     if (!upstreamKey && !adapter.keyOptional) {
-      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (X-Provider-Key-${adapter.id}) are served`));
+      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (${p.byokHeaderName}) are served`));
       return;
     }
 
@@ -202,7 +238,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let body: RequestBody = { kind: 'none' };
     if (metered && (route.body === 'json' || route.body === 'buffer')) {
       try {
-        const raw = await readBody(req, limits.maxJsonBodyBytes);
+        const raw = await readBody(req, limits.maxJsonBodyBytes[route.modality ?? adapter.modality], bodyBudget, hold);
         if (route.body === 'buffer') body = { kind: 'buffer', raw };
         else {
           let value: unknown;
@@ -214,6 +250,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           body = { kind: 'json', value, raw };
         }
       } catch (err) {
+        if (err instanceof TollgateError && (err.code === 'payload_too_large' || err.code === 'server_busy')) {
+          if (err.code === 'server_busy') res.setHeader('retry-after', '1');
+          fail(err, req); // the rest of the body is discarded, not read into memory
+          return;
+        }
         fail(err instanceof TollgateError ? err : createError('invalid_request', 'could not read the request body', err));
         return;
       }
@@ -239,6 +280,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     // Reserve before the provider sees anything (Free hard cap; a paid account with no spend
     // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
+    let capped = false;
     if (plan && !byok) {
       const t0 = performance.now();
       let r;
@@ -259,6 +301,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         else fail(createError('insufficient_credits', `insufficient credits: ${fmt(r.usedMicro)} of ${fmt(r.limitMicro)} used this period; this request needs up to ${fmt(plan.estimateMicro)}`));
         return;
       }
+      // A capped account (hard-capped tier or spend limit) is sent the output limit it reserved for.
+      capped = !r.local && !r.open;
     }
 
     // From here on the request is in flight and must settle exactly once.
@@ -312,7 +356,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (upstreamKey) adapter.setUpstreamKey(headers, upstreamKey);
     if (plan?.upstreamHeaders) Object.assign(headers, plan.upstreamHeaders);
     let upBody: Buffer | Readable | undefined;
-    if (plan?.body) upBody = plan.body;
+    if (capped && plan!.boundedBody) upBody = plan!.boundedBody();
+    else if (plan?.body) upBody = plan.body;
     else if (body.kind === 'json' || body.kind === 'buffer') upBody = body.raw;
     else if (method !== 'GET' && method !== 'HEAD') upBody = plan?.upload ? Readable.from(observe(req, plan.upload), { objectMode: false }) : req;
     if (Buffer.isBuffer(upBody)) headers['content-length'] = String(upBody.length);
@@ -327,16 +372,38 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let responded = false;
     let streaming = false;
     let first = true;
+    // The provider's bill is the floor: a metered, non-streamed call whose client leaves once
+    // the provider has it is let finish, and its answer read (not sent) for the usage it
+    // reports, within proxy.drain* (`drained` bytes so far, `drainCut` once past a bound).
+    // A stream, a BYOK call or a free route is cut at once, as is a non-2xx answer.
+    const keep = plan !== undefined && !byok && plan.streamed !== true;
+    let drained = 0;
+    let drainCut = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const cut = (why: string) => controller?.abort(new Error(why));
+    // Before the answer's headers the wait is bounded by the upstream timeout; after, by this.
+    const drainFor = () => {
+      drainTimer = setTimeout(() => {
+        drainCut = true;
+        cut('drain time bound');
+      }, limits.drainTimeoutMs ?? timeout);
+    };
+    const leave = () => {
+      clientGone = true;
+      if (settledOnce) return; // the answer had ended; only its last bytes were still on their way
+      if (!keep || (responded && (streaming || !ok()))) return cut('client closed the connection');
+      if (!responded) return;
+      controller?.resume(); // a write refused on the dead socket may have paused the upstream
+      drainFor();
+    };
     const onDrain = () => controller?.resume();
     res.on('drain', onDrain);
     res.once('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        controller?.abort(new Error('client closed the connection'));
-      }
+      if (!res.writableFinished) leave();
     });
     const done = () => {
       res.off('drain', onDrain);
+      if (drainTimer) clearTimeout(drainTimer);
       if (streaming) events?.streamClosed?.(adapter.id);
     };
     const ok = () => status >= 200 && status < 300;
@@ -368,7 +435,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const ct = upHeaders['content-type'];
         streaming = typeof ct === 'string' && ct.includes('event-stream');
         if (streaming) events?.streamOpened?.(adapter.id);
-        res.writeHead(status, outHeaders);
+        if (!clientGone) res.writeHead(status, outHeaders);
+        else if (streaming || !ok()) cut('client closed the connection'); // left before the headers
+        else drainFor();
       },
       onResponseData(c, chunk) {
         if (first) {
@@ -384,7 +453,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
             meter = undefined;
           }
         }
-        if (out.length > 0 && !res.write(out)) c.pause();
+        if (!clientGone) {
+          if (out.length > 0 && !res.write(out)) c.pause();
+        } else if ((drained += chunk.length) > limits.drainMaxBytes && !drainCut) {
+          drainCut = true;
+          c.abort(new Error('drain size bound'));
+        }
       },
       onResponseEnd() {
         let tail: Buffer | undefined;
@@ -395,7 +469,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         }
         if (tail && tail.length > 0) res.end(tail);
         else res.end();
-        settle(ok() ? 'ok' : 'upstream_error', ok() ? safeResult(meter, true) : undefined);
+        settle(!ok() ? 'upstream_error' : clientGone ? 'aborted' : 'ok', ok() ? safeResult(meter, true) : undefined);
         done();
       },
       onResponseError(_c, err) {
@@ -412,8 +486,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         } else {
           const timedOut = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
           const outcome: Outcome = gone ? 'aborted' : timedOut ? 'timeout' : 'upstream_error';
-          // The body was cut: charge what the meter saw (provider's report, or its estimate).
-          settle(outcome, ok() ? safeResult(meter, false) : undefined);
+          // The body was cut: charge what the meter saw (provider's report, or its estimate);
+          // past a drain bound, the provider's report if it was read, else the reservation.
+          settle(outcome, !ok() ? undefined : drainCut ? reportedOrReserved() : safeResult(meter, false));
           if (!gone) logger.warn({ requestId, provider: adapter.id, err: err.message }, 'response cut');
           res.destroy();
         }
@@ -433,6 +508,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       handler,
     );
     // handle() returns here: the request is counted by `open` until it has settled.
+
+    /** A drain cut past its bound: the usage the provider reported if the meter read it, else the reservation. */
+    function reportedOrReserved(): MeterResult | undefined | Promise<MeterResult | undefined> {
+      const reserved: MeterResult = { microCredits: plan!.estimateMicro, units: {}, source: 'estimate' };
+      const pick = (r: MeterResult | undefined): MeterResult => (r?.source === 'provider' ? r : reserved);
+      const r = safeResult(meter, false);
+      return r instanceof Promise ? r.then(pick) : pick(r);
+    }
 
     function safeResult(m: ResponseMeter | undefined, complete: boolean): MeterResult | undefined | Promise<MeterResult> {
       if (!m) return plan ? { microCredits: plan.estimateMicro, units: {}, source: 'estimate' } : undefined;
@@ -460,8 +543,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        await ledger.settle(input);
+        const r = await ledger.settle(input);
         events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, true);
+        if (r.writtenOffMicro) {
+          // The cap held: what the reservation did not cover past it is the operator's loss.
+          logger.warn({ accountId: rec.accountId, requestId: rec.requestId, provider: rec.provider, modality: rec.modality, writtenOffMicro: r.writtenOffMicro }, 'charge past the cap written off');
+          events?.writtenOff?.(rec, r.writtenOffMicro);
+        }
         return;
       } catch (err) {
         events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, false);
@@ -478,7 +566,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     handle(req, res) {
       entered++;
-      handle(req, res)
+      // What the request holds of the body budget goes back when handle() returns: once it is
+      // forwarded (the reservation is made) or refused, whichever way.
+      const hold: BodyHold = { bytes: 0 };
+      handle(req, res, hold)
         .catch((err) => {
           logger.error({ err }, 'unhandled pipeline error');
           if (!res.headersSent) {
@@ -487,6 +578,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           } else res.destroy();
         })
         .finally(() => {
+          if (hold.bytes > 0) bodyBudget.give(hold.bytes);
           entered--;
           maybeIdle();
         });
@@ -513,7 +605,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k in incoming) {
-    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-')) continue;
+    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-') || k.startsWith('x-forwarded-')) continue;
     const v = incoming[k];
     if (v === undefined) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -523,12 +615,16 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
   return out;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a body whole, up to `limit` bytes, holding its bytes in `budget` (as `hold`): a declared
+ * length is taken at once, so a body that cannot fit is refused before any of it is read.
+ */
+function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
-  }
+  const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+  if (known && declared > limit) return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
+  if (known && !budget.take(declared)) return Promise.reject(busy(budget));
+  if (known) hold.bytes = declared;
   // Events, not an async iterator: the iterator's machinery cost more than the read itself.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -537,9 +633,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       n += c.length;
       if (n > limit) {
         cleanup();
-        req.resume();
         reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
         return;
+      }
+      // A body of unknown length takes from the budget as it arrives.
+      if (n > hold.bytes) {
+        if (!budget.take(n - hold.bytes)) {
+          cleanup();
+          reject(busy(budget));
+          return;
+        }
+        hold.bytes = n;
       }
       chunks.push(c);
     };
@@ -567,6 +671,34 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+function busy(budget: BodyBudget): TollgateError {
+  return createError('server_busy', `tollgate is holding its limit of request bodies (${budget.max} bytes) for other requests: retry shortly`);
+}
+
+/**
+ * How long the rest of a refused body may keep arriving, discarded (never held), before the
+ * socket is cut. Node closes a connection whose request body was not read as soon as the answer
+ * is written, and the reset then makes a client that is still sending lose the answer.
+ */
+const LINGER_MS = 2_000;
+
+/** Sends `text` as a complete answer at once, then ends it when the client stops sending (at most LINGER_MS). */
+function endAfterBody(req: IncomingMessage, res: ServerResponse, text: string): void {
+  res.write(text);
+  req.resume();
+  const done = () => {
+    clearTimeout(t);
+    res.end();
+  };
+  const t = setTimeout(() => {
+    res.end();
+    req.socket.destroy();
+  }, LINGER_MS);
+  t.unref();
+  req.once('end', done);
+  req.once('close', done);
 }
 
 async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIterable<Buffer> {

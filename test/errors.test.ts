@@ -7,6 +7,7 @@ t.test('codes match the contract statuses', async (t) => {
   t.same(ERROR_CODES, {
     invalid_request: 400,
     unpriced_model: 400,
+    byok_not_enabled: 400,
     invalid_api_key: 401,
     insufficient_credits: 402,
     spend_limit_reached: 402,
@@ -16,6 +17,7 @@ t.test('codes match the contract statuses', async (t) => {
     upstream_error: 502,
     ledger_unavailable: 503,
     provider_not_configured: 503,
+    server_busy: 503,
     upstream_timeout: 504,
   });
   t.same(Object.keys(ERROR_TYPES).sort(), Object.keys(ERROR_CODES).sort());
