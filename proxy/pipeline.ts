@@ -39,6 +39,8 @@ export interface SettledRecord {
   reported?: UsageUnits;
   source?: MeterResult['source'];
   durationMs: number;
+  /** Realtime sessions: an interim settle, or the session's final one (proxy/realtime/). */
+  session?: 'interim' | 'final';
 }
 
 /** Hooks for metrics; the pipeline does not import prom-client. */

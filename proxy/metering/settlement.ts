@@ -28,9 +28,10 @@ export interface Settlement {
   /**
    * Logs the `settled` line (`line` adds fields to it), emits the `settled` event, and writes
    * the settlement with retries. Resolves once written (or given up on, logged with all it
-   * takes to replay it). Call once per request id: see `once`.
+   * takes to replay it). Call once per request id: see `once`. `line` false: no line and no
+   * event (a session releasing a spare reservation with a zero settle).
    */
-  settle(rec: SettledRecord, line?: Record<string, unknown>): Promise<void>;
+  settle(rec: SettledRecord, line?: Record<string, unknown> | false): Promise<void>;
 }
 
 export function createSettlement(deps: SettlementDeps): Settlement {
@@ -94,6 +95,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
     reserve,
     settle(rec, line) {
       const written = settleWithRetry(rec);
+      if (line === false) return written;
       const out = rec as SettledRecord & { credits?: string };
       out.credits = fmt(rec.microCredits);
       settledLine(line ? { ...out, ...line } : out);
