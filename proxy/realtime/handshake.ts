@@ -75,13 +75,15 @@ const DROP = new Set([
   'host', 'connection', 'upgrade', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'content-length',
   'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept',
   'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token', 'cookie', 'origin',
+  // The client's own claims about where it is (X-Forwarded-* by prefix below): never upstream.
+  'forwarded', 'x-real-ip',
 ]);
 
 /** The upstream handshake: the client's headers (filtered), the upstream key, the endpoint's extras. */
 export function upstreamOpen(headers: IncomingHttpHeaders, query: Array<[string, string]>, adapter: ProviderAdapter, upstreamKey: string | undefined): UpstreamOpen {
   const out: Record<string, string> = {};
   for (const k in headers) {
-    if (DROP.has(k) || k.startsWith('x-provider-key-')) continue;
+    if (DROP.has(k) || k.startsWith('x-provider-key-') || k.startsWith('x-forwarded-')) continue;
     const v = headers[k];
     if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   }

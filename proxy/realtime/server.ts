@@ -18,7 +18,7 @@ import { createError, TollgateError } from '../errors.js';
 import type { Settlement } from '../metering/settlement.js';
 import type { PipelineLimits } from '../pipeline.js';
 import type { CompiledProvider, Registry } from '../registry.js';
-import { isUnsafePath, parseTarget } from '../registry.js';
+import { hasBadEscape, isUnsafePath, parseTarget } from '../registry.js';
 import { Ctx } from '../route-context.js';
 import { matchEndpoint, REALTIME_ENDPOINTS } from './endpoints/index.js';
 import { passRefusal, refuseUpgrade, takeClientKey, upstreamOpen, upstreamUrl } from './handshake.js';
@@ -68,10 +68,6 @@ function passthroughMeter(p: CompiledProvider): SessionMeter {
 }
 
 /** BYOK where the provider allows it (`providers.{id}.byok` when present, else: its upstream takes a key). */
-function byokEnabled(p: CompiledProvider): boolean {
-  return (p as Partial<{ byok: boolean }>).byok ?? !p.adapter.keyOptional;
-}
-
 export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
   const { registry, auth, ledger, logger, config, limits } = deps;
   const now = deps.now ?? Date.now;
@@ -129,6 +125,7 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     const refuse = (err: TollgateError) => refuseUpgrade(socket, err, adapter, sessionId);
     if (!accepting) return refuse(createError('provider_not_configured', 'tollgate is shutting down'));
     if (isUnsafePath(path)) return refuse(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+    if (hasBadEscape(req.url ?? '/')) return refuse(createError('invalid_request', 'the request target has a malformed percent-escape'));
     const query = new URLSearchParams(search);
     const matched = matchEndpoint(endpoints, adapter.id, path, query);
     const endpoint = matched?.endpoint;
@@ -155,9 +152,13 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     if (!accountId) return fail(createError('invalid_api_key', 'invalid API key'));
 
     let byokKey: string | undefined;
+    // The HTTP rule (pipeline.ts): a key header is refused where BYOK is not real, and an empty one is an error.
     const header = req.headers[p.byokHeader];
-    if (byokEnabled(p)) byokKey = (typeof header === 'string' && header.trim()) || (await deps.storedKey?.(accountId, adapter.id)) || undefined;
-    else if (header !== undefined) return fail(createError('invalid_request', `BYOK is not enabled for ${adapter.id}`));
+    if (header !== undefined) {
+      if (typeof header !== 'string' || header.trim() === '') return fail(createError('invalid_request', `the ${p.byokHeaderName} header is empty`));
+      if (!p.byok) return fail(createError('byok_not_enabled', p.byokRefusal));
+    }
+    if (p.byok) byokKey = (typeof header === 'string' && header.trim()) || (await deps.storedKey?.(accountId, adapter.id)) || undefined;
     const byok = byokKey !== undefined;
     if (!endpoint && !byok) return fail(createError('unknown_route', `WebSocket ${path} on ${adapter.id} is not a realtime endpoint tollgate meters`));
     if (!p.origin) return fail(createError('provider_not_configured', `${adapter.id} has no baseUrl configured`));
