@@ -41,7 +41,7 @@ t.test('Free, 40 concurrent gpt-4.1 calls with no limit: 38 served at 4,096 toke
   t.same([...new Set(up.requests.map((r) => r.body.toString('utf8')))], [expected], 'the client bytes, with the limit appended');
   t.same([...new Set(up.requests.map((r) => r.headers['content-length']))], [String(Buffer.byteLength(expected))]);
 
-  await tg.app.pipeline.idle(10_000);
+  t.ok(await tg.app.pipeline.idle(30_000), 'every request settled');
   const u = await tg.app.ledger.usage('acct');
   // Charged each: 2 × 4,000 + 4,096 × 16,000 = 65,544,000 µcr.
   t.equal(u.usedMicro, 38 * 65_544_000);
@@ -79,7 +79,7 @@ t.test('streams too: include_usage and the limit are both appended; a client lim
   t.equal((await postJson(`${tg.base('openai')}/v1/chat/completions`, nul, { authorization: `Bearer ${TEST_KEY}` })).status, 200);
   t.same(JSON.parse(up.requests[2]!.body.toString('utf8')), { ...REQUEST, max_completion_tokens: 4096 });
 
-  await tg.app.pipeline.idle(10_000);
+  t.ok(await tg.app.pipeline.idle(30_000), 'every request settled');
   // 6 × 4,000 ... charged: (2 × 4,000 + 4,096 × 16,000) + (8,000 + 50 × 16,000) + 65,544,000.
   t.equal((await tg.app.ledger.usage('acct')).usedMicro, 65_544_000 + 808_000 + 65_544_000);
 });
@@ -104,7 +104,7 @@ t.test('Responses gets max_output_tokens; a paid account with no spend limit is 
   t.equal(r.json.usage.completion_tokens, 8000, 'the model wrote all it wanted');
   t.equal(up.requests[1]!.body.toString('utf8'), raw, 'byte-identical');
   t.equal(up.requests[1]!.headers['content-length'], String(Buffer.byteLength(raw)));
-  await paid.app.pipeline.idle(10_000);
+  t.ok(await paid.app.pipeline.idle(30_000), 'every request settled');
   t.equal((await paid.app.ledger.usage('acct')).usedMicro, 8_000 + 8_000 * 16_000, 'charged in full: 128.008 credits');
 
   // The same account with a spend limit is capped: it gets the limit written in.
@@ -128,7 +128,7 @@ t.test('Groq gets max_completion_tokens, Mistral max_tokens (its only limit fiel
   const mistral = JSON.stringify({ model: 'mistral-small-latest', messages: [{ role: 'user', content: 'hi' }] });
   t.equal((await postJson(`${tg.base('mistral')}/v1/chat/completions`, mistral, auth)).status, 200);
   t.equal(up.requests[1]!.body.toString('utf8'), mistral.slice(0, -1) + ',"max_tokens":4096}');
-  await tg.app.pipeline.idle(10_000);
+  t.ok(await tg.app.pipeline.idle(30_000), 'every request settled');
   // llama-4-scout at 1 / 1 and mistral-small at 1 / 3 (µcr per token: 1,000 and 1,000 / 3,000):
   // (2 + 4,096) × 1,000 + (2 × 1,000 + 4,096 × 3,000).
   t.equal((await tg.app.ledger.usage('acct')).usedMicro, 4_098_000 + 12_290_000);
