@@ -244,8 +244,11 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
   }
 
   function acceptClient(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> {
+    upgraded.add(socket);
     return new Promise((resolve) => wss.handleUpgrade(req, socket, head, resolve));
   }
+  /** Sockets whose upgrade was answered: a failure then cuts them (no HTTP answer is possible). */
+  const upgraded = new WeakSet<Duplex>();
 
   return {
     handle(req, socket, head) {
@@ -253,7 +256,8 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       handshake(req, socket, head)
         .catch((err: unknown) => {
           logger.error({ err }, 'realtime handshake failed');
-          refuseUpgrade(socket, createError('ledger_unavailable', 'the ledger is unavailable', err), undefined, '');
+          if (upgraded.has(socket)) socket.destroy();
+          else refuseUpgrade(socket, createError('ledger_unavailable', 'the ledger is unavailable', err), undefined, '');
         })
         .finally(() => {
           pending--;
