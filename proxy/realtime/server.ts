@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Ledger } from '../../ledger/types.js';
 import type { Pricing, TierId } from '../../pricing/types.js';
 import type { Authenticator } from '../auth.js';
-import { createError, TollgateError } from '../errors.js';
+import { createError, ERROR_CODES, TollgateError, type ErrorCode } from '../errors.js';
 import type { Settlement } from '../metering/settlement.js';
 import type { PipelineLimits } from '../pipeline.js';
 import type { CompiledProvider, Registry } from '../registry.js';
@@ -70,6 +70,20 @@ function passthroughMeter(p: CompiledProvider): SessionMeter {
 /** BYOK where the provider allows it (`providers.{id}.byok` when present, else: its upstream takes a key). */
 function byokEnabled(p: CompiledProvider): boolean {
   return (p as Partial<{ byok: boolean }>).byok ?? !p.adapter.keyOptional;
+}
+
+/**
+ * The HTTP BYOK rule (pipeline.ts): an empty key header is 400 invalid_request; a key for a
+ * provider without BYOK is 400 byok_not_enabled (where that code exists: the `providers.{id}.byok`
+ * work; until then invalid_request).
+ */
+function byokHeaderRefusal(p: CompiledProvider, header: string | string[] | undefined): TollgateError | undefined {
+  if (header === undefined) return undefined;
+  const v = Array.isArray(header) ? header[0] : header;
+  if (!v || v.trim() === '') return createError('invalid_request', `the x-provider-key-${p.adapter.id} header is empty: put your ${p.adapter.id} key in it, or drop it to be metered`);
+  if (byokEnabled(p)) return undefined;
+  const code = ('byok_not_enabled' in ERROR_CODES ? 'byok_not_enabled' : 'invalid_request') as ErrorCode;
+  return createError(code, (p as Partial<{ byokRefusal: string }>).byokRefusal ?? `BYOK is not enabled for ${p.adapter.id}`);
 }
 
 export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
@@ -156,8 +170,9 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
 
     let byokKey: string | undefined;
     const header = req.headers[p.byokHeader];
+    const refused = byokHeaderRefusal(p, header);
+    if (refused) return fail(refused);
     if (byokEnabled(p)) byokKey = (typeof header === 'string' && header.trim()) || (await deps.storedKey?.(accountId, adapter.id)) || undefined;
-    else if (header !== undefined) return fail(createError('invalid_request', `BYOK is not enabled for ${adapter.id}`));
     const byok = byokKey !== undefined;
     if (!endpoint && !byok) return fail(createError('unknown_route', `WebSocket ${path} on ${adapter.id} is not a realtime endpoint tollgate meters`));
     if (!p.origin) return fail(createError('provider_not_configured', `${adapter.id} has no baseUrl configured`));
