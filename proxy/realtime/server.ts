@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Ledger } from '../../ledger/types.js';
 import type { Pricing, TierId } from '../../pricing/types.js';
 import type { Authenticator } from '../auth.js';
-import { createError, TollgateError } from '../errors.js';
+import { createError, ERROR_CODES, TollgateError, type ErrorCode } from '../errors.js';
 import type { Settlement } from '../metering/settlement.js';
 import type { PipelineLimits } from '../pipeline.js';
 import type { CompiledProvider, Registry } from '../registry.js';
@@ -67,7 +67,6 @@ function passthroughMeter(p: CompiledProvider): SessionMeter {
   return { modality: p.adapter.modality, stepMicro: 0, client: v, provider: v, totals: () => ({ microCredits: 0, units: {} }) };
 }
 
-/** BYOK where the provider allows it (`providers.{id}.byok` when present, else: its upstream takes a key). */
 export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
   const { registry, auth, ledger, logger, config, limits } = deps;
   const now = deps.now ?? Date.now;
@@ -245,8 +244,11 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
   }
 
   function acceptClient(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket> {
+    upgraded.add(socket);
     return new Promise((resolve) => wss.handleUpgrade(req, socket, head, resolve));
   }
+  /** Sockets whose upgrade was answered: a failure then cuts them (no HTTP answer is possible). */
+  const upgraded = new WeakSet<Duplex>();
 
   return {
     handle(req, socket, head) {
@@ -254,7 +256,8 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       handshake(req, socket, head)
         .catch((err: unknown) => {
           logger.error({ err }, 'realtime handshake failed');
-          refuseUpgrade(socket, createError('ledger_unavailable', 'the ledger is unavailable', err), undefined, '');
+          if (upgraded.has(socket)) socket.destroy();
+          else refuseUpgrade(socket, createError('ledger_unavailable', 'the ledger is unavailable', err), undefined, '');
         })
         .finally(() => {
           pending--;
