@@ -14,7 +14,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { Ledger } from '../../ledger/types.js';
 import type { Pricing, TierId } from '../../pricing/types.js';
 import type { Authenticator } from '../auth.js';
-import { createError, ERROR_CODES, TollgateError, type ErrorCode } from '../errors.js';
+import { createError, TollgateError } from '../errors.js';
 import type { Settlement } from '../metering/settlement.js';
 import type { PipelineLimits } from '../pipeline.js';
 import type { CompiledProvider, Registry } from '../registry.js';
