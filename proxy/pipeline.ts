@@ -373,35 +373,35 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // reports, within proxy.drain* (`drained` bytes so far, `drainCut` once past a bound).
     // A stream, a BYOK call or a free route is cut at once, as is a non-2xx answer.
     const keep = plan !== undefined && !byok && plan.streamed !== true;
+    // The drain's state; its functions are made only when a client leaves (none on the hot path).
     let drained = 0;
     let drainCut = false;
     let drainTimer: NodeJS.Timeout | undefined;
-    const cut = (why: string) => controller?.abort(new Error(why));
-    // Before the answer's headers the wait is bounded by the upstream timeout; after, by this.
-    const drainFor = () => {
-      drainTimer = setTimeout(() => {
-        drainCut = true;
-        cut('drain time bound');
-      }, limits.drainTimeoutMs ?? timeout);
-    };
-    const stop = () => cut('tollgate is stopping');
-    const leave = () => {
-      clientGone = true;
-      if (settledOnce) return; // the answer had ended; only its last bytes were still on their way
-      if (!keep || cutting || (responded && (streaming || !ok()))) return cut('client closed the connection');
-      draining.add(stop);
-      if (!responded) return;
-      controller?.resume(); // a write refused on the dead socket may have paused the upstream
-      drainFor();
-    };
+    let stopDrain: (() => void) | undefined;
+    let drainFor: (() => void) | undefined;
     const onDrain = () => controller?.resume();
     res.on('drain', onDrain);
     res.once('close', () => {
-      if (!res.writableFinished) leave();
+      if (res.writableFinished) return;
+      clientGone = true;
+      if (settledOnce) return; // the answer had ended; only its last bytes were still on their way
+      if (!keep || cutting || (responded && (streaming || !ok()))) return controller?.abort(new Error('client closed the connection'));
+      stopDrain = () => controller?.abort(new Error('tollgate is stopping'));
+      draining.add(stopDrain);
+      // Before the answer's headers the wait is bounded by the upstream timeout; after, by this.
+      drainFor = () => {
+        drainTimer = setTimeout(() => {
+          drainCut = true;
+          controller?.abort(new Error('drain time bound'));
+        }, limits.drainTimeoutMs ?? timeout);
+      };
+      if (!responded) return;
+      controller?.resume(); // a write refused on the dead socket may have paused the upstream
+      drainFor();
     });
     const done = () => {
       res.off('drain', onDrain);
-      if (clientGone) draining.delete(stop);
+      if (stopDrain) draining.delete(stopDrain);
       if (drainTimer) clearTimeout(drainTimer);
       if (streaming) events?.streamClosed?.(adapter.id);
     };
@@ -435,8 +435,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         streaming = typeof ct === 'string' && ct.includes('event-stream');
         if (streaming) events?.streamOpened?.(adapter.id);
         if (!clientGone) res.writeHead(status, outHeaders);
-        else if (streaming || !ok()) cut('client closed the connection'); // left before the headers
-        else drainFor();
+        else if (streaming || !ok()) controller?.abort(new Error('client closed the connection')); // left before the headers
+        else drainFor?.();
       },
       onResponseData(c, chunk) {
         if (first) {
