@@ -225,14 +225,15 @@ t.test('(d) past proxy.drainMaxBytes the answer is cut and charged the reservati
   const openai = await fakeProvider(t, (req, body, res) => openaiBig(req, body, res, { prompt_tokens: 9, completion_tokens: 4000, total_tokens: 4009 }, usageFirst, 32));
   const tg = await startTollgate({ proxy: { drainMaxBytes: 1024 * 1024 }, providers: { openai: { baseUrl: openai.url, apiKey: 'sk-platform' } } }, { tier: 'starter' });
   t.teardown(() => tg.close());
-  // 'hi': ceil(2 / 4) + 4 = 5 input tokens estimated; max_tokens 5,000: 5 × 4 + 5,000 × 16 per 1,000 = 80.02 credits.
+  // 'hi': the input's upper bound is its 2 UTF-8 bytes + 4 for the message = 6 tokens (hard cap,
+  // proxy/meters/llm.ts); max_tokens 5,000: 6 × 4 + 5,000 × 16 per 1,000 = 80.024 credits.
   const body = { model: 'gpt-4.1', max_tokens: 5000, messages: [{ role: 'user', content: 'hi' }] };
   const r = await leavingClient(`${tg.base('openai')}/v1/chat/completions`, openaiAuth, body, { readBytes: 64 * 1024 });
   t.equal(r.status, 200);
   await openai.seen[0]!.closed;
   t.equal(openai.seen[0]!.cut, true, 'the upstream body is cut past the bound');
   let u = await settledUsage(t, tg);
-  t.equal(Math.round(u.credits.used * 1e6), 80_020_000, 'charged the reservation estimate: 80.02 credits');
+  t.equal(Math.round(u.credits.used * 1e6), 80_024_000, 'charged the reservation estimate: 80.024 credits');
   t.equal(u.reserved, 0);
 
   // The same answer with its usage first: the report was read before the bound, so it is charged.
@@ -242,5 +243,5 @@ t.test('(d) past proxy.drainMaxBytes the answer is cut and charged the reservati
   await openai.seen[1]!.closed;
   t.equal(openai.seen[1]!.cut, true);
   u = await settledUsage(t, tg);
-  t.equal(Math.round(u.credits.used * 1e6), 80_020_000 + 64_036_000, 'charged the usage the provider reported: 64.036 credits');
+  t.equal(Math.round(u.credits.used * 1e6), 80_024_000 + 64_036_000, 'charged the usage the provider reported: 64.036 credits');
 });
