@@ -26,8 +26,12 @@ import { registerAccountRoutes } from './admin/accounts.js';
 import { registerProviderKeyRoutes } from './admin/provider-keys.js';
 import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
-import { createUpgradeHandler } from './websocket.js';
 import { createBodyBudget } from './body-budget.js';
+
+/** Past the grace period, calls still running are cut and given this long to write their settles. */
+const CUT_SETTLE_MS = 1_000;
+import { createSettlement } from './metering/settlement.js';
+import { createRealtimeServer, type RealtimeServer } from './realtime/server.js';
 
 export interface AppOptions {
   config: Config;
@@ -55,6 +59,8 @@ export interface App {
   keyStore: KeyStore;
   auth: Authenticator;
   pipeline: Pipeline;
+  /** Realtime (WebSocket) sessions on the proxy port's `upgrade` event. */
+  realtime: RealtimeServer;
   router: AdminRouter;
   proxyServer: Server;
   adminServer: Server;
@@ -210,8 +216,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Past the cap a new connection is closed as soon as it is accepted (the client sees a reset).
   proxyServer.maxConnections = config.proxy.maxConnections;
   proxyServer.on('drop', () => metrics.connectionDropped());
-  const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }), storedKey: (accountId, provider) => keyStore.get(accountId, provider) });
-  proxyServer.on('upgrade', upgrades.handle);
+  const realtimeLogger = logger.child({ component: 'realtime' });
+  const realtime = createRealtimeServer({
+    registry,
+    auth,
+    ledger,
+    pricing,
+    settlement: createSettlement({ ledger, logger: realtimeLogger, events: pipelineDeps.events }),
+    logger: realtimeLogger,
+    limits: config.proxy,
+    config: config.realtime,
+    events: metrics.realtime,
+    storedKey: (accountId, provider) => keyStore.get(accountId, provider),
+  });
+  proxyServer.on('upgrade', realtime.handle);
   const adminServer = createServer(router.handle);
   const metricsServer = metricsRouter === router ? undefined : createServer(metricsRouter.handle);
 
@@ -244,16 +262,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const proxyClosed = new Promise<void>((r) => (proxyServer.listening ? proxyServer.close(() => r()) : r()));
     proxyServer.closeIdleConnections();
     // 2. In-flight requests, streams included, finish on their own and settle, up to graceMs.
-    const finished = await pipeline.idle(graceMs);
+    //    Realtime sessions too; those still open then are closed 1001 and settle.
+    const [finished] = await Promise.all([pipeline.idle(graceMs), realtime.drain(graceMs)]);
     // 3. Past the grace period: cut what is left. A cut request settles as `aborted`, charged
     //    what its meter saw (pipeline.ts); idle() resolves once every settlement is written.
+    //    Calls read on for clients that left (pipeline.ts, `keep`) are cut too.
     if (!finished) {
       log.warn({ inFlight: pipeline.inFlight() }, 'grace period over: cutting the requests still open');
+      pipeline.cut();
       proxyServer.closeAllConnections();
-      if (!(await pipeline.idle(10_000))) log.error({ inFlight: pipeline.inFlight() }, 'requests still unsettled after the cut');
+      if (!(await pipeline.idle(CUT_SETTLE_MS))) log.error({ inFlight: pipeline.inFlight() }, 'requests still unsettled after the cut');
     }
     proxyServer.closeAllConnections();
-    upgrades.close();
     await proxyClosed;
     // 4. Report the overage settled so far: a final full flush run.
     if (flusher) {
@@ -267,7 +287,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     await closeServer(adminServer, 1_000);
     if (metricsServer) await closeServer(metricsServer, 1_000);
     auth.close();
-    await dispatcher.close().catch(() => {});
+    // Past the grace period nothing may hold the stop: connections still open are destroyed.
+    await (finished ? dispatcher.close() : dispatcher.destroy()).catch(() => {});
     await ledger.close();
     log.info('stopped');
   }
@@ -283,6 +304,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     keyStore,
     auth,
     pipeline,
+    realtime,
     router,
     proxyServer,
     adminServer,

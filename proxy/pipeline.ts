@@ -3,18 +3,19 @@
 // exactly once, whatever happens: success, provider error, timeout, client abort.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { LlmRate, Pricing } from '../pricing/types.js';
+import type { Pricing } from '../pricing/types.js';
 import type { Clock, Ledger, Outcome, UsageUnits } from '../ledger/types.js';
 import type { Modality } from '../pricing/types.js';
 import { extractClientKey, type Authenticator } from './auth.js';
-import { fastLine } from './logger.js';
+import { createSettlement, fmt, once } from './metering/settlement.js';
+import { Ctx } from './route-context.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
-import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
+import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteSpec, UploadMeter } from './providers/types.js';
 import { hasBadEscape, isUnsafePath, parseTarget, type Registry } from './registry.js';
 import type { BodyBudget, BodyHold } from './body-budget.js';
 
@@ -44,6 +45,8 @@ export interface SettledRecord {
   reported?: UsageUnits;
   source?: MeterResult['source'];
   durationMs: number;
+  /** Realtime sessions: an interim settle, or the session's final one (proxy/realtime/). */
+  session?: 'interim' | 'final';
 }
 
 /** Hooks for metrics; the pipeline does not import prom-client. */
@@ -86,6 +89,12 @@ export interface Pipeline {
   inFlight(): number;
   /** Resolves when every request in flight has settled (or after `timeoutMs`). */
   idle(timeoutMs: number): Promise<boolean>;
+  /**
+   * Past a graceful stop's grace period (after the client connections were closed): cuts the
+   * provider calls still running for clients that left (read for their usage, pipeline's
+   * `keep`), and every later one at once. Each settles with what its meter saw.
+   */
+  cut(): void;
 }
 
 // Hop-by-hop headers (RFC 9110 §7.6.1), headers that carry the customer's credentials, and the
@@ -102,9 +111,9 @@ const UNKNOWN_PROVIDER = '(unknown)';
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events, bodyBudget } = deps;
-  // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
-  // skips pino's redaction and per-key serialisation (fastLine).
-  const settledLine = fastLine(logger, 'settled');
+  // Reserve, settle with retry, the `settled` line (one per request) and event: shared with
+  // realtime sessions.
+  const settlement = createSettlement({ ledger, logger, events });
   // `entered`: requests between arrival and their forwarding or refusal (auth and reserve
   // included); `open`: requests forwarded and not yet settled (counted before `entered` drops).
   // Idle means both are zero, so a graceful stop never closes the ledger under a request that
@@ -126,6 +135,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     open--;
     maybeIdle();
   };
+  // Calls still read for a client that left (rare), so cut() can stop them; set by cut().
+  const draining = new Set<() => void>();
+  let cutting = false;
 
   /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
   function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
@@ -233,6 +245,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     const route: RouteSpec | undefined = matched?.route;
     const metered = route !== undefined && !route.free && route.plan !== undefined;
+    // The client left while it was authenticated (a cache miss, a key lookup): nothing to do.
+    if (res.destroyed) return;
 
     // Read the body the plan needs.
     let body: RequestBody = { kind: 'none' };
@@ -282,23 +296,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
     let capped = false;
     if (plan && !byok) {
-      const t0 = performance.now();
-      let r;
-      try {
-        // The floor: what an expired reservation is charged if this process dies (docs/reliability.md).
-        const floorMicro = Math.min(plan.floorMicro ?? plan.estimateMicro, plan.estimateMicro);
-        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, floorMicro, modality: plan.modality, ttlMs: limits.reservationTtlMs });
-        // An account admitted locally made no ledger call (RedisLedger: local admission).
-        if (!(r.ok && r.local)) events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
-      } catch (err) {
-        events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, false);
-        fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
-        return;
-      }
+      // The floor: what an expired reservation is charged if this process dies (docs/reliability.md).
+      const floorMicro = Math.min(plan.floorMicro ?? plan.estimateMicro, plan.estimateMicro);
+      const r = await settlement.reserve({ accountId, requestId, microCredits: plan.estimateMicro, floorMicro, modality: plan.modality, ttlMs: limits.reservationTtlMs });
       if (!r.ok) {
-        if (r.reason === 'overage_cap') fail(createError('spend_limit_reached', 'this account has reached its overage spend limit for the period'));
-        else if (r.reason === 'unknown_account') fail(createError('invalid_api_key', 'the account of this key no longer exists'));
-        else fail(createError('insufficient_credits', `insufficient credits: ${fmt(r.usedMicro)} of ${fmt(r.limitMicro)} used this period; this request needs up to ${fmt(plan.estimateMicro)}`));
+        fail(r.error);
         return;
       }
       // A capped account (hard-capped tier or spend limit) is sent the output limit it reserved for.
@@ -307,11 +309,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     // From here on the request is in flight and must settle exactly once.
     opened();
-    let settledOnce = false;
     let status = 0;
     let meter: ResponseMeter | undefined;
-    const settle = (outcome: Outcome, pending: MeterResult | undefined | Promise<MeterResult | undefined>): void => {
-      if (settledOnce) return;
+    let settledOnce = false; // read by leave(): a client leaving after the end cuts nothing
+    const settle = once((outcome: Outcome, pending: MeterResult | undefined | Promise<MeterResult | undefined>): void => {
       settledOnce = true;
       if (pending instanceof Promise) {
         pending.then(
@@ -322,7 +323,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           },
         );
       } else record(outcome, pending);
-    };
+    });
     const record = (outcome: Outcome, result: MeterResult | undefined): void => {
       const rec: SettledRecord = {
         requestId,
@@ -344,12 +345,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         events?.freeRequest?.(rec);
         return;
       }
-      void settleWithRetry(rec).finally(closed);
-      const line = rec as SettledRecord & { credits?: string; clientRequestId?: string };
-      line.credits = fmt(rec.microCredits);
-      if (clientRequestId) line.clientRequestId = clientRequestId;
-      settledLine(line);
-      events?.settled?.(rec);
+      void settlement.settle(rec, clientRequestId ? { clientRequestId } : undefined).finally(closed);
     };
 
     const headers = upstreamHeaders(req.headers, metered);
@@ -368,7 +364,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // CPU in the bench profile). Backpressure: a full client socket pauses the upstream read.
     const timeout = p.timeoutMs ?? limits.upstreamTimeoutMs;
     let controller: Dispatcher.DispatchController | undefined;
-    let clientGone = res.destroyed; // the client may have left while we authenticated or reserved
+    let clientGone: boolean = res.destroyed; // the client may have left while we reserved
     let responded = false;
     let streaming = false;
     let first = true;
@@ -388,10 +384,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         cut('drain time bound');
       }, limits.drainTimeoutMs ?? timeout);
     };
+    const stop = () => cut('tollgate is stopping');
     const leave = () => {
       clientGone = true;
       if (settledOnce) return; // the answer had ended; only its last bytes were still on their way
-      if (!keep || (responded && (streaming || !ok()))) return cut('client closed the connection');
+      if (!keep || cutting || (responded && (streaming || !ok()))) return cut('client closed the connection');
+      draining.add(stop);
       if (!responded) return;
       controller?.resume(); // a write refused on the dead socket may have paused the upstream
       drainFor();
@@ -403,6 +401,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
     const done = () => {
       res.off('drain', onDrain);
+      if (clientGone) draining.delete(stop);
       if (drainTimer) clearTimeout(drainTimer);
       if (streaming) events?.streamClosed?.(adapter.id);
     };
@@ -528,41 +527,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
-  async function settleWithRetry(rec: SettledRecord): Promise<void> {
-    const input = {
-      accountId: rec.accountId,
-      requestId: rec.requestId,
-      modality: rec.modality,
-      provider: rec.provider,
-      byok: rec.byok,
-      microCredits: rec.microCredits,
-      units: rec.units,
-      outcome: rec.outcome,
-    };
-    for (let attempt = 0; ; attempt++) {
-      const t0 = performance.now();
-      try {
-        const r = await ledger.settle(input);
-        events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, true);
-        if (r.writtenOffMicro) {
-          // The cap held: what the reservation did not cover past it is the operator's loss.
-          logger.warn({ accountId: rec.accountId, requestId: rec.requestId, provider: rec.provider, modality: rec.modality, writtenOffMicro: r.writtenOffMicro }, 'charge past the cap written off');
-          events?.writtenOff?.(rec, r.writtenOffMicro);
-        }
-        return;
-      } catch (err) {
-        events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, false);
-        if (attempt >= 8) {
-          // Settle is idempotent by requestId: this line has all it takes to replay it.
-          logger.error({ settlement: input, err }, 'settlement failed after retries');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
-      }
-    }
-  }
-
   return {
     handle(req, res) {
       entered++;
@@ -584,6 +548,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         });
     },
     inFlight: () => open + entered,
+    cut() {
+      cutting = true;
+      for (const stop of draining) stop();
+    },
     idle(timeoutMs) {
       if (open === 0 && entered === 0) return Promise.resolve(true);
       return new Promise((resolve) => {
@@ -620,6 +588,9 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
  * length is taken at once, so a body that cannot fit is refused before any of it is read.
  */
 function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold: BodyHold): Promise<Buffer> {
+  // The client left while the request waited (auth, key lookup): its body is gone with it, and
+  // a destroyed stream emits nothing more, so waiting for it would keep the request forever.
+  if (req.destroyed && !req.readableEnded) return Promise.reject(createError('invalid_request', 'the client closed the connection before the body was read'));
   const declared = Number(req.headers['content-length']);
   const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
   if (known && declared > limit) return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
@@ -709,63 +680,5 @@ async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIt
   meter.onEnd();
 }
 
-/**
- * What a route's plan sees of its request. A class, not an object of closures: one allocation
- * per request, its methods shared.
- */
-class Ctx implements RouteContext {
-  private q: URLSearchParams | undefined;
-  constructor(
-    readonly provider: string,
-    readonly method: string,
-    readonly path: string,
-    private readonly search: string,
-    readonly headers: IncomingHttpHeaders,
-    readonly params: readonly string[],
-    readonly pricing: Pricing,
-    readonly limits: PipelineLimits,
-    readonly byok: boolean,
-  ) {}
-
-  get query(): URLSearchParams {
-    return (this.q ??= new URLSearchParams(this.search));
-  }
-
-  llmRate(model: string): LlmRate {
-    const r = this.pricing.llmRate(this.provider, model);
-    if (r) return r;
-    if (this.byok) return { inputPer1k: 0, outputPer1k: 0 };
-    return unpriced(`model "${model}" of ${this.provider}`);
-  }
-
-  ttsRate(model?: string): number {
-    const r = this.pricing.ttsRate(this.provider, model);
-    if (r !== undefined) return r;
-    if (this.byok) return 0;
-    return unpriced(`text-to-speech on ${this.provider}${model ? ` (${model})` : ''}`);
-  }
-
-  sttRate(model?: string, rateProvider?: string): number {
-    const r = this.pricing.sttRate(rateProvider ?? this.provider, model);
-    if (r !== undefined) return r;
-    if (this.byok) return 0;
-    return unpriced(`speech-to-text on ${rateProvider ?? this.provider}${model ? ` (${model})` : ''}`);
-  }
-
-  fail(code: ErrorCode, message: string): never {
-    throw createError(code, message);
-  }
-}
-
-function unpriced(what: string): never {
-  throw createError('unpriced_model', `${what} has no price in tollgate's table; the operator can add one under pricing:`);
-}
-
 /** µcr as a decimal credit string, exact to 6 places. */
-export function fmt(micro: number): string {
-  const neg = micro < 0;
-  const a = Math.abs(micro);
-  const whole = Math.floor(a / 1_000_000);
-  const frac = String(a % 1_000_000).padStart(6, '0').replace(/0+$/, '');
-  return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
-}
+export { fmt };
