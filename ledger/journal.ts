@@ -65,6 +65,8 @@ interface Entry {
 }
 
 const NAME = /^(.+)\.(\d+)\.([0-9a-f]+)\.journal$/;
+/** The journal files this process has open (a file with this pid not among them is a predecessor's). */
+const OPEN_HERE = new Set<string>();
 
 export class JournalFullError extends Error {
   override name = 'JournalFullError';
@@ -189,8 +191,8 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
     return out;
   }
 
-  function alive(pid: number): boolean {
-    if (pid === process.pid) return false; // this pid's previous owner (a restarted container)
+  function alive(pid: number, name: string): boolean {
+    if (pid === process.pid) return OPEN_HERE.has(name); // else this pid's previous owner (a restarted container)
     try {
       process.kill(pid, 0);
       return true;
@@ -212,7 +214,7 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
       const m = NAME.exec(name);
       if (!m || name === own) continue;
       const file = join(o.dir, name);
-      let orphan = m[1] === host && !alive(Number(m[2]));
+      let orphan = m[1] === host && !alive(Number(m[2]), name);
       if (!orphan) {
         const st = await stat(file).catch(() => undefined);
         orphan = st !== undefined && o.clock.now() - st.mtimeMs > staleMs;
@@ -240,7 +242,7 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
     // A claimed file whose adopter died before copying it: claim it again.
     for (const name of names) {
       const m = /^(.+\.journal)\.adopting\.(\d+)$/.exec(name);
-      if (m && !alive(Number(m[2]))) await rename(join(o.dir, name), join(o.dir, m[1]!)).catch(() => {});
+      if (m && !alive(Number(m[2]), '')) await rename(join(o.dir, name), join(o.dir, m[1]!)).catch(() => {});
     }
     return adopted;
   }
@@ -289,6 +291,7 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
   }
 
   // What this process's predecessors left is adopted now (replayed once Redis answers).
+  OPEN_HERE.add(own);
   await adopt();
 
   return {
@@ -311,6 +314,7 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
     },
     async close() {
       closed = true;
+      OPEN_HERE.delete(own);
       await flush();
       await writing;
       if (heartbeat) clearInterval(heartbeat);

@@ -1,6 +1,6 @@
 // kill -9 of a tollgate process with requests in flight on a paid account admitted locally (no
 // reserve round trip): each request's reservation record reached Redis beside the settles, so
-// once the reservation ttl (6 s here) has passed, each is charged its floor, the documented
+// once the reservation ttl (15 s here) has passed, each is charged its floor, the documented
 // estimate (TTS: the whole text, 1,000 code points at 15 credits per 1,000 = 15 credits), once.
 // On a tollgate without reservation records the same crash charged nothing.
 
@@ -35,7 +35,7 @@ t.test('kill -9 with 20 requests in flight: each is charged its floor after the 
   t.teardown(() => up.close());
   const tg = await startOpsProcess({
     redis: { url: redis.url, keyPrefix: 'crash' },
-    proxy: { reservationTtlMs: 6_000 },
+    proxy: { reservationTtlMs: 15_000 },
     pricing: { tts: { openai: 15 } },
     providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
     accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
