@@ -26,6 +26,17 @@ export function sttCost(ratePerMinute: number, ms: number): number {
 }
 
 /**
+ * µcr for `frames` sample frames at `sampleRate` Hz (realtime sessions meter audio to the
+ * sample): the same rate as sttCost, rounded half up once; equal to it on whole milliseconds.
+ */
+export function sttCostFrames(ratePerMinute: number, frames: number, sampleRate: number): number {
+  checkInteger('ratePerMinute', ratePerMinute);
+  checkInteger('frames', frames);
+  checkInteger('sampleRate', sampleRate);
+  return sumOfProductsOver([[frames, ratePerMinute]], 60 * sampleRate);
+}
+
+/**
  * µcr for one LLM call. Cache tokens are billed at their own rate when one is configured,
  * else as input (the metering rule); the sum is rounded once so parts never round twice.
  */
