@@ -26,6 +26,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
 export const DEFAULT_STORED_KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 export const DEFAULT_METER_EVENT_NAME = 'tollgate_overage_credits';
+/** Realtime sessions settle what passed at this interval (so /v1/usage shows them live). */
+export const DEFAULT_REALTIME_SETTLE_INTERVAL_MS = 5_000;
+/** Open realtime sessions per account, per tier (on each tollgate process). */
+export const DEFAULT_REALTIME_MAX_SESSIONS = { free: 2, starter: 10, pro: 50, scale: 200 } as const;
 
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
@@ -157,6 +161,31 @@ export const configSchema = z.strictObject({
     .prefault({}),
   logging: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+  realtime: z
+    .strictObject({
+      /** Interim settle interval of an open session. */
+      settleIntervalMs: z.coerce.number().int().min(50).default(DEFAULT_REALTIME_SETTLE_INTERVAL_MS),
+      /** A session with no frame either way this long is closed (1000 idle_timeout); never shorter than the provider's own. */
+      idleTimeoutMs: z.coerce.number().int().positive().default(300_000),
+      /** The next handshake past the cap gets 429 too_many_sessions. */
+      maxSessionsPerAccount: z
+        .strictObject({
+          free: z.coerce.number().int().nonnegative().default(DEFAULT_REALTIME_MAX_SESSIONS.free),
+          starter: z.coerce.number().int().nonnegative().default(DEFAULT_REALTIME_MAX_SESSIONS.starter),
+          pro: z.coerce.number().int().nonnegative().default(DEFAULT_REALTIME_MAX_SESSIONS.pro),
+          scale: z.coerce.number().int().nonnegative().default(DEFAULT_REALTIME_MAX_SESSIONS.scale),
+        })
+        .prefault({}),
+      /** Bytes queued toward one side before the other side's socket is paused (backpressure). */
+      highWaterMarkBytes: z.coerce.number().int().positive().default(256 * 1024),
+      /** Largest message accepted from either side (a bigger one closes the session 1009). */
+      maxFrameBytes: z.coerce.number().int().positive().default(16 * 1024 * 1024),
+      /** Both sockets are pinged this often; a side that missed the previous pong is cut. */
+      pingIntervalMs: z.coerce.number().int().positive().default(30_000),
+      /** Key in the first message (ElevenLabs): how long to wait for that message. */
+      authTimeoutMs: z.coerce.number().int().positive().default(10_000),
+    })
     .prefault({}),
   shutdown: z.strictObject({ graceMs: z.coerce.number().int().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_MS) }).prefault({}),
   workers: z.coerce.number().int().positive().optional(),

@@ -24,7 +24,8 @@ import { registerAccountRoutes } from './admin/accounts.js';
 import { registerProviderKeyRoutes } from './admin/provider-keys.js';
 import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
-import { createUpgradeHandler } from './websocket.js';
+import { createSettlement } from './metering/settlement.js';
+import { createRealtimeServer, type RealtimeServer } from './realtime/server.js';
 
 export interface AppOptions {
   config: Config;
@@ -52,6 +53,8 @@ export interface App {
   keyStore: KeyStore;
   auth: Authenticator;
   pipeline: Pipeline;
+  /** Realtime (WebSocket) sessions on the proxy port's `upgrade` event. */
+  realtime: RealtimeServer;
   router: AdminRouter;
   proxyServer: Server;
   adminServer: Server;
@@ -183,8 +186,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
   registerProviderKeyRoutes(router, { store: keyStore, providers: registry });
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
-  const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }), storedKey: (accountId, provider) => keyStore.get(accountId, provider) });
-  proxyServer.on('upgrade', upgrades.handle);
+  const realtimeLogger = logger.child({ component: 'realtime' });
+  const realtime = createRealtimeServer({
+    registry,
+    auth,
+    ledger,
+    pricing,
+    settlement: createSettlement({ ledger, logger: realtimeLogger, events: pipelineDeps.events }),
+    logger: realtimeLogger,
+    limits: config.proxy,
+    config: config.realtime,
+    events: metrics.realtime,
+    storedKey: (accountId, provider) => keyStore.get(accountId, provider),
+  });
+  proxyServer.on('upgrade', realtime.handle);
   const adminServer = createServer(router.handle);
 
   const listen = (server: Server, host: string, port: number) =>
@@ -216,7 +231,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const proxyClosed = new Promise<void>((r) => (proxyServer.listening ? proxyServer.close(() => r()) : r()));
     proxyServer.closeIdleConnections();
     // 2. In-flight requests, streams included, finish on their own and settle, up to graceMs.
-    const finished = await pipeline.idle(graceMs);
+    //    Realtime sessions too; those still open then are closed 1001 and settle.
+    const [finished] = await Promise.all([pipeline.idle(graceMs), realtime.drain(graceMs)]);
     // 3. Past the grace period: cut what is left. A cut request settles as `aborted`, charged
     //    what its meter saw (pipeline.ts); idle() resolves once every settlement is written.
     if (!finished) {
@@ -225,7 +241,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
       if (!(await pipeline.idle(10_000))) log.error({ inFlight: pipeline.inFlight() }, 'requests still unsettled after the cut');
     }
     proxyServer.closeAllConnections();
-    upgrades.close();
     await proxyClosed;
     // 4. Report the overage settled so far: a final full flush run.
     if (flusher) {
@@ -254,6 +269,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     keyStore,
     auth,
     pipeline,
+    realtime,
     router,
     proxyServer,
     adminServer,

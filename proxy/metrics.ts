@@ -6,11 +6,14 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.js';
 import type { FlusherStats } from '../ledger/flusher.js';
 import type { ProxyEvents, SettledRecord } from './pipeline.js';
+import type { RealtimeEvents } from './realtime/relay.js';
 
 export interface Metrics {
   readonly registry: Registry;
   /** Hooks to pass to the pipeline. */
   readonly events: ProxyEvents;
+  /** Hooks to pass to the realtime server. */
+  readonly realtime: RealtimeEvents;
   /** Report the flusher's counters and lag (read at scrape time); call once. */
   watchFlusher(stats: () => FlusherStats): void;
   /** Report requests in flight (read at scrape time). */
@@ -90,9 +93,33 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     return requests.labels({ provider, modality, status });
   });
 
+  const sessionsOpen = new Gauge({ name: 'tollgate_realtime_sessions_open', help: 'Realtime (WebSocket) sessions open', labelNames: ['provider'] as const, registers });
+  const sessionsEnded = new Counter({
+    name: 'tollgate_realtime_sessions_total',
+    help: 'Realtime sessions ended, by how (client_close, provider_close, client_gone, provider_gone, cut, idle, shutdown, error)',
+    labelNames: ['provider', 'end'] as const,
+    registers,
+  });
+  const rtFrames = new Counter({ name: 'tollgate_realtime_frames_total', help: 'WebSocket frames relayed, by direction (client: to the provider)', labelNames: ['provider', 'direction'] as const, registers });
+  const rtBytes = new Counter({ name: 'tollgate_realtime_bytes_total', help: 'WebSocket payload bytes relayed, by direction', labelNames: ['provider', 'direction'] as const, registers });
+  const rtCuts = new Counter({ name: 'tollgate_realtime_cutoffs_total', help: 'Sessions cut off (close 4402) when credits or the spend limit ran out', labelNames: ['provider', 'reason'] as const, registers });
+  const realtime: RealtimeEvents = {
+    sessionOpened: (provider) => sessionsOpen.inc({ provider }),
+    sessionClosed(provider, end) {
+      sessionsOpen.dec({ provider });
+      sessionsEnded.inc({ provider, end });
+    },
+    frames(provider, direction, n, bytes) {
+      rtFrames.inc({ provider, direction }, n);
+      rtBytes.inc({ provider, direction }, bytes);
+    },
+    cut: (provider, reason) => rtCuts.inc({ provider, reason }),
+  };
+
   const events: ProxyEvents = {
     settled(rec: SettledRecord) {
-      requestsOf(`${rec.provider}\t${rec.modality}\t${rec.status}`).inc();
+      // A session's interim settles charge credits; the session counts once, at its end.
+      if (rec.session !== 'interim') requestsOf(`${rec.provider}\t${rec.modality}\t${rec.status}`).inc();
       creditsOf(rec.modality).inc(rec.microCredits / 1_000_000);
     },
     freeRequest(rec: SettledRecord) {
@@ -166,6 +193,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   return {
     registry,
     events,
+    realtime,
     watchFlusher(stats) {
       registerFlusher(stats);
     },

@@ -3,18 +3,19 @@
 // exactly once, whatever happens: success, provider error, timeout, client abort.
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { LlmRate, Pricing } from '../pricing/types.js';
+import type { Pricing } from '../pricing/types.js';
 import type { Clock, Ledger, Outcome, UsageUnits } from '../ledger/types.js';
 import type { Modality } from '../pricing/types.js';
 import { extractClientKey, type Authenticator } from './auth.js';
-import { fastLine } from './logger.js';
+import { createSettlement, fmt, once } from './metering/settlement.js';
+import { Ctx } from './route-context.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
-import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
+import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteSpec, UploadMeter } from './providers/types.js';
 import { isUnsafePath, parseTarget, type Registry } from './registry.js';
 
 export interface PipelineLimits extends PlanLimits {
@@ -38,6 +39,8 @@ export interface SettledRecord {
   reported?: UsageUnits;
   source?: MeterResult['source'];
   durationMs: number;
+  /** Realtime sessions: an interim settle, or the session's final one (proxy/realtime/). */
+  session?: 'interim' | 'final';
 }
 
 /** Hooks for metrics; the pipeline does not import prom-client. */
@@ -90,9 +93,9 @@ const UNKNOWN_PROVIDER = '(unknown)';
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
-  // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
-  // skips pino's redaction and per-key serialisation (fastLine).
-  const settledLine = fastLine(logger, 'settled');
+  // Reserve, settle with retry, the `settled` line (one per request) and event: shared with
+  // realtime sessions.
+  const settlement = createSettlement({ ledger, logger, events });
   // `entered`: requests between arrival and their forwarding or refusal (auth and reserve
   // included); `open`: requests forwarded and not yet settled (counted before `entered` drops).
   // Idle means both are zero, so a graceful stop never closes the ledger under a request that
@@ -240,33 +243,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // Reserve before the provider sees anything (Free hard cap; a paid account with no spend
     // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
     if (plan && !byok) {
-      const t0 = performance.now();
-      let r;
-      try {
-        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, ttlMs: limits.reservationTtlMs });
-        // An account admitted locally made no ledger call (RedisLedger: local admission).
-        if (!(r.ok && r.local)) events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
-      } catch (err) {
-        events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, false);
-        fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
-        return;
-      }
+      const r = await settlement.reserve({ accountId, requestId, microCredits: plan.estimateMicro, ttlMs: limits.reservationTtlMs });
       if (!r.ok) {
-        if (r.reason === 'overage_cap') fail(createError('spend_limit_reached', 'this account has reached its overage spend limit for the period'));
-        else if (r.reason === 'unknown_account') fail(createError('invalid_api_key', 'the account of this key no longer exists'));
-        else fail(createError('insufficient_credits', `insufficient credits: ${fmt(r.usedMicro)} of ${fmt(r.limitMicro)} used this period; this request needs up to ${fmt(plan.estimateMicro)}`));
+        fail(r.error);
         return;
       }
     }
 
     // From here on the request is in flight and must settle exactly once.
     opened();
-    let settledOnce = false;
     let status = 0;
     let meter: ResponseMeter | undefined;
-    const settle = (outcome: Outcome, pending: MeterResult | undefined | Promise<MeterResult | undefined>): void => {
-      if (settledOnce) return;
-      settledOnce = true;
+    const settle = once((outcome: Outcome, pending: MeterResult | undefined | Promise<MeterResult | undefined>): void => {
       if (pending instanceof Promise) {
         pending.then(
           (r) => record(outcome, r),
@@ -276,7 +264,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           },
         );
       } else record(outcome, pending);
-    };
+    });
     const record = (outcome: Outcome, result: MeterResult | undefined): void => {
       const rec: SettledRecord = {
         requestId,
@@ -298,12 +286,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         events?.freeRequest?.(rec);
         return;
       }
-      void settleWithRetry(rec).finally(closed);
-      const line = rec as SettledRecord & { credits?: string; clientRequestId?: string };
-      line.credits = fmt(rec.microCredits);
-      if (clientRequestId) line.clientRequestId = clientRequestId;
-      settledLine(line);
-      events?.settled?.(rec);
+      void settlement.settle(rec, clientRequestId ? { clientRequestId } : undefined).finally(closed);
     };
 
     const headers = upstreamHeaders(req.headers, metered);
@@ -443,36 +426,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
   }
 
-  /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
-  async function settleWithRetry(rec: SettledRecord): Promise<void> {
-    const input = {
-      accountId: rec.accountId,
-      requestId: rec.requestId,
-      modality: rec.modality,
-      provider: rec.provider,
-      byok: rec.byok,
-      microCredits: rec.microCredits,
-      units: rec.units,
-      outcome: rec.outcome,
-    };
-    for (let attempt = 0; ; attempt++) {
-      const t0 = performance.now();
-      try {
-        await ledger.settle(input);
-        events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, true);
-        return;
-      } catch (err) {
-        events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, false);
-        if (attempt >= 8) {
-          // Settle is idempotent by requestId: this line has all it takes to replay it.
-          logger.error({ settlement: input, err }, 'settlement failed after retries');
-          return;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 5_000)));
-      }
-    }
-  }
-
   return {
     handle(req, res) {
       entered++;
@@ -575,63 +528,5 @@ async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIt
   meter.onEnd();
 }
 
-/**
- * What a route's plan sees of its request. A class, not an object of closures: one allocation
- * per request, its methods shared.
- */
-class Ctx implements RouteContext {
-  private q: URLSearchParams | undefined;
-  constructor(
-    readonly provider: string,
-    readonly method: string,
-    readonly path: string,
-    private readonly search: string,
-    readonly headers: IncomingHttpHeaders,
-    readonly params: readonly string[],
-    readonly pricing: Pricing,
-    readonly limits: PipelineLimits,
-    readonly byok: boolean,
-  ) {}
-
-  get query(): URLSearchParams {
-    return (this.q ??= new URLSearchParams(this.search));
-  }
-
-  llmRate(model: string): LlmRate {
-    const r = this.pricing.llmRate(this.provider, model);
-    if (r) return r;
-    if (this.byok) return { inputPer1k: 0, outputPer1k: 0 };
-    return unpriced(`model "${model}" of ${this.provider}`);
-  }
-
-  ttsRate(model?: string): number {
-    const r = this.pricing.ttsRate(this.provider, model);
-    if (r !== undefined) return r;
-    if (this.byok) return 0;
-    return unpriced(`text-to-speech on ${this.provider}${model ? ` (${model})` : ''}`);
-  }
-
-  sttRate(model?: string, rateProvider?: string): number {
-    const r = this.pricing.sttRate(rateProvider ?? this.provider, model);
-    if (r !== undefined) return r;
-    if (this.byok) return 0;
-    return unpriced(`speech-to-text on ${rateProvider ?? this.provider}${model ? ` (${model})` : ''}`);
-  }
-
-  fail(code: ErrorCode, message: string): never {
-    throw createError(code, message);
-  }
-}
-
-function unpriced(what: string): never {
-  throw createError('unpriced_model', `${what} has no price in tollgate's table; the operator can add one under pricing:`);
-}
-
 /** µcr as a decimal credit string, exact to 6 places. */
-export function fmt(micro: number): string {
-  const neg = micro < 0;
-  const a = Math.abs(micro);
-  const whole = Math.floor(a / 1_000_000);
-  const frac = String(a % 1_000_000).padStart(6, '0').replace(/0+$/, '');
-  return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
-}
+export { fmt };
