@@ -64,15 +64,16 @@ export class SessionSim {
   cut = false;
   /** µcr the verdicts committed. */
   committed = 0;
-  /** The handshake would be refused (402): the first step is not affordable. */
+  /** The handshake would be refused (402): the account has nothing left. */
   readonly refused: boolean;
 
   constructor(
     readonly meter: SessionMeter,
     public accountMicro: number,
   ) {
+    // As session.ts `open()`: a step, else whatever is left; refused only when nothing is.
     this.reserve(meter.stepMicro);
-    this.refused = this.final && this.reserved < meter.stepMicro;
+    this.refused = this.reserved === 0;
   }
 
   budget(): Budget {
