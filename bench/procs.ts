@@ -333,13 +333,16 @@ export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
 export const BENCH_FREE_KEY = 'tg_bench_key_0000000000000000000000002';
 
 /** tollgate's config for the bench: one OpenAI-style provider, the bench account, a private Redis. */
-export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl: string; upstreamUrl: string; logLevel: string; workers: number }): string {
+export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl: string; upstreamUrl: string; logLevel: string; workers: number; realtimeUpstreamUrl?: string }): string {
   return [
     `proxy: { host: 127.0.0.1, port: ${o.proxyPort} }`,
     `admin: { host: 127.0.0.1, port: ${o.adminPort}, token: bench_admin_token_00000001 }`,
     `redis: { url: "${o.redisUrl}", keyPrefix: tgbench }`,
     'providers:',
     `  openai: { baseUrl: "${o.upstreamUrl}", apiKey: sk-bench-platform }`,
+    // The realtime phase's Deepgram stand-in (bench/rt-upstream.ts), 1,000 sessions on one account.
+    ...(o.realtimeUpstreamUrl ? [`  deepgram: { baseUrl: "${o.realtimeUpstreamUrl}", apiKey: dg-bench-platform }`] : []),
+    ...(o.realtimeUpstreamUrl ? ['realtime: { maxSessionsPerAccount: { scale: 5000 } }'] : []),
     'accounts:',
     `  - { id: bench, tier: scale, apiKeys: ["${BENCH_KEY}"] }`,
     `  - { id: bench-free, tier: free, apiKeys: ["${BENCH_FREE_KEY}"] }`,

@@ -38,6 +38,8 @@ export interface Results {
       }
     >;
   };
+  /** The realtime phase (bench/realtime.ts). */
+  realtime?: import('./realtime.js').RealtimeResults;
   redis: {
     requests: number;
     streamed: number;
@@ -146,6 +148,7 @@ export function renderMarkdown(r: Results): string {
     x?.settle === undefined ? '–' : `${x.reserve !== undefined ? `reserve ${f(x.reserve, 3)} ms` : 'no reserve (admitted locally)'}, settle ${f(x.settle, 3)} ms`;
   L.push('');
   L.push(`tollgate's own mean ledger round trip (its Prometheus histogram): ${lt(r.latency.reserveMs)} during the 500 req/s run; ${lt(r.sse.reserveMs)} during the SSE run.`);
+  if (r.realtime) renderRealtime(L, r.realtime);
   L.push('');
   const m = r.machine;
   L.push(
@@ -157,6 +160,31 @@ export function renderMarkdown(r: Results): string {
       `${r.options.quick ? 'Quick run. ' : ''}Run ${r.date}, ${r.seconds ?? '?'} s.`,
   );
   return L.join('\n');
+}
+
+/** The realtime phase's table: tollgate beside a plain `ws` relay (bench/realtime.ts). */
+function renderRealtime(L: string[], rt: NonNullable<Results['realtime']>): void {
+  const tp = rt.throughput.rows;
+  const lat = rt.latency.rows;
+  const mem = rt.memory.rows;
+  const ratio = (tp.tollgate?.framesPerSecond ?? NaN) / (tp['ws relay']?.framesPerSecond ?? NaN);
+  const add = (name: string, k: 'p50' | 'p99') => (lat[name]?.[k] ?? NaN) - (lat.direct?.[k] ?? NaN);
+  L.push('');
+  L.push(`Realtime sessions (Deepgram-style \`/v1/listen\`, binary ${rt.frameBytes.toLocaleString('en-US')}-byte frames, metered on a paid account, each answered by a text frame):`);
+  L.push('');
+  L.push('| Measure | direct | ws relay | tollgate | tollgate ÷ or − ws relay | goal | met |');
+  L.push('|---|---:|---:|---:|---:|---|:-:|');
+  L.push(`| Frames per second through one worker, ${rt.throughput.sessions} sessions × ${rt.throughput.inFlight} frames in flight | – | ${f(tp['ws relay']?.framesPerSecond, 0)} | ${f(tp.tollgate?.framesPerSecond, 0)} | **${f(ratio)}×** | ≥ 0.80× | ${mark(ratio >= 0.8)} |`);
+  L.push(`| Proxy CPU time per frame (µs) | – | ${f(tp['ws relay']?.cpuUsPerFrame, 1)} | ${f(tp.tollgate?.cpuUsPerFrame, 1)} | – | – | |`);
+  for (const k of ['p50', 'p99'] as const) {
+    L.push(
+      `| Frame round trip ${k} at ${rt.latency.framesPerSecond.toLocaleString('en-US')} frames/s over ${rt.latency.sessions} sessions (ms; added over direct) | ${f(lat.direct?.[k], 3)} | ${f(lat['ws relay']?.[k], 3)} (${plus(add('ws relay', k), 3)}) | ${f(lat.tollgate?.[k], 3)} (**${plus(add('tollgate', k), 3)}**) | ${plus(add('tollgate', k) - add('ws relay', k), 3)} | ${k === 'p50' ? '≤ +1 ms' : '–'} | ${k === 'p50' ? mark(add('tollgate', k) <= 1) : ''} |`,
+    );
+  }
+  const mt = mem.tollgate;
+  L.push(
+    `| RSS per open session, ${rt.memory.sessions.toLocaleString('en-US')} open (KB; both sockets)${mt && mt.opened < rt.memory.sessions ? ` ⚠ only ${mt.opened} opened` : ''} | – | ${f(mem['ws relay']?.kbPerSession, 1)} | **${f(mt?.kbPerSession, 1)}** | ${plus((mt?.kbPerSession ?? NaN) - (mem['ws relay']?.kbPerSession ?? NaN), 1)} | ≤ 64 KB | ${mark((mt?.kbPerSession ?? Infinity) <= 64 && mt?.opened === rt.memory.sessions)} |`,
+  );
 }
 
 /** The top of bench/RESULTS.md: what the figures are and how to get them again. */

@@ -8,7 +8,7 @@
 //   --no-pin         do not pin processes to CPUs
 //   --profile        run tollgate under --cpu-prof and print its top self-time functions
 //   --md FILE        also write the report as Markdown (bench/RESULTS.md); --md-append FILE adds it
-//   --phases LIST    run only these of redis,memory,throughput,latency,sse
+//   --phases LIST    run only these of redis,memory,throughput,latency,sse,realtime
 //   --log-level L    tollgate's logging.level (default info: one `settled` line per request, as deployed)
 //   --log-to-file    tollgate writes its output to the log file itself (default: a pipe this
 //                    process copies to the file, as a container runtime collects a service's output)
@@ -31,6 +31,7 @@ import { BENCH_FREE_KEY, BENCH_KEY, benchConfig, cpuSeconds, forkBench, freePort
 import { commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-stats.js';
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
+import { realtimePhase } from './realtime.js';
 import { ADAPTERS } from '../proxy/providers/index.js';
 
 const { values: args } = parseArgs({
@@ -41,7 +42,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     md: { type: 'string' },
     'md-append': { type: 'string' },
-    phases: { type: 'string', default: 'redis,memory,throughput,latency,sse' },
+    phases: { type: 'string', default: 'redis,memory,throughput,latency,sse,realtime' },
     'log-level': { type: 'string', default: 'info' },
     'log-to-file': { type: 'boolean', default: false },
     'skip-portkey': { type: 'boolean', default: false },
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     const upUrl = `http://127.0.0.1:${up.port}`;
     const proxyCpu = PIN ? '0' : undefined;
     // Both proxies listen for the inspector (idle unless the memory phase asks for a full GC).
-    const inspect = { 'http-proxy-3': WORKERS === 1 ? await freePort() : 0, tollgate: WORKERS === 1 ? await freePort() : 0 };
+    const inspect = { 'http-proxy-3': WORKERS === 1 ? await freePort() : 0, tollgate: WORKERS === 1 ? await freePort() : 0, 'ws relay': WORKERS === 1 ? await freePort() : 0 };
     const inspectArg = (port: number) => (port ? [`--inspect=127.0.0.1:${port}`] : []);
     // Every proxy runs with the V8 flag tollgate is deployed with (npm start, the Dockerfile).
     const base = await forkBench('http-proxy-3', 'baseline.js', [upUrl], { cpu: proxyCpu, nodeArgs: [...DEPLOY_FLAGS, ...inspectArg(inspect['http-proxy-3'])] });
@@ -105,10 +106,16 @@ async function main(): Promise<void> {
     const pk = PHASES.has('throughput') && !args['skip-portkey'] ? await startPortkey(join(REPO, 'bench', '.portkey'), { cpu: proxyCpu, nodeArgs: DEPLOY_FLAGS, log }) : undefined;
     if (pk) children.push(pk);
 
+    // The realtime phase: a Deepgram-style socket upstream and a plain `ws` relay beside tollgate.
+    const rtUp = PHASES.has('realtime') ? await forkBench('realtime upstream', 'rt-upstream.js', []) : undefined;
+    if (rtUp) children.push(rtUp);
+    const rtRelay = rtUp ? await forkBench('ws relay', 'rt-relay.js', [`http://127.0.0.1:${rtUp.port}`], { cpu: proxyCpu, nodeArgs: [...DEPLOY_FLAGS, ...inspectArg(inspect['ws relay'])] }) : undefined;
+    if (rtRelay) children.push(rtRelay);
+
     const proxyPort = await freePort();
     const adminPort = await freePort();
     const cfgFile = join(tmp, 'tollgate.yaml');
-    writeFileSync(cfgFile, benchConfig({ proxyPort, adminPort, redisUrl: redis.url, upstreamUrl: upUrl, logLevel: args['log-level'], workers: WORKERS }));
+    writeFileSync(cfgFile, benchConfig({ proxyPort, adminPort, redisUrl: redis.url, upstreamUrl: upUrl, logLevel: args['log-level'], workers: WORKERS, ...(rtUp ? { realtimeUpstreamUrl: `http://127.0.0.1:${rtUp.port}` } : {}) }));
     const profDir = join(REPO, 'bench', '.profiles');
     const nodeArgs = [...DEPLOY_FLAGS, ...inspectArg(inspect.tollgate), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
     if (args.profile) mkdirSync(profDir, { recursive: true });
@@ -359,6 +366,29 @@ async function main(): Promise<void> {
         };
       }
       results.sse.reserveMs = ledgerDiff(ledger0, await ledgerTimes(tg.adminPort));
+    }
+
+    // 6. Realtime sessions: tollgate against a plain `ws` relay, frames through one worker.
+    if (PHASES.has('realtime') && rtUp && rtRelay) {
+      const ws = (port: number, prefix: string) => `ws://127.0.0.1:${port}${prefix}`;
+      const procs: Record<string, Child> = { tollgate: tg, 'ws relay': rtRelay };
+      results.realtime = await realtimePhase({
+        targets: {
+          direct: { name: 'direct', base: ws(rtUp.port, ''), headers: {} },
+          relay: { name: 'ws relay', base: ws(rtRelay.port, '/deepgram'), headers: {} },
+          tollgate: { name: 'tollgate', base: ws(tg.port, '/deepgram'), headers: { authorization: `Token ${BENCH_KEY}` } },
+        },
+        quick: QUICK,
+        rounds: P.rounds,
+        cpuOf: (name) => processTree(procs[name]!.pid).reduce((a, pid) => a + cpuSeconds(pid), 0),
+        settledRss: async (name) => {
+          const port = inspect[name as keyof typeof inspect];
+          if (port) await inspectorGc(port);
+          await sleep(200);
+          return processTree(procs[name]!.pid).reduce((a, pid) => a + memory(pid).rss, 0);
+        },
+        log,
+      });
     }
 
     results.seconds = Math.round((Date.now() - t0) / 1000);
