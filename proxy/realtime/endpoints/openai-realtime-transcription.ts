@@ -57,7 +57,7 @@ export function inputFormat(session: Record<string, unknown>): PcmFormat | undef
 }
 
 /** The transcription model a `session.update` sets (GA or beta shape). */
-function transcriptionModel(session: Record<string, unknown>): string | undefined {
+export function transcriptionModel(session: Record<string, unknown>): string | undefined {
   const m = obj(obj(obj(session.audio).input).transcription).model ?? obj(session.input_audio_transcription).model;
   return typeof m === 'string' && m !== '' ? m : undefined;
 }

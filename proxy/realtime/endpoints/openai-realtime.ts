@@ -17,11 +17,15 @@
 // starts by itself (server VAD) are held from `response.created`. A model without audio rates is
 // refused at the handshake (400 unpriced_model): audio tokens are never priced as text.
 // `session.update` may not switch the session to another model: that field is removed.
+// With input transcription on, each `conversation.item.input_audio_transcription.completed`
+// bills too, as OpenAI does ("billed according to the ASR model's pricing"): `usage.seconds`
+// (Whisper) at the model's STT row (else Whisper's), token usage at the model's LLM row if the
+// operator priced one (else it is not billed: the seed prices no transcription model by token).
 
 import { llmCost } from '../../../pricing/cost.js';
 import type { LlmRate, LlmUsage } from '../../../pricing/types.js';
 import { jsonFrame, jsonObject, pass } from '../meter-kit.js';
-import { openaiCutFrame, openaiEventType, openaiTranscriptionMeter } from './openai-realtime-transcription.js';
+import { openaiCutFrame, openaiEventType, openaiTranscriptionMeter, transcriptionModel } from './openai-realtime-transcription.js';
 import type { Frame, FrameVerdict, RealtimeEndpoint, SessionContext, SessionMeter } from '../types.js';
 
 interface Pending {
@@ -57,6 +61,9 @@ function maxTokens(o: Record<string, unknown>): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : undefined;
 }
 
+/** Server events the conversation meter reads; every other one passes unparsed. */
+const PROVIDER_EVENTS = new Set(['response.created', 'response.done', 'error', 'session.created', 'session.updated', 'conversation.item.input_audio_transcription.completed']);
+
 function conversationMeter(ctx: SessionContext, model: string): SessionMeter {
   const rate = ctx.llmRate(model);
   if (!ctx.byok && (rate.audioInputPer1k === undefined || rate.audioOutputPer1k === undefined)) {
@@ -76,6 +83,39 @@ function conversationMeter(ctx: SessionContext, model: string): SessionMeter {
   const used: Required<LlmUsage> = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, audioInputTokens: 0, audioOutputTokens: 0 };
   let committed = 0;
   let refusedEventId: string | undefined;
+  // Input transcription (a separate ASR model, billed at its own price, per item).
+  let asrModel: string | undefined;
+  let asrMs = 0;
+  const asr = new Map<string, { rate: number; ms: number; tokens: LlmUsage; micro: number }>();
+  const asrMicro = (): number => {
+    let n = 0;
+    for (const a of asr.values()) n += a.micro;
+    return n;
+  };
+  /** A transcription item's usage: seconds at the model's STT row (else Whisper's), tokens at its LLM row if priced. */
+  const transcribed = (usage: Record<string, unknown>): number => {
+    const m = asrModel ?? 'whisper-1';
+    let a = asr.get(m);
+    if (!a) asr.set(m, (a = { rate: ctx.byok ? 0 : (ctx.pricing.sttRate(ctx.provider, m) ?? 0), ms: 0, tokens: { inputTokens: 0, outputTokens: 0 }, micro: 0 }));
+    let total: number;
+    if (usage.type === 'duration' && typeof usage.seconds === 'number' && usage.seconds >= 0) {
+      const ms = Math.round(usage.seconds * 1000);
+      a.ms += ms;
+      asrMs += ms;
+      total = ctx.pricing.sttCost(a.rate, a.ms) + tokenCost(m, a.tokens);
+    } else {
+      const u = realtimeUsage(usage);
+      a.tokens = { inputTokens: a.tokens.inputTokens + u.inputTokens + (u.audioInputTokens ?? 0) + (u.cacheReadTokens ?? 0), outputTokens: a.tokens.outputTokens + u.outputTokens + (u.audioOutputTokens ?? 0) };
+      total = ctx.pricing.sttCost(a.rate, a.ms) + tokenCost(m, a.tokens);
+    }
+    const micro = total - a.micro;
+    a.micro = total;
+    return micro;
+  };
+  const tokenCost = (m: string, u: LlmUsage): number => {
+    const r = ctx.byok ? undefined : ctx.pricing.llmRate(ctx.provider, m);
+    return r ? llmCost(r, u) : 0;
+  };
   const estimate = (maxOut: number | undefined): number => llmCost(upper, { inputTokens: context, outputTokens: maxOut ?? sessionMax ?? defaultMax });
   const held = (): number => pending.reduce((n, p) => n + p.micro, 0);
 
@@ -91,6 +131,7 @@ function conversationMeter(ctx: SessionContext, model: string): SessionMeter {
       if (!msg) return pass(frame); // OpenAI answers it with an error event
       if (msg.type === 'session.update') {
         const session = obj(msg.session);
+        asrModel = transcriptionModel(session) ?? asrModel;
         sessionMax = maxTokens(session) ?? (session.max_output_tokens === 'inf' || session.max_response_output_tokens === 'inf' ? undefined : sessionMax);
         if (typeof session.model === 'string' && ctx.pricing.normalizeModel('openai', session.model) !== canonical) {
           const { model: _dropped, ...rest } = session;
@@ -110,7 +151,7 @@ function conversationMeter(ctx: SessionContext, model: string): SessionMeter {
     },
     provider(frame, budget): FrameVerdict {
       const type = openaiEventType(frame);
-      if (type !== undefined && type !== 'response.created' && type !== 'response.done' && type !== 'error' && type !== 'session.created' && type !== 'session.updated') return pass(frame);
+      if (type !== undefined && !PROVIDER_EVENTS.has(type)) return pass(frame);
       const msg = jsonObject(frame);
       if (!msg) return pass(frame);
       const response = obj(msg.response);
@@ -120,8 +161,11 @@ function conversationMeter(ctx: SessionContext, model: string): SessionMeter {
         case 'session.updated': {
           const m = maxTokens(obj(msg.session));
           if (m !== undefined) sessionMax = m;
+          asrModel = transcriptionModel(obj(msg.session)) ?? asrModel;
           return pass(frame);
         }
+        case 'conversation.item.input_audio_transcription.completed':
+          return { forward: frame, microCredits: transcribed(obj(msg.usage)) };
         case 'response.created': {
           const mine = pending.find((p) => p.responseId === undefined);
           if (mine) {
@@ -161,8 +205,13 @@ function conversationMeter(ctx: SessionContext, model: string): SessionMeter {
     },
     held,
     totals: () => ({
-      microCredits: committed,
-      units: { inputTokens: used.inputTokens + used.audioInputTokens, cacheReadTokens: used.cacheReadTokens, outputTokens: used.outputTokens + used.audioOutputTokens },
+      microCredits: committed + asrMicro(),
+      units: {
+        inputTokens: used.inputTokens + used.audioInputTokens,
+        cacheReadTokens: used.cacheReadTokens,
+        outputTokens: used.outputTokens + used.audioOutputTokens,
+        ...(asrMs > 0 ? { audioMs: asrMs } : {}),
+      },
     }),
     cutFrame: (reason) => openaiCutFrame(reason, refusedEventId),
   };

@@ -80,3 +80,22 @@ t.test('transcription: the cut lands on a whole sample of the session format (g7
   t.equal(meter.model, 'whisper-1');
   t.equal(json(s.cutNotice()).error.code, 'insufficient_credits');
 });
+
+t.test('input transcription in a conversation bills each completed item at the ASR model price', async (t) => {
+  const meter = openMeter(openaiRealtime, {
+    provider: 'openai',
+    path: '/v1/realtime',
+    query: 'model=gpt-realtime',
+    pricing: { llm: { ...PRICING.llm, 'openai:gpt-4o-transcribe': { input: 2.5, output: 10 } } },
+  });
+  const s = new SessionSim(meter, Infinity);
+  s.client(text({ type: 'session.update', session: { type: 'realtime', audio: { input: { transcription: { model: 'whisper-1' } } } } }));
+  // Whisper: 3 s at 12 credits a minute = 0.6 credits.
+  s.provider(text({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'i1', content_index: 0, transcript: 'hi', usage: { type: 'duration', seconds: 3 } }));
+  t.equal(s.committed, 600_000);
+  s.provider(text({ type: 'session.updated', session: { type: 'realtime', audio: { input: { transcription: { model: 'gpt-4o-transcribe' } } } } }));
+  // Tokens: 100 in × 2.5 + 50 out × 10 = 750 / 1,000 = 0.75 credits.
+  s.provider(text({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'i2', content_index: 0, transcript: 'hi', usage: { type: 'tokens', input_tokens: 100, output_tokens: 50, total_tokens: 150, input_token_details: { text_tokens: 20, audio_tokens: 80 } } }));
+  t.equal(s.committed, 600_000 + 750_000);
+  t.same(meter.totals(), { microCredits: 1_350_000, units: { inputTokens: 0, cacheReadTokens: 0, outputTokens: 0, audioMs: 3000 } });
+});
