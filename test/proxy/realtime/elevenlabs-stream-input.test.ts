@@ -75,3 +75,33 @@ t.test('a Free account with 100 credits: cut at the 602nd code point, error mess
   t.equal(usage.credits.used, 99.932);
   t.equal(usage.credits.remaining, 0.068);
 });
+
+t.test('BYOK: the customer key for ElevenLabs goes upstream, characters counted, zero credits', async (t) => {
+  const BYOK = 'xi-customer-own-key-0001';
+  const fake = await startFakeElevenLabs({ apiKey: BYOK });
+  const tg = await startTollgate({ providers: { elevenlabs: { baseUrl: fake.url, apiKey: PLATFORM } } });
+  t.teardown(async () => {
+    await tg.close();
+    await fake.close();
+  });
+  const ws = new WebSocket(`${tg.base('elevenlabs').replace('http', 'ws')}/v1/text-to-speech/voice-1/stream-input`, {
+    headers: { 'xi-api-key': TEST_KEY, 'x-provider-key-elevenlabs': BYOK },
+  });
+  const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
+  ws.send(JSON.stringify({ text: ' ' }));
+  ws.send(JSON.stringify({ text: CHUNK }));
+  ws.send(JSON.stringify({ text: '' }));
+  t.equal(await closed, 1000);
+  const c = fake.connections[0]!;
+  t.equal(c.headers['xi-api-key'], BYOK);
+  t.notOk(JSON.stringify(c.headers).includes(TEST_KEY));
+  t.equal(fake.textChars(c), 100);
+  await eventually(async () => (await tg.usage()).byok.requestCount > 0, 10_000);
+  const u = await tg.usage();
+  t.equal(u.credits.used, 0);
+  t.same(u.byok, { requestCount: 1, usage: { tts: { characters: 100 }, stt: {}, llm: {}, rag: {} } });
+});
