@@ -149,3 +149,21 @@ t.test('intent=transcription with whisper-1: 30 s of appended 24 kHz PCM = 6 cre
   t.equal(u.credits.used, 6, 'Whisper: 12 credits a minute');
   t.equal(u.breakdown.stt, 6);
 });
+
+t.test("browser form: ['realtime', 'openai-insecure-api-key.KEY', 'openai-beta.realtime-v1']", async (t) => {
+  const { fake, tg } = await stack(t);
+  const ws = new WebSocket(`${tg.base('openai').replace('http', 'ws')}/v1/realtime?model=gpt-realtime`, ['realtime', `openai-insecure-api-key.${TEST_KEY}`, 'openai-beta.realtime-v1']);
+  const first = new Promise<any>((r) => ws.once('message', (d) => r(JSON.parse(d.toString()))));
+  await new Promise((r, j) => {
+    ws.once('open', r);
+    ws.once('error', j);
+  });
+  t.equal(ws.protocol, 'realtime', 'the answer selects the subprotocol the browser needs, never the key');
+  t.equal((await first).type, 'session.created');
+  ws.close();
+  await fake.closedCount(1);
+  const c = fake.connections[0]!;
+  t.equal(c.headers.authorization, `Bearer ${PLATFORM}`);
+  t.equal(c.headers['openai-beta'], 'realtime=v1');
+  t.notOk(JSON.stringify([c.headers, c.protocols]).includes(TEST_KEY));
+});
