@@ -34,7 +34,7 @@ export interface FakeDeepgram {
   close(): Promise<void>;
 }
 
-export async function startFakeDeepgram(opts: { key?: string; pauseReading?: boolean } = {}): Promise<FakeDeepgram> {
+export async function startFakeDeepgram(opts: { key?: string } = {}): Promise<FakeDeepgram> {
   const key = opts.key ?? 'dg-platform-key';
   const server = createServer((_req, res) => {
     res.writeHead(404).end();
@@ -153,4 +153,11 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     await new Promise((r) => setTimeout(r, 20));
   }
   throw new Error(`timed out waiting for: ${what}`);
+}
+
+/** Stops (or restarts) reading a connection's socket: a slow provider, for backpressure tests. */
+export function setReading(c: DgConnection, on: boolean): void {
+  const sock = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  if (on) sock.resume();
+  else sock.pause();
 }
