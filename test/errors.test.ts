@@ -13,6 +13,7 @@ t.test('codes match the contract statuses', async (t) => {
     unknown_provider: 404,
     unknown_route: 404,
     payload_too_large: 413,
+    too_many_sessions: 429,
     upstream_error: 502,
     ledger_unavailable: 503,
     provider_not_configured: 503,

@@ -16,7 +16,8 @@
 // final: the meter cuts the frame at the exact unit it covers.
 
 import type { Ledger, Outcome, UsageUnits } from '../../ledger/types.js';
-import type { Settlement } from '../metering/settlement.js';
+import type { TollgateError } from '../errors.js';
+import { fmt, type Settlement } from '../metering/settlement.js';
 import type { SettledRecord } from '../pipeline.js';
 import type { Budget, CutReason, SessionMeter } from './types.js';
 
@@ -124,7 +125,7 @@ export class SessionAccount {
    * The first step, before the upgrade is answered. Refused (402) only when the account has
    * nothing left at all; a remainder smaller than a step is reserved and the budget is final.
    */
-  async open(): Promise<{ ok: true } | { ok: false; error: import('../errors.js').TollgateError }> {
+  async open(): Promise<{ ok: true } | { ok: false; error: TollgateError }> {
     if (this.info.byok) return { ok: true };
     const r = await this.reserveStep(this.info.meter.stepMicro);
     if (r === 'ok') return { ok: true };
@@ -135,11 +136,11 @@ export class SessionAccount {
     return { ok: false, error: this.lastError! };
   }
 
-  private lastError: import('../errors.js').TollgateError | undefined;
+  private lastError: TollgateError | undefined;
 
   /** Reserve one more step (at least `needMicro`); resolves when done. Never rejects. */
   topUp(needMicro = 0): Promise<void> {
-    if (this.final) return Promise.resolve();
+    if (this.final || this.finished) return Promise.resolve();
     this.pendingTopUp ??= (async () => {
       try {
         const r = await this.reserveStep(Math.max(this.info.meter.stepMicro, needMicro));
@@ -249,7 +250,7 @@ export class SessionAccount {
         session: this.info.sessionId,
         final: true,
         seq: this.settles,
-        sessionCredits: fmtCredits(this.consumed),
+        sessionCredits: fmt(this.consumed),
         sessionMicroCredits: this.consumed,
         sessionUnits: totals.units,
         ...line,
@@ -291,10 +292,4 @@ function diffUnits(now: UsageUnits, before: UsageUnits): UsageUnits | undefined 
     if (d !== 0) (out ??= {})[k] = d;
   }
   return out;
-}
-
-function fmtCredits(micro: number): string {
-  const whole = Math.floor(micro / 1_000_000);
-  const frac = String(micro % 1_000_000).padStart(6, '0').replace(/0+$/, '');
-  return `${whole}${frac ? `.${frac}` : ''}`;
 }

@@ -146,7 +146,7 @@ export function sinePcm(seconds: number, rate = 16_000): Buffer {
 }
 
 /** Polls `check` until true (generous deadline: the machine is shared). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;

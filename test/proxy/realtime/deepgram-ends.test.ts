@@ -79,7 +79,7 @@ t.test('SIGTERM: open sessions close with 1001 after shutdown.graceMs, and settl
   await socket.waitForOpen();
   socket.sendMedia(sinePcm(10));
   await until(() => dg.connections[0]?.bytes === 320_000, 'the provider got 10 s');
-  const exit = p.stop('SIGTERM');
+  const exit = p.stop('SIGTERM', 60_000);
   t.same(await closed, { code: 1001, reason: 'shutting down' }, 'close 1001');
   t.equal(await exit, 0, 'tollgate exits cleanly');
   const final = logRecords(p, 'settled').filter((r) => r.final === true);

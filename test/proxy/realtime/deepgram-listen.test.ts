@@ -64,6 +64,17 @@ t.test('60 s of linear16 = 9 credits, settled live and once at the end (Redis le
   const meta = messages.find((m) => m.type === 'Metadata');
   t.equal(meta?.duration, 60, "Deepgram's Metadata reaches the client");
   t.equal(messages.filter((m) => m.type === 'Results').length, 60);
+
+  // Metrics: the session, its frames and bytes each way, no cut-off.
+  const metrics = await (await fetch(`${tg.adminUrl}/metrics`)).text();
+  const metric = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1]);
+  const textBytes = c.texts.reduce((n, x) => n + Buffer.byteLength(x), 0);
+  t.equal(metric('tollgate_realtime_sessions_total{provider="deepgram",end="provider_close"}'), 1);
+  t.equal(metric('tollgate_realtime_sessions_open{provider="deepgram"}'), 0);
+  t.equal(metric('tollgate_realtime_frames_total{provider="deepgram",direction="client"}'), 602, '600 audio frames, KeepAlive, CloseStream');
+  t.equal(metric('tollgate_realtime_bytes_total{provider="deepgram",direction="client"}'), 1_920_000 + textBytes);
+  t.equal(metric('tollgate_realtime_frames_total{provider="deepgram",direction="provider"}'), 61, '60 Results and the Metadata');
+  t.notOk(/tollgate_realtime_cutoffs_total\{/.test(metrics), 'no cut-off');
 });
 
 t.test('the key in the query (?token=) or the browser subprotocol is removed too; a BYOK session bills 0 and counts its audio', async (t) => {
