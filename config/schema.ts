@@ -131,7 +131,15 @@ const pricingSchema = z.strictObject({
   llm: z
     .record(
       z.string().regex(/^[a-z0-9]+:.+$/, 'LLM price keys are provider:model'),
-      z.strictObject({ input: credits, output: credits, cacheRead: credits.optional(), cacheWrite: credits.optional() }),
+      z.strictObject({
+        input: credits,
+        output: credits,
+        cacheRead: credits.optional(),
+        cacheWrite: credits.optional(),
+        /** Audio tokens of realtime models (OpenAI Realtime); absent: billed as input / output. */
+        audioInput: credits.optional(),
+        audioOutput: credits.optional(),
+      }),
     )
     .optional(),
   aliases: z.record(z.string(), z.string()).optional(),

@@ -37,23 +37,32 @@ export function sttCostFrames(ratePerMinute: number, frames: number, sampleRate:
 }
 
 /**
- * µcr for one LLM call. Cache tokens are billed at their own rate when one is configured,
- * else as input (the metering rule); the sum is rounded once so parts never round twice.
+ * µcr for one LLM call. Cache and audio tokens are billed at their own rate when one is
+ * configured, else as input (output, for audio output); the sum is rounded once so parts never
+ * round twice.
  */
 export function llmCost(rate: LlmRate, usage: LlmUsage): number {
   checkInteger('inputPer1k', rate.inputPer1k);
   checkInteger('outputPer1k', rate.outputPer1k);
   const cacheReadRate = rate.cacheReadPer1k ?? rate.inputPer1k;
   const cacheWriteRate = rate.cacheWritePer1k ?? rate.inputPer1k;
+  const audioInputRate = rate.audioInputPer1k ?? rate.inputPer1k;
+  const audioOutputRate = rate.audioOutputPer1k ?? rate.outputPer1k;
   checkInteger('cacheReadPer1k', cacheReadRate);
   checkInteger('cacheWritePer1k', cacheWriteRate);
+  checkInteger('audioInputPer1k', audioInputRate);
+  checkInteger('audioOutputPer1k', audioOutputRate);
 
   const cacheRead = usage.cacheReadTokens ?? 0;
   const cacheWrite = usage.cacheWriteTokens ?? 0;
+  const audioInput = usage.audioInputTokens ?? 0;
+  const audioOutput = usage.audioOutputTokens ?? 0;
   checkInteger('inputTokens', usage.inputTokens);
   checkInteger('outputTokens', usage.outputTokens);
   checkInteger('cacheReadTokens', cacheRead);
   checkInteger('cacheWriteTokens', cacheWrite);
+  checkInteger('audioInputTokens', audioInput);
+  checkInteger('audioOutputTokens', audioOutput);
 
   return sumOfProductsOver(
     [
@@ -61,6 +70,8 @@ export function llmCost(rate: LlmRate, usage: LlmUsage): number {
       [usage.outputTokens, rate.outputPer1k],
       [cacheRead, cacheReadRate],
       [cacheWrite, cacheWriteRate],
+      [audioInput, audioInputRate],
+      [audioOutput, audioOutputRate],
     ],
     TOKENS_PER_RATE,
   );

@@ -15,7 +15,7 @@ export interface RateBook {
 }
 
 const SECTIONS = new Set(['tts', 'stt', 'llm', 'aliases', 'rag']);
-const LLM_FIELDS = new Set(['input', 'output', 'cacheRead', 'cacheWrite']);
+const LLM_FIELDS = new Set(['input', 'output', 'cacheRead', 'cacheWrite', 'audioInput', 'audioOutput']);
 
 /** Human-readable problems in a `pricing:` config section; empty when it is valid. */
 export function validatePricingOverrides(overrides: unknown): string[] {
@@ -86,14 +86,14 @@ export function compileRates(overrides: unknown): { book: RateBook; problems: st
   return { book: book(), problems };
 }
 
-/** `{input, output, cacheRead?, cacheWrite?}` in credits per 1,000 tokens, as µcr. */
+/** `{input, output, cacheRead?, cacheWrite?, audioInput?, audioOutput?}` in credits per 1,000 tokens, as µcr. */
 function llmRate(value: unknown, path: string, problems: string[]): Readonly<LlmRate> | undefined {
   if (!isRecord(value)) {
     problems.push(`${path}: must be {input, output} in credits per 1,000 tokens`);
     return undefined;
   }
   for (const field of Object.keys(value)) {
-    if (!LLM_FIELDS.has(field)) problems.push(`${path}.${field}: unknown field (expected input, output, cacheRead, cacheWrite)`);
+    if (!LLM_FIELDS.has(field)) problems.push(`${path}.${field}: unknown field (expected input, output, cacheRead, cacheWrite, audioInput, audioOutput)`);
   }
   const micro = (field: string, required: boolean): number | undefined => {
     if (value[field] === undefined) {
@@ -112,10 +112,14 @@ function llmRate(value: unknown, path: string, problems: string[]): Readonly<Llm
   const outputPer1k = micro('output', true);
   const cacheReadPer1k = micro('cacheRead', false);
   const cacheWritePer1k = micro('cacheWrite', false);
+  const audioInputPer1k = micro('audioInput', false);
+  const audioOutputPer1k = micro('audioOutput', false);
   if (problems.length > before || inputPer1k === undefined || outputPer1k === undefined) return undefined;
   const rate: LlmRate = { inputPer1k, outputPer1k };
   if (cacheReadPer1k !== undefined) rate.cacheReadPer1k = cacheReadPer1k;
   if (cacheWritePer1k !== undefined) rate.cacheWritePer1k = cacheWritePer1k;
+  if (audioInputPer1k !== undefined) rate.audioInputPer1k = audioInputPer1k;
+  if (audioOutputPer1k !== undefined) rate.audioOutputPer1k = audioOutputPer1k;
   return Object.freeze(rate);
 }
 

@@ -48,6 +48,10 @@ export interface LlmRate {
   cacheReadPer1k?: number;
   /** µcr per 1,000 cache-write input tokens; absent: cache writes count as input. */
   cacheWritePer1k?: number;
+  /** µcr per 1,000 uncached audio input tokens (realtime models); absent: they count as input. */
+  audioInputPer1k?: number;
+  /** µcr per 1,000 audio output tokens (realtime models); absent: they count as output. */
+  audioOutputPer1k?: number;
 }
 
 /**
@@ -60,6 +64,10 @@ export interface LlmUsage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Uncached audio input tokens, disjoint from `inputTokens` (OpenAI Realtime). */
+  audioInputTokens?: number;
+  /** Audio output tokens, disjoint from `outputTokens` (OpenAI Realtime). */
+  audioOutputTokens?: number;
 }
 
 export interface Tier {
@@ -87,7 +95,7 @@ export interface PricingOverrides {
   /** provider id -> credits per minute of audio (keys `provider` or `provider:model`). */
   stt?: Record<string, number>;
   /** `provider:model` -> credits per 1,000 tokens. */
-  llm?: Record<string, { input: number; output: number; cacheRead?: number; cacheWrite?: number }>;
+  llm?: Record<string, { input: number; output: number; cacheRead?: number; cacheWrite?: number; audioInput?: number; audioOutput?: number }>;
   /** extra model aliases: `provider:alias` -> canonical model. */
   aliases?: Record<string, string>;
   /** credits per RAG search query. */

@@ -77,7 +77,7 @@ t.test('bad values are refused, each problem naming its key', async (t) => {
     'pricing.stt.deepgram: must be a number of credits, got "9"',
     'pricing.llm.openai: key must be "provider:model"',
     'pricing.llm["openai:gpt-4o"].output: required',
-    'pricing.llm["openai:gpt-4.1"].cached: unknown field (expected input, output, cacheRead, cacheWrite)',
+    'pricing.llm["openai:gpt-4.1"].cached: unknown field (expected input, output, cacheRead, cacheWrite, audioInput, audioOutput)',
     'pricing.llm["openai:gpt-4.1-2025-04-14"]: prices "openai:gpt-4.1" a second time (model names are normalised before pricing)',
     'pricing.rag: at most 6 decimals of a credit (1 µcr), got 1e-7',
   ];
