@@ -93,9 +93,21 @@ async function runApp(loaded: LoadedConfig): Promise<void> {
   const { announceReady, clusterMetricsClient, serveWorkerMetrics } = await import('../proxy/cluster.js');
   const opts: AppOptions = { config: loaded.config };
   if (cluster.isWorker) opts.metricsText = clusterMetricsClient();
-  const app = await createApp(opts);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  let urls: { proxyUrl: string; adminUrl: string };
+  try {
+    app = await createApp(opts);
+    urls = await app.listen();
+  } catch (err) {
+    // One line naming what failed and where, then a non-zero exit (a worker's code tells the
+    // primary not to re-fork it). No stack: this is the operator's message, not a bug report.
+    const { describeStartupFailure } = await import('./startup-failure.js');
+    const { STARTUP_FAILURE_EXIT_CODE } = await import('../proxy/cluster.js');
+    process.stderr.write(`${describeStartupFailure(err, loaded.config)}\n`);
+    process.exit(cluster.isWorker ? STARTUP_FAILURE_EXIT_CODE : 1);
+  }
   if (cluster.isWorker) serveWorkerMetrics(app.metrics.registry);
-  const { proxyUrl, adminUrl } = await app.listen();
+  const { proxyUrl, adminUrl } = urls;
   app.logger.info({ proxyUrl, adminUrl, ledger: app.ledger.kind, config: loaded.source, worker: cluster.worker?.id }, 'tollgate listening');
   // Logs are buffered; supervisors and health scripts wait for this line, so write it now.
   app.logger.flush();

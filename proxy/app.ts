@@ -187,11 +187,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   proxyServer.on('upgrade', upgrades.handle);
   const adminServer = createServer(router.handle);
 
-  const listen = (server: Server, host: string, port: number) =>
+  // A listen error names its listener (proxy/admin): bin/startup-failure.ts reports it.
+  const listen = (server: Server, host: string, port: number, listener: string) =>
     new Promise<string>((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (err: Error) => reject(Object.assign(err, { listener }));
+      server.once('error', onError);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         const a = server.address() as AddressInfo;
         resolve(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
       });
@@ -259,8 +261,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     adminServer,
     dispatcher,
     async listen() {
-      const proxyUrl = await listen(proxyServer, config.proxy.host, config.proxy.port);
-      const adminUrl = await listen(adminServer, config.admin.host, config.admin.port);
+      const proxyUrl = await listen(proxyServer, config.proxy.host, config.proxy.port, 'proxy');
+      const adminUrl = await listen(adminServer, config.admin.host, config.admin.port, 'admin');
       flusher?.start();
       return { proxyUrl, adminUrl };
     },
