@@ -11,7 +11,8 @@ import type { Pricing, TierId, TierOverrides } from '../pricing/types.js';
 import { createFlusher, createMemoryLedger, createRedisLedger, DEFAULT_IDEMPOTENCY_TTL_MS, MARKER_MARGIN_MS, type Flusher } from '../ledger/index.js';
 import { systemClock, type Clock, type Ledger } from '../ledger/types.js';
 import { createBilling, createStripeGateway, createStripeMeterSink, type Billing } from '../billing/index.js';
-import { createAuthenticator, hashKey, type Authenticator } from './auth.js';
+import { createAuthenticator, type Authenticator } from './auth.js';
+import { reconcileAccounts } from './reconcile.js';
 import { createLogger } from './logger.js';
 import { createPipeline, type Pipeline, type ProxyEvents } from './pipeline.js';
 import { ADAPTERS } from './providers/index.js';
@@ -22,6 +23,7 @@ import { registerUsageRoutes } from './admin/usage.js';
 import { registerBillingRoutes } from './admin/billing-routes.js';
 import { registerAccountRoutes } from './admin/accounts.js';
 import { registerProviderKeyRoutes } from './admin/provider-keys.js';
+import { registerOperatorRoutes } from './admin/operator.js';
 import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createUpgradeHandler } from './websocket.js';
@@ -83,18 +85,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         })
       : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
 
-  // Static accounts: created if missing; their keys stored as hashes only.
-  for (const a of config.accounts) {
-    const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
-    if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
-    await ledger.ensureAccount(input);
-    if (a.overageCapCredits !== undefined) await ledger.updateAccount(a.id, { overageCapMicro: Math.round(a.overageCapCredits * 1_000_000) });
-    const existing = new Set((await ledger.listKeys(a.id)).map((k) => k.id));
-    for (const key of a.apiKeys) {
-      const h = hashKey(key);
-      if (!existing.has(h.slice(0, 12))) await ledger.addKey(a.id, h, 'config');
-    }
-  }
+  // Static accounts: the config is the truth for what it lists (keys stored as hashes only).
+  await reconcileAccounts(ledger, config.accounts, logger);
 
   const auth = createAuthenticator({ ledger, clock });
   const metrics = createMetrics();
@@ -157,7 +149,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (flusher) metrics.watchFlusher(() => flusher.stats());
 
   let shuttingDown = false;
-  const router = new AdminRouter({ logger: logger.child({ component: 'admin' }), adminToken: config.admin.token, resolveCustomer: (k) => auth.resolve(k) });
+  const router = new AdminRouter({ logger: logger.child({ component: 'admin' }), adminToken: config.admin.token, resolveCustomer: (k) => auth.resolvePrincipal(k) });
   router.add('GET', '/healthz', 'none', () => ({ body: { status: 'ok' } }));
   // Ready: the ledger answers and we are not stopping. The config was validated at start (a bad
   // one never gets this far); what it enables is reported so an operator can see it at a glance.
@@ -179,8 +171,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   router.add('GET', '/metrics', 'none', async () => ({ text: await metricsText(), headers: { 'content-type': metrics.contentType } }));
   registerUsageRoutes(router, ledger);
   registerBillingRoutes(router, billing);
-  registerAccountRoutes(router, ledger);
-  registerProviderKeyRoutes(router, { store: keyStore, providers: registry });
+  registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
+  registerOperatorRoutes(router, ledger);
+  registerProviderKeyRoutes(router, { store: keyStore, providers: registry, ledger, logger: logger.child({ component: 'admin' }) });
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
   const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }), storedKey: (accountId, provider) => keyStore.get(accountId, provider) });

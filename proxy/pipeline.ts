@@ -10,12 +10,13 @@ import type { Dispatcher } from 'undici';
 import type { LlmRate, Pricing } from '../pricing/types.js';
 import type { Clock, Ledger, Outcome, UsageUnits } from '../ledger/types.js';
 import type { Modality } from '../pricing/types.js';
-import { extractClientKey, type Authenticator } from './auth.js';
+import { extractClientKey, type Authenticator, type Principal } from './auth.js';
 import { fastLine } from './logger.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
 import { isUnsafePath, parseTarget, type Registry } from './registry.js';
+import { createRefusalLog } from './refusal-log.js';
 
 export interface PipelineLimits extends PlanLimits {
   maxJsonBodyBytes: number;
@@ -27,9 +28,12 @@ export interface PipelineLimits extends PlanLimits {
 export interface SettledRecord {
   requestId: string;
   accountId: string;
+  keyId?: string;
   provider: string;
   modality: Modality;
+  /** The normalised model (the price table's name); `providerModel` when the provider's differs. */
   model?: string;
+  providerModel?: string;
   status: number;
   outcome: Outcome;
   byok: boolean;
@@ -50,7 +54,8 @@ export interface ProxyEvents {
   settled?(rec: SettledRecord): void;
   /** A free route's request finished (not counted by the ledger, so no `settled`). */
   freeRequest?(rec: SettledRecord): void;
-  rejected?(provider: string, code: ErrorCode, status: number): void;
+  /** `tier`: the account's, once its key is known. */
+  rejected?(provider: string, code: ErrorCode, status: number, tier?: string): void;
   ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
 }
 
@@ -93,6 +98,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
   // skips pino's redaction and per-key serialisation (fastLine).
   const settledLine = fastLine(logger, 'settled');
+  const refused = createRefusalLog(logger, clock);
   // `entered`: requests between arrival and their forwarding or refusal (auth and reserve
   // included); `open`: requests forwarded and not yet settled (counted before `entered` drops).
   // Idle means both are zero, so a graceful stop never closes the ledger under a request that
@@ -115,8 +121,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     maybeIdle();
   };
 
-  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
-    events?.rejected?.(provider, err.code, err.status);
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, who?: Principal | null): void {
+    events?.rejected?.(provider, err.code, err.status, who?.tier);
+    refused({ requestId, accountId: who?.accountId, keyId: who?.keyId, provider, code: err.code, status: err.status });
     if (res.headersSent) {
       res.destroy();
       return;
@@ -138,7 +145,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     const adapter = p.adapter;
-    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
+    let who: Principal | null | undefined;
+    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id, who);
 
     if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
@@ -151,19 +159,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     // Steady state is a cache hit: taken without an await (a promise and a turn per request).
-    let accountId: string | null | undefined = auth.cached(key);
-    if (accountId === undefined) {
+    who = auth.cachedPrincipal(key);
+    if (who === undefined) {
       try {
-        accountId = await auth.resolve(key);
+        who = await auth.resolvePrincipal(key);
       } catch (err) {
         fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
         return;
       }
     }
-    if (!accountId) {
+    if (!who) {
       fail(createError('invalid_api_key', 'invalid API key'));
       return;
     }
+    if (who.suspended) {
+      fail(createError('account_suspended', 'this account is suspended: contact the operator'));
+      return;
+    }
+    const accountId = who.accountId;
 
     let byokKey = headerValue(req.headers[p.byokHeader]);
     if (!byokKey && deps.storedKey) {
@@ -280,7 +293,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const record = (outcome: Outcome, result: MeterResult | undefined): void => {
       const rec: SettledRecord = {
         requestId,
-        accountId: accountId!,
+        accountId,
+        keyId: who!.keyId,
         provider: adapter.id,
         modality,
         status,
@@ -290,7 +304,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         units: result?.units ?? {},
         durationMs: Math.round(performance.now() - started),
       };
-      if (plan?.model || result?.model) rec.model = result?.model ?? plan!.model!;
+      // One name for one model whatever the outcome: the provider's (when it answered) or the
+      // request's, normalised as the price table names it.
+      const providerModel = result?.model ?? plan?.model;
+      if (providerModel) {
+        rec.model = pricing.normalizeModel(adapter.id, providerModel);
+        if (rec.model !== providerModel) rec.providerModel = providerModel;
+      }
       if (result?.reported) rec.reported = result.reported;
       if (result?.source) rec.source = result.source;
       if (!counted) {
