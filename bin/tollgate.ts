@@ -15,16 +15,31 @@ import { ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 
 const USAGE = `usage: tollgate [serve] [--config FILE] [--workers N]
        tollgate demo
-       tollgate accounts|keys|byok …        (see below)
+       tollgate accounts|keys|byok|usage|audit …   (see below)
        tollgate --help
 
-  serve            run the proxy (default 127.0.0.1:8080) and the admin port (127.0.0.1:8081)
+  serve            run the proxy (default 127.0.0.1:8080) and the admin port (127.0.0.1:8081);
+                   a startup failure prints one line and exits non-zero
   --config FILE    YAML config (also TOLLGATE_CONFIG); without one, the embedded defaults:
-                   in-memory ledger and a demo account
+                   in-memory ledger (Redis with REDIS_URL) and a demo account
   --workers N      processes sharing the ports (default: config \`workers\`, else the CPU
                    count); the in-memory ledger always runs 1, as its state is per process
   demo             start tollgate with local stand-in providers and walk through a TTS, an
                    STT, an LLM stream and a BYOK call, printing /v1/usage after each
+
+environment (the embedded defaults; a config file names its own \${VARS}):
+  TOLLGATE_CONFIG        the config file (as --config)
+  TOLLGATE_HOST          both listeners' address (default 127.0.0.1)
+  TOLLGATE_PORT          the proxy port (default 8080)
+  TOLLGATE_ADMIN_PORT    the admin port (default 8081)
+  TOLLGATE_ADMIN_TOKEN   enables /admin/* (16+ characters); the CLI sends it
+  TOLLGATE_ADMIN_URL     the admin port the CLI talks to (default http://127.0.0.1:8081)
+  TOLLGATE_DEMO_KEY      the demo account's key (16+ characters; default: a new one each start,
+                         the previous one revoked)
+  REDIS_URL              the Redis ledger (default: in memory)
+  platform provider keys: OPENAI_API_KEY ANTHROPIC_API_KEY GROQ_API_KEY MISTRAL_API_KEY
+    ELEVENLABS_API_KEY DEEPGRAM_API_KEY CARTESIA_API_KEY FISH_AUDIO_API_KEY RESEMBLE_API_KEY
+    INWORLD_API_KEY DASHSCOPE_API_KEY (unset: that provider serves BYOK calls only)
 
 ${ADMIN_USAGE}`;
 
@@ -160,6 +175,8 @@ async function main(): Promise<void> {
     case 'accounts':
     case 'keys':
     case 'byok':
+    case 'usage':
+    case 'audit':
       process.exitCode = await runAdminCommand(cmd, rest);
       return;
     case '--help':

@@ -48,7 +48,7 @@ export async function startOpsProcess(config: Record<string, unknown>, args: str
     }),
   );
   const urls = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tollgate did not start in 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`tollgate did not start in 60 s: ${stderr}`)), 60_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`tollgate exited with ${code}: ${stderr}`));
