@@ -108,7 +108,8 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
       const readyAt = ready.get(w.id);
       const wasReady = ready.delete(w.id);
       if (stopping) {
-        if (code !== 0) failed = true;
+        // A worker still starting when the stop came dies of our SIGTERM: not a failure.
+        if (code !== 0 && !(signal === 'SIGTERM' && !wasReady)) failed = true;
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
         return;
       }
