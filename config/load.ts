@@ -107,6 +107,12 @@ function crossCheck(c: Config): string[] {
       seenKeys.add(k);
     });
   });
+  // The client's path carries the version (`/openai/v1/chat/completions` → `{baseUrl}/v1/…`).
+  for (const [id, p] of Object.entries(c.providers)) {
+    if (p?.baseUrl && /\/v\d+\/?$/.test(new URL(p.baseUrl).pathname)) {
+      problems.push(`providers.${id}.baseUrl: leave out the version path (${new URL(p.baseUrl).pathname.replace(/\/$/, '')}): the client's path carries it`);
+    }
+  }
   for (const id of ['kokoro', 'chatterbox', 'pockettts', 'whisper', 'rag'] as const) {
     const p = c.providers[id];
     if (p && !p.baseUrl) problems.push(`providers.${id}.baseUrl: ${id} is self-hosted and has no default baseUrl`);
