@@ -164,7 +164,7 @@ export function registerAccountRoutes(router: AdminRouter, ledger: Ledger, deps:
     if (!/^[0-9a-f]{12}$/.test(id)) throw new AdminHttpError(400, 'invalid_request', 'a key id is 12 hex characters (see GET /admin/accounts/:id/keys)');
     const before = await ledger.getKey(id);
     if (!before || !(await ledger.revokeKey(id))) throw new AdminHttpError(404, 'unknown_key', `no live key with id ${id}`);
-    await audit(ctx.actor, 'key.revoked', before.accountId, keyView(before), keyView((await ledger.getKey(id)) ?? before));
+    await audit(ctx.actor, 'key.revoked', before.accountId, keyView(before), keyView({ ...before, revokedAt: clock.now() }));
     return { body: { id, revoked: true } };
   });
 }
