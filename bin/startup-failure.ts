@@ -40,7 +40,7 @@ export function describeStartupFailure(err: unknown, config: Config | undefined)
     const port = e.listener ? `the ${e.listener} port ` : '';
     const why = e.code === 'EADDRINUSE' ? 'is already in use' : e.code === 'EACCES' ? 'is not permitted' : 'is not an address of this machine';
     what = `${port}${where} ${why} (${e.code})`;
-  } else if (e.name === 'LedgerError') {
+  } else if (e.name === 'LedgerError' || (e.name === 'StartupTimeout' && config?.redis)) {
     const where = config?.redis ? `Redis at ${redactUrl(config.redis.url)}` : 'the ledger';
     what = `${where} is unavailable: ${rootMessage(e).replace(/^ledger unavailable: /, '')}`;
   } else if (e.name === 'MasterKeyError') {

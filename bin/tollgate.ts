@@ -102,6 +102,9 @@ async function serve(argv: string[]): Promise<void> {
   await runApp(loaded);
 }
 
+/** How long createApp + listen may take before the start counts as failed. */
+const STARTUP_TIMEOUT_MS = 15_000;
+
 /** One app in this process (the only one, or a cluster worker). Stops gracefully on SIGTERM/SIGINT. */
 async function runApp(loaded: LoadedConfig): Promise<void> {
   const { createApp } = await import('../proxy/app.js');
@@ -110,16 +113,26 @@ async function runApp(loaded: LoadedConfig): Promise<void> {
   if (cluster.isWorker) opts.metricsText = clusterMetricsClient();
   let app: Awaited<ReturnType<typeof createApp>>;
   let urls: { proxyUrl: string; adminUrl: string };
-  try {
-    app = await createApp(opts);
-    urls = await app.listen();
-  } catch (err) {
+  // A Redis that accepts connections but never answers would hold the start forever: give up.
+  const startTimer = setTimeout(() => {
+    const where = loaded.config.redis ? 'the ledger' : 'startup';
+    void fail(Object.assign(new Error(`${where} did not answer within ${STARTUP_TIMEOUT_MS / 1000} s`), { name: 'StartupTimeout' }));
+  }, STARTUP_TIMEOUT_MS);
+  const fail = async (err: unknown): Promise<never> => {
     // One line naming what failed and where, then a non-zero exit (a worker's code tells the
     // primary not to re-fork it). No stack: this is the operator's message, not a bug report.
     const { describeStartupFailure } = await import('./startup-failure.js');
     const { STARTUP_FAILURE_EXIT_CODE } = await import('../proxy/cluster.js');
     process.stderr.write(`${describeStartupFailure(err, loaded.config)}\n`);
     process.exit(cluster.isWorker ? STARTUP_FAILURE_EXIT_CODE : 1);
+  };
+  try {
+    app = await createApp(opts);
+    urls = await app.listen();
+  } catch (err) {
+    return fail(err);
+  } finally {
+    clearTimeout(startTimer);
   }
   if (cluster.isWorker) serveWorkerMetrics(app.metrics.registry);
   const { proxyUrl, adminUrl } = urls;
