@@ -7,6 +7,7 @@
 
 import type { Logger } from 'pino';
 import type { Account, Ledger } from '../ledger/types.js';
+import { recordAudit } from '../ledger/audit-log.js';
 import type { PriceIndex } from './subscription-state.js';
 import { patchFor, subscriptionState } from './subscription-state.js';
 import type { StripeGateway, SubscriptionInfo, WebhookEvent } from './types.js';
@@ -52,7 +53,7 @@ export function createWebhookHandler(deps: {
   }
 
   /** Put the account in step with the subscription's current state. */
-  async function apply(account: Account, sub: SubscriptionInfo): Promise<Outcome> {
+  async function apply(account: Account, sub: SubscriptionInfo, eventId: string): Promise<Outcome> {
     const state = subscriptionState(sub, prices);
     if (state.phase !== 'ended' && state.paidTier === null) {
       logger.warn({ accountId: account.id, subscriptionId: sub.id, prices: sub.items.map((i) => i.priceId) }, 'subscription has no configured tollgate price');
@@ -64,8 +65,10 @@ export function createWebhookHandler(deps: {
       return { action: 'ignored', accountId: account.id, reason: `account follows ${account.stripeSubscriptionId}` };
     }
     const patch = patchFor(sub, state);
-    await ledger.updateAccount(account.id, patch);
+    const after = await ledger.updateAccount(account.id, patch);
     logger.info({ accountId: account.id, subscriptionId: sub.id, stripeStatus: sub.status, tier: state.tier }, 'account follows subscription');
+    const view = (a: Account) => ({ tier: a.tier, status: a.status, stripeSubscriptionId: a.stripeSubscriptionId ?? null });
+    await recordAudit(ledger.audit, logger, { actor: `stripe:${eventId}`, action: 'account.subscription_synced', accountId: account.id, before: view(account), after: view(after) });
     return { action: 'applied', accountId: account.id };
   }
 
@@ -76,7 +79,7 @@ export function createWebhookHandler(deps: {
         if (s.mode !== 'subscription' || !s.subscriptionId) return { action: 'ignored', reason: 'not a subscription checkout' };
         const account = await findAccount(s.clientReferenceId ?? s.metadata.accountId, s.customerId);
         if (!account) return unknownAccount(event, s.clientReferenceId);
-        return apply(account, await gateway.retrieveSubscription(s.subscriptionId));
+        return apply(account, await gateway.retrieveSubscription(s.subscriptionId), event.id);
       }
       case 'customer.subscription.created':
       case 'customer.subscription.updated': {
@@ -84,14 +87,14 @@ export function createWebhookHandler(deps: {
         const account = await findAccount(sub.metadata.accountId, sub.customerId);
         if (!account) return unknownAccount(event, sub.metadata.accountId);
         // The payload may be older than a later event already applied: use the current state.
-        return apply(account, await gateway.retrieveSubscription(sub.id));
+        return apply(account, await gateway.retrieveSubscription(sub.id), event.id);
       }
       case 'customer.subscription.deleted': {
         // Final: a deleted subscription never comes back, so the payload is the truth.
         const sub = event.subscription;
         const account = await findAccount(sub.metadata.accountId, sub.customerId);
         if (!account) return unknownAccount(event, sub.metadata.accountId);
-        return apply(account, { ...sub, status: 'canceled' });
+        return apply(account, { ...sub, status: 'canceled' }, event.id);
       }
       case 'invoice.paid': {
         // A renewal moves the period on.
@@ -100,7 +103,7 @@ export function createWebhookHandler(deps: {
         const sub = await gateway.retrieveSubscription(inv.subscriptionId);
         const account = await findAccount(sub.metadata.accountId, sub.customerId || inv.customerId);
         if (!account) return unknownAccount(event, sub.metadata.accountId);
-        return apply(account, sub);
+        return apply(account, sub, event.id);
       }
       case 'ignored':
         return { action: 'ignored', reason: 'event type not handled' };

@@ -50,7 +50,7 @@ export async function runLedgerCommand(argv: string[]): Promise<number> {
     const logger = pino({ level: 'warn' });
     const pricing = createPricing(config.pricing, config.tiers as Parameters<typeof createPricing>[1]);
     const ledger = await createRedisLedger({ redis: client, keyPrefix, pricing, clock: { now: () => Date.now() }, logger, epoch: { file } });
-    await seedAccounts(ledger, config);
+    await seedAccounts(ledger, config, logger);
     await ledger.close();
     console.log(JSON.stringify({ epoch, replaced, accountsSeeded: config.accounts.length }));
     return 0;

@@ -16,17 +16,32 @@ import { LEDGER_USAGE, runLedgerCommand } from './ledger-commands.js';
 
 const USAGE = `usage: tollgate [serve] [--config FILE] [--workers N]
        tollgate demo
-       tollgate accounts|keys|byok …        (see below)
+       tollgate accounts|keys|byok|usage|audit …   (see below)
        tollgate ledger adopt-epoch …
        tollgate --help
 
-  serve            run the proxy (default 127.0.0.1:8080) and the admin port (127.0.0.1:8081)
+  serve            run the proxy (default 127.0.0.1:8080) and the admin port (127.0.0.1:8081);
+                   a startup failure prints one line and exits non-zero
   --config FILE    YAML config (also TOLLGATE_CONFIG); without one, the embedded defaults:
-                   in-memory ledger and a demo account
+                   in-memory ledger (Redis with REDIS_URL) and a demo account
   --workers N      processes sharing the ports (default: config \`workers\`, else the CPU
                    count); the in-memory ledger always runs 1, as its state is per process
   demo             start tollgate with local stand-in providers and walk through a TTS, an
                    STT, an LLM stream and a BYOK call, printing /v1/usage after each
+
+environment (the embedded defaults; a config file names its own \${VARS}):
+  TOLLGATE_CONFIG        the config file (as --config)
+  TOLLGATE_HOST          both listeners' address (default 127.0.0.1)
+  TOLLGATE_PORT          the proxy port (default 8080)
+  TOLLGATE_ADMIN_PORT    the admin port (default 8081)
+  TOLLGATE_ADMIN_TOKEN   enables /admin/* (16+ characters); the CLI sends it
+  TOLLGATE_ADMIN_URL     the admin port the CLI talks to (default http://127.0.0.1:8081)
+  TOLLGATE_DEMO_KEY      the demo account's key (16+ characters; default: a new one each start,
+                         the previous one revoked)
+  REDIS_URL              the Redis ledger (default: in memory)
+  platform provider keys: OPENAI_API_KEY ANTHROPIC_API_KEY GROQ_API_KEY MISTRAL_API_KEY
+    ELEVENLABS_API_KEY DEEPGRAM_API_KEY CARTESIA_API_KEY FISH_AUDIO_API_KEY RESEMBLE_API_KEY
+    INWORLD_API_KEY DASHSCOPE_API_KEY (unset: that provider serves BYOK calls only)
 
 ${ADMIN_USAGE}
 
@@ -92,15 +107,40 @@ async function serve(argv: string[]): Promise<void> {
   await runApp(loaded);
 }
 
+/** How long createApp + listen may take before the start counts as failed. */
+const STARTUP_TIMEOUT_MS = 15_000;
+
 /** One app in this process (the only one, or a cluster worker). Stops gracefully on SIGTERM/SIGINT. */
 async function runApp(loaded: LoadedConfig): Promise<void> {
   const { createApp } = await import('../proxy/app.js');
   const { announceReady, clusterMetricsClient, serveWorkerMetrics } = await import('../proxy/cluster.js');
   const opts: AppOptions = { config: loaded.config };
   if (cluster.isWorker) opts.metricsText = clusterMetricsClient();
-  const app = await createApp(opts);
+  let app: Awaited<ReturnType<typeof createApp>>;
+  let urls: { proxyUrl: string; adminUrl: string };
+  // A Redis that accepts connections but never answers would hold the start forever: give up.
+  const startTimer = setTimeout(() => {
+    const where = loaded.config.redis ? 'the ledger' : 'startup';
+    void fail(Object.assign(new Error(`${where} did not answer within ${STARTUP_TIMEOUT_MS / 1000} s`), { name: 'StartupTimeout' }));
+  }, STARTUP_TIMEOUT_MS);
+  const fail = async (err: unknown): Promise<never> => {
+    // One line naming what failed and where, then a non-zero exit (a worker's code tells the
+    // primary not to re-fork it). No stack: this is the operator's message, not a bug report.
+    const { describeStartupFailure } = await import('./startup-failure.js');
+    const { STARTUP_FAILURE_EXIT_CODE } = await import('../proxy/cluster.js');
+    process.stderr.write(`${describeStartupFailure(err, loaded.config)}\n`);
+    process.exit(cluster.isWorker ? STARTUP_FAILURE_EXIT_CODE : 1);
+  };
+  try {
+    app = await createApp(opts);
+    urls = await app.listen();
+  } catch (err) {
+    return fail(err);
+  } finally {
+    clearTimeout(startTimer);
+  }
   if (cluster.isWorker) serveWorkerMetrics(app.metrics.registry);
-  const { proxyUrl, adminUrl } = await app.listen();
+  const { proxyUrl, adminUrl } = urls;
   app.logger.info({ proxyUrl, adminUrl, ledger: app.ledger.kind, config: loaded.source, worker: cluster.worker?.id }, 'tollgate listening');
   // Logs are buffered; supervisors and health scripts wait for this line, so write it now.
   app.logger.flush();
@@ -162,6 +202,8 @@ async function main(): Promise<void> {
     case 'accounts':
     case 'keys':
     case 'byok':
+    case 'usage':
+    case 'audit':
       process.exitCode = await runAdminCommand(cmd, rest);
       return;
     case '--help':

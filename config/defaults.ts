@@ -5,7 +5,7 @@ import { generateApiKey } from '../proxy/keys.js';
 import { validateConfig } from './load.js';
 import type { Config } from './schema.js';
 
-const PROVIDER_ENV: Record<string, string> = {
+export const PROVIDER_ENV: Record<string, string> = {
   openai: 'OPENAI_API_KEY',
   anthropic: 'ANTHROPIC_API_KEY',
   groq: 'GROQ_API_KEY',

@@ -15,27 +15,34 @@ export class ConfigError extends Error {
   }
 }
 
-const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const WHOLE_VAR = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}$/;
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g;
+const WHOLE_VAR = /^\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}$/;
 
 /**
- * Replaces ${VAR} and ${VAR:-default} in every string scalar (after YAML parsing, so a value
+ * Documented placeholders (config.example.yaml, the README): a config that still holds one is
+ * refused, so nobody runs with a key or secret that is published.
+ */
+export const PLACEHOLDERS = ['tg_example_key_change_me_0001', 'sk_test_placeholder'];
+const isPlaceholder = (v: string | undefined) => v !== undefined && (PLACEHOLDERS.includes(v) || /change_?me/i.test(v));
+
+/**
+ * Replaces ${VAR}, ${VAR:-default} and ${VAR:?message} (required) in every string scalar (after YAML parsing, so a value
  * can never inject YAML). A scalar that is exactly one unset ${VAR} with no default becomes
  * absent, so optional settings such as `apiKey: ${OPENAI_API_KEY}` simply drop out.
  */
 export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[], problems: string[]): unknown {
   if (typeof value === 'string') {
     const whole = WHOLE_VAR.exec(value);
-    if (whole) {
+    if (whole && whole[2] !== '?') {
       const v = env[whole[1]!];
       if (v !== undefined && v !== '') return v;
-      return whole[2] !== undefined ? whole[2] : undefined;
+      return whole[2] === '-' ? whole[3] : undefined;
     }
-    return value.replace(VAR, (_m, name: string, def: string | undefined) => {
+    return value.replace(VAR, (_m, name: string, op: string | undefined, arg: string | undefined) => {
       const v = env[name];
       if (v !== undefined && v !== '') return v;
-      if (def !== undefined) return def;
-      problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+      if (op === '-') return arg ?? '';
+      problems.push(`${path.join('.') || '(root)'}: environment variable ${name} is not set${op === '?' && arg ? `: ${arg}` : ''}`);
       return '';
     });
   }
@@ -84,7 +91,16 @@ function crossCheck(c: Config): string[] {
   const problems: string[] = [];
   const seenIds = new Set<string>();
   const seenKeys = new Set<string>();
+  const placeholder = (where: string, v: string | undefined) => {
+    if (isPlaceholder(v)) problems.push(`${where}: "${v}" is a documented placeholder, not a secret: set a real one (from the environment)`);
+  };
+  placeholder('admin.token', c.admin.token);
+  placeholder('stripe.secretKey', c.stripe?.secretKey);
+  placeholder('stripe.webhookSecret', c.stripe?.webhookSecret);
+  placeholder('byok.masterKey', c.byok.masterKey);
+  for (const [id, p] of Object.entries(c.providers)) placeholder(`providers.${id}.apiKey`, p?.apiKey);
   c.accounts.forEach((a, i) => {
+    a.apiKeys.forEach((k, j) => placeholder(`accounts.${i}.apiKeys.${j}`, k));
     if (seenIds.has(a.id)) problems.push(`accounts.${i}.id: duplicate account id ${a.id}`);
     seenIds.add(a.id);
     a.apiKeys.forEach((k, j) => {
@@ -92,6 +108,12 @@ function crossCheck(c: Config): string[] {
       seenKeys.add(k);
     });
   });
+  // The client's path carries the version (`/openai/v1/chat/completions` → `{baseUrl}/v1/…`).
+  for (const [id, p] of Object.entries(c.providers)) {
+    if (p?.baseUrl && /\/v\d+\/?$/.test(new URL(p.baseUrl).pathname)) {
+      problems.push(`providers.${id}.baseUrl: leave out the version path (${new URL(p.baseUrl).pathname.replace(/\/$/, '')}): the client's path carries it`);
+    }
+  }
   for (const id of SELF_HOSTED_PROVIDERS) {
     const p = c.providers[id];
     if (p && !p.baseUrl) problems.push(`providers.${id}.baseUrl: ${id} is self-hosted and has no default baseUrl`);

@@ -7,3 +7,4 @@ export { DEFAULT_IDEMPOTENCY_TTL_MS } from './account-state.js';
 export { createMemoryLedger, type MemoryLedger, type MemoryLedgerOptions } from './memory-ledger.js';
 export { createFlusher, type Flusher, type FlusherOptions, type FlusherStats, type FlushReport } from './flusher.js';
 export { hashApiKey, keyIdOf } from './inputs.js';
+export { recordAudit, AUDIT_GLOBAL, AUDIT_PER_ACCOUNT, AUDIT_MAX_PAGE } from './audit-log.js';

@@ -22,6 +22,7 @@ import {
   type PeriodState,
   type TierParams,
 } from './account-state.js';
+import { createMemoryAuditLog } from './audit-log.js';
 import { createLedgerError } from './errors.js';
 import {
   checkAccountId,
@@ -38,6 +39,7 @@ import type {
   Account,
   ApiKeyInfo,
   Clock,
+  KeyOwner,
   Ledger,
   OverageBatch,
   OverageOutbox,
@@ -152,6 +154,18 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     return info;
   }
 
+  function notifyRevoked(hash: string): void {
+    for (const l of listeners) {
+      queueMicrotask(() => {
+        try {
+          l(hash);
+        } catch (err) {
+          logger.error({ err }, 'key revocation listener failed');
+        }
+      });
+    }
+  }
+
   const outbox: OverageOutbox = {
     async pendingAccounts(full) {
       return full ? [...accounts.keys()].sort() : [...pending].sort();
@@ -209,6 +223,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   const ledger: MemoryLedger = {
     kind: 'memory',
     outbox,
+    audit: createMemoryAuditLog(clock),
 
     async ensureAccount(input) {
       checkAccountId(input.id);
@@ -266,6 +281,20 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         else delete a.stripeSubscriptionId;
       }
       if (patch.overageCapMicro !== undefined) a.overageCapMicro = patch.overageCapMicro;
+      if (patch.origin !== undefined) {
+        if (patch.origin) a.origin = patch.origin;
+        else delete a.origin;
+      }
+      if (patch.deletedAt !== undefined) {
+        if (patch.deletedAt === null) delete a.deletedAt;
+        else a.deletedAt = patch.deletedAt;
+      }
+      if (patch.suspended !== undefined) {
+        if (patch.suspended) a.suspended = true;
+        else delete a.suspended;
+        // As on a revocation: key caches forget the account's keys and read its state again.
+        for (const h of e.keys) notifyRevoked(h);
+      }
       return copy(a);
     },
 
@@ -299,15 +328,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       const rec = hash ? keys.get(hash) : undefined;
       if (!hash || !rec || rec.revokedAt !== undefined) return false;
       rec.revokedAt = clock.now();
-      for (const l of listeners) {
-        queueMicrotask(() => {
-          try {
-            l(hash);
-          } catch (err) {
-            logger.error({ err }, 'key revocation listener failed');
-          }
-        });
-      }
+      notifyRevoked(hash);
       return true;
     },
 
@@ -319,11 +340,23 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
     },
 
+    async getKey(idOrHash) {
+      const kind = keyRefKind(idOrHash);
+      if (!kind) return null;
+      const ref = idOrHash.toLowerCase();
+      const hash = kind === 'hash' ? ref : keyIds.get(ref);
+      const rec = hash ? keys.get(hash) : undefined;
+      return hash && rec ? keyInfo(hash, rec) : null;
+    },
+
     async resolveKey(keyHash) {
       const hash = String(keyHash).toLowerCase();
       const rec = keys.get(hash);
       if (!rec || rec.revokedAt !== undefined) return null;
-      return { accountId: rec.accountId, keyId: keyIdOf(hash) };
+      const a = accounts.get(rec.accountId)?.account;
+      const owner: KeyOwner = { accountId: rec.accountId, keyId: keyIdOf(hash), tier: a?.tier ?? 'free' };
+      if (a?.suspended) owner.suspended = true;
+      return owner;
     },
 
     onKeyRevoked(listener) {

@@ -2,7 +2,9 @@
 //
 // Key layout (prefix `tg` by default; every key of one account shares the tag {acct:ID}, so
 // each script touches one Redis Cluster slot):
-//   tg:{acct:ID}:acct          HASH  id, tier, status, cus, sub, cap, createdAt
+//   tg:{acct:ID}:acct          HASH  id, tier, status, cus, sub, cap, createdAt, org (origin),
+//                                    susp (suspended: 1), del (deleted at, ms)
+//   tg:{acct:ID}:audit         STREAM the account's audit entries (ledger/audit-log.ts)
 //   tg:{acct:ID}:state         HASH  period, counters, carryover, overage (see PeriodState)
 //   tg:{acct:ID}:resv          ZSET  open reservations: requestId -> expiry ms
 //   tg:{acct:ID}:resv:amt      HASH  open reservations: requestId -> µcr held
@@ -20,6 +22,7 @@
 //   tg:key:HASH                HASH  accountId, createdAt, label, revokedAt
 //   tg:keyid:ID                STRING key id -> hash
 //   tg:stripe:CUS              STRING Stripe customer -> account id
+//   tg:audit                   STREAM every audit entry (capped)
 //   channel tg:revoked         revoked key hashes
 //   channel tg:account         ids of accounts whose tier or spend limit changed
 
@@ -37,6 +40,7 @@ import {
   type RawBucket,
   type TierParams,
 } from './account-state.js';
+import { createRedisAuditLog } from './audit-log.js';
 import { createLedgerError, LedgerError, toLedgerError } from './errors.js';
 import { createEpochGuard, type EpochGuard } from './epoch.js';
 import { openJournal, type Journal } from './journal.js';
@@ -59,6 +63,7 @@ import type {
   AccountStatus,
   ApiKeyInfo,
   Clock,
+  KeyOwner,
   Ledger,
   OverageOutbox,
   PeriodSummary,
@@ -272,6 +277,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       lease: `${base}:lease`,
       keys: `${base}:keys`,
       secrets: `${base}:secrets`,
+      audit: `${base}:audit`,
       marks: `${base}:mk:`,
     };
   };
@@ -686,6 +692,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const ledger: RedisLedger = {
     kind: 'redis',
     outbox,
+    audit: createRedisAuditLog({ client, prefix, clock, accountKey: (id) => acct(id).audit, guard }),
 
     async ensureAccount(input) {
       checkAccountId(input.id);
@@ -733,6 +740,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         opt('cus', patch.stripeCustomerId);
         opt('sub', patch.stripeSubscriptionId);
         opt('cap', patch.overageCapMicro);
+        opt('org', patch.origin);
+        opt('del', patch.deletedAt);
+        if (patch.suspended !== undefined) opt('susp', patch.suspended ? 1 : null);
         if (Object.keys(set).length || del.length) {
           // Terms read before this change must not be used after it (local admission).
           forgetTerms(id);
@@ -740,6 +750,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
           if (Object.keys(set).length) tx.hset(k.acct, set);
           if (del.length) tx.hdel(k.acct, ...del);
           tx.publish(accountChannel, id);
+          // Suspension: every replica's key cache forgets the account's keys (as on a revocation),
+          // so the next request reads the account's state again.
+          if (patch.suspended !== undefined) for (const h of await client.smembers(k.keys)) tx.publish(channel, h);
           await tx.exec();
           forgetTerms(id);
         }
@@ -801,11 +814,24 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       });
     },
 
+    async getKey(idOrHash) {
+      const kind = keyRefKind(idOrHash);
+      if (!kind) return null;
+      const ref = idOrHash.toLowerCase();
+      return guard(async () => {
+        const hash = kind === 'hash' ? ref : await client.get(keyIdKey(ref));
+        return hash ? keyInfo(hash, await client.hgetall(keyKey(hash))) : null;
+      });
+    },
+
     async resolveKey(keyHash) {
       const hash = String(keyHash).toLowerCase();
       const [accountId, revokedAt] = await guard(() => client.hmget(keyKey(hash), 'accountId', 'revokedAt'));
       if (!accountId || revokedAt) return null;
-      return { accountId, keyId: keyIdOf(hash) };
+      const [tier, susp] = await guard(() => client.hmget(acct(accountId).acct, 'tier', 'susp'));
+      const owner: KeyOwner = { accountId, keyId: keyIdOf(hash), tier: (tier ?? 'free') as TierId };
+      if (susp) owner.suspended = true;
+      return owner;
     },
 
     onKeyRevoked(listener) {
@@ -975,6 +1001,9 @@ function parseAccount(h: Record<string, string>): Account | null {
   if (h.cus) a.stripeCustomerId = h.cus;
   if (h.sub) a.stripeSubscriptionId = h.sub;
   a.overageCapMicro = h.cap !== undefined && h.cap !== '' ? Number(h.cap) : null;
+  if (h.org === 'config') a.origin = 'config';
+  if (h.susp) a.suspended = true;
+  if (h.del) a.deletedAt = Number(h.del);
   return a;
 }
 

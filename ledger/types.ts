@@ -21,6 +21,12 @@ export interface Account {
   /** Per-account spend limit on overage, in µcr; absent or null: no cap. */
   overageCapMicro?: number | null;
   createdAt: number;
+  /** 'config': a static account of the config file, reconciled at every start; absent: created through the admin API. */
+  origin?: 'config';
+  /** Suspended by the operator: its keys are refused (403 account_suspended) until resumed. */
+  suspended?: boolean;
+  /** Deleted by the operator (ms): its keys are revoked; its usage and history stay readable. */
+  deletedAt?: number;
 }
 
 export interface AccountPatch {
@@ -31,6 +37,19 @@ export interface AccountPatch {
   overageCapMicro?: number | null;
   /** The subscription's current period from Stripe; from then on periods follow it. */
   period?: { start: number; end: number };
+  origin?: 'config' | null;
+  /** A change is published like a revocation: every replica's key cache forgets the account's keys. */
+  suspended?: boolean;
+  deletedAt?: number | null;
+}
+
+/** What a key resolves to: its account, its public id, and whether the account is suspended. */
+export interface KeyOwner {
+  accountId: string;
+  keyId: string;
+  /** The account's tier when resolved (a metrics label; may lag a change by the cache's lifetime). */
+  tier?: TierId;
+  suspended?: boolean;
 }
 
 export interface ApiKeyInfo {
@@ -174,8 +193,10 @@ export interface Ledger {
   /** Revoke by key id or by full hash; true if a live key was revoked. Publishes the revocation. */
   revokeKey(idOrHash: string): Promise<boolean>;
   listKeys(accountId: string): Promise<ApiKeyInfo[]>;
+  /** One key by id or full hash (revoked or not), or null. */
+  getKey(idOrHash: string): Promise<ApiKeyInfo | null>;
   /** The account a key hash belongs to, or null if unknown or revoked. */
-  resolveKey(keyHash: string): Promise<{ accountId: string; keyId: string } | null>;
+  resolveKey(keyHash: string): Promise<KeyOwner | null>;
   /** Called with the key hash whenever any process revokes a key. Returns an unsubscribe function. */
   onKeyRevoked(listener: (keyHash: string) => void): () => void;
   /**
@@ -195,6 +216,9 @@ export interface Ledger {
   deleteSecret(accountId: string, name: string): Promise<boolean>;
   listSecrets(accountId: string): Promise<string[]>;
 
+  /** The audit log of operator and customer actions (bounded, per account and global). */
+  readonly audit: AuditLog;
+
   ping(): Promise<boolean>;
   /**
    * Whether the ledger may serve (Redis: false while reconnecting, or when it came back empty),
@@ -202,6 +226,34 @@ export interface Ledger {
    */
   health?(): { ready: boolean; reason?: string; journaled: number };
   close(): Promise<void>;
+}
+
+/** One recorded change: who did what to which account, with the state before and after. */
+export interface AuditEntry {
+  /** Monotonic id, usable as a cursor (Redis stream id `ms-seq`). */
+  id: string;
+  /** ms since the epoch. */
+  at: number;
+  /** `admin:<token id>`, `key:<key id>`, `stripe:<event id>` or `config`. */
+  actor: string;
+  /** e.g. account.created, account.tier_changed, key.issued, key.revoked, byok.stored. */
+  action: string;
+  accountId: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface AuditQuery {
+  accountId?: string;
+  /** Entries older than this id (the previous page's `next`). */
+  cursor?: string;
+  limit: number;
+}
+
+export interface AuditLog {
+  append(entry: Omit<AuditEntry, 'id' | 'at'>): Promise<AuditEntry>;
+  /** Newest first. `next`: the cursor of the following page, when there may be one. */
+  read(q: AuditQuery): Promise<{ entries: AuditEntry[]; next: string | null }>;
 }
 
 /** One whole-credit overage report to Stripe (Billing Meter event). */

@@ -13,6 +13,7 @@ import { createFlusher, createMemoryLedger, createRedisLedger, DEFAULT_IDEMPOTEN
 import { systemClock, type Clock, type Ledger } from '../ledger/types.js';
 import { createBilling, createStripeGateway, createStripeMeterSink, type Billing } from '../billing/index.js';
 import { createAuthenticator, hashKey, type Authenticator } from './auth.js';
+import { reconcileAccounts } from './reconcile.js';
 import { createLogger } from './logger.js';
 import { createPipeline, type Pipeline, type ProxyEvents } from './pipeline.js';
 import { ADAPTERS } from './providers/index.js';
@@ -24,6 +25,7 @@ import { registerUsageRoutes } from './admin/usage.js';
 import { registerBillingRoutes } from './admin/billing-routes.js';
 import { registerAccountRoutes } from './admin/accounts.js';
 import { registerProviderKeyRoutes } from './admin/provider-keys.js';
+import { registerOperatorRoutes } from './admin/operator.js';
 import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createBodyBudget } from './body-budget.js';
@@ -96,11 +98,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
         })
       : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
 
-  // Static accounts: created if missing. Not on a ledger that came back empty: that would seed
-  // it as if it were new (docs/reliability.md, "An empty Redis"); `tollgate ledger adopt-epoch` does.
+  // Static accounts: the config is the truth for what it lists (keys stored as hashes only). Not
+  // on a ledger that came back empty: that would seed it as if it were new (docs/reliability.md,
+  // "An empty Redis"); `tollgate ledger adopt-epoch` does.
   const health = ledger.health?.();
-  if (health && !health.ready) logger.error({ reason: health.reason }, 'the ledger is not the one this process knew: serving 503 ledger_unavailable, static accounts not seeded');
-  else await seedAccounts(ledger, config);
+  if (health && !health.ready) logger.error({ reason: health.reason }, 'the ledger is not the one this process knew: serving 503 ledger_unavailable, static accounts not reconciled');
+  else await reconcileAccounts(ledger, config.accounts, logger);
 
   const auth = createAuthenticator({ ledger, clock });
   const metrics = createMetrics();
@@ -166,7 +169,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (flusher) metrics.watchFlusher(() => flusher.stats());
 
   let shuttingDown = false;
-  const router = new AdminRouter({ logger: logger.child({ component: 'admin' }), adminToken: config.admin.token, resolveCustomer: (k) => auth.resolve(k) });
+  const router = new AdminRouter({ logger: logger.child({ component: 'admin' }), adminToken: config.admin.token, resolveCustomer: (k) => auth.resolvePrincipal(k) });
   router.add('GET', '/healthz', 'none', () => ({ body: { status: 'ok' } }));
   // Ready: the ledger answers and we are not stopping. The config was validated at start (a bad
   // one never gets this far); what it enables is reported so an operator can see it at a glance.
@@ -209,8 +212,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   registerUsageRoutes(router, ledger);
   registerBillingRoutes(router, billing);
-  registerAccountRoutes(router, ledger);
-  registerProviderKeyRoutes(router, { store: keyStore, providers: registry });
+  registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
+  registerOperatorRoutes(router, ledger);
+  registerProviderKeyRoutes(router, { store: keyStore, providers: registry, ledger, logger: logger.child({ component: 'admin' }) });
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
   // Past the cap a new connection is closed as soon as it is accepted (the client sees a reset).
@@ -233,11 +237,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const adminServer = createServer(router.handle);
   const metricsServer = metricsRouter === router ? undefined : createServer(metricsRouter.handle);
 
-  const listen = (server: Server, host: string, port: number) =>
+  // A listen error names its listener (proxy/admin): bin/startup-failure.ts reports it.
+  const listen = (server: Server, host: string, port: number, listener: string) =>
     new Promise<string>((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (err: Error) => reject(Object.assign(err, { listener }));
+      server.once('error', onError);
       server.listen(port, host, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         const a = server.address() as AddressInfo;
         resolve(`http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`);
       });
@@ -311,9 +317,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metricsServer,
     dispatcher,
     async listen() {
-      const proxyUrl = await listen(proxyServer, config.proxy.host, config.proxy.port);
-      const adminUrl = await listen(adminServer, config.admin.host, config.admin.port);
-      const metricsUrl = metricsServer ? await listen(metricsServer, config.metrics.host ?? config.admin.host, config.metrics.port!) : undefined;
+      const proxyUrl = await listen(proxyServer, config.proxy.host, config.proxy.port, 'proxy');
+      const adminUrl = await listen(adminServer, config.admin.host, config.admin.port, 'admin');
+      const metricsUrl = metricsServer ? await listen(metricsServer, config.metrics.host ?? config.admin.host, config.metrics.port!, 'metrics') : undefined;
       flusher?.start();
       return metricsUrl ? { proxyUrl, adminUrl, metricsUrl } : { proxyUrl, adminUrl };
     },
@@ -325,17 +331,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   return app;
 }
 
-/** The config's static accounts, created if missing; their keys stored as hashes only. */
-export async function seedAccounts(ledger: Ledger, config: Config): Promise<void> {
-  for (const a of config.accounts) {
-    const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
-    if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
-    await ledger.ensureAccount(input);
-    if (a.overageCapCredits !== undefined) await ledger.updateAccount(a.id, { overageCapMicro: Math.round(a.overageCapCredits * 1_000_000) });
-    const existing = new Set((await ledger.listKeys(a.id)).map((k) => k.id));
-    for (const key of a.apiKeys) {
-      const h = hashKey(key);
-      if (!existing.has(h.slice(0, 12))) await ledger.addKey(a.id, h, 'config');
-    }
-  }
+/** The config's static accounts, reconciled with the file (proxy/reconcile.ts): `tollgate ledger adopt-epoch` uses it. */
+export async function seedAccounts(ledger: Ledger, config: Config, logger: Logger): Promise<void> {
+  await reconcileAccounts(ledger, config.accounts, logger);
 }

@@ -37,14 +37,28 @@ export function extractClientKey(headers: IncomingHttpHeaders, auth: readonly Cl
   return undefined;
 }
 
-interface Entry {
-  accountId: string;
+/** Who a customer key speaks for. The cached entry itself: no allocation per request. */
+export interface Principal {
+  readonly accountId: string;
+  /** The key's public id (12 hex characters of its hash), for logs and the audit log. */
+  readonly keyId: string;
+  /** The account's tier when the key was resolved (a metrics label). */
+  readonly tier: string;
+  /** Suspended accounts are refused (403 account_suspended) before anything else happens. */
+  readonly suspended: boolean;
+}
+
+interface Entry extends Principal {
   hash: Buffer;
   expires: number;
 }
 
 export interface Authenticator {
-  /** The account for a customer key, or null. */
+  /** The key's owner (suspended or not), or null for an unknown or revoked key. */
+  resolvePrincipal(key: string): Promise<Principal | null>;
+  /** The same from the cache without waiting: undefined when not cached (then resolvePrincipal). */
+  cachedPrincipal(key: string): Principal | undefined;
+  /** The account for a customer key, or null (also for a suspended account). */
   resolve(key: string): Promise<string | null>;
   /** The account for a key in the cache, without waiting: undefined when not cached (then resolve). */
   cached(key: string): string | undefined;
@@ -73,24 +87,33 @@ export function createAuthenticator(o: AuthOptions): Authenticator {
     const hit = cache.get(hex);
     return hit && hit.expires > now && timingSafeEqual(hit.hash, Buffer.from(hex, 'hex')) ? hit : undefined;
   };
+  async function resolvePrincipal(key: string): Promise<Principal | null> {
+    const hex = hashKey(key);
+    const now = o.clock.now();
+    const hit = hitFor(hex, now);
+    if (hit) return hit;
+    const found = await o.ledger.resolveKey(hex);
+    if (!found) {
+      cache.delete(hex);
+      return null;
+    }
+    if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    const entry: Entry = { accountId: found.accountId, keyId: found.keyId, tier: found.tier ?? 'free', suspended: found.suspended === true, hash: Buffer.from(hex, 'hex'), expires: now + ttl };
+    cache.set(hex, entry);
+    return entry;
+  }
   return {
+    resolvePrincipal,
+    cachedPrincipal(key) {
+      return hitFor(hashKey(key), o.clock.now());
+    },
     cached(key) {
-      return hitFor(hashKey(key), o.clock.now())?.accountId;
+      const hit = hitFor(hashKey(key), o.clock.now());
+      return hit && !hit.suspended ? hit.accountId : undefined;
     },
     async resolve(key) {
-      const hex = hashKey(key);
-      const hash = Buffer.from(hex, 'hex');
-      const now = o.clock.now();
-      const hit = hitFor(hex, now);
-      if (hit) return hit.accountId;
-      const found = await o.ledger.resolveKey(hex);
-      if (!found) {
-        cache.delete(hex);
-        return null;
-      }
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-      cache.set(hex, { accountId: found.accountId, hash, expires: now + ttl });
-      return found.accountId;
+      const p = await resolvePrincipal(key);
+      return p && !p.suspended ? p.accountId : null;
     },
     clear() {
       cache.clear();

@@ -14,6 +14,16 @@ type Msg =
   | { tg: 'collect'; id: number }
   | { tg: 'collected'; id: number; metrics?: unknown[]; error?: string };
 
+/** A worker that could not start exits with this code, so the primary stops instead of re-forking. */
+export const STARTUP_FAILURE_EXIT_CODE = 78; // EX_CONFIG (sysexits.h)
+/** A worker that dies within this long of listening counts as a quick death. */
+const QUICK_DEATH_MS = 10_000;
+/** Quick deaths in a row after which the primary stops, non-zero. */
+const MAX_QUICK_DEATHS = 5;
+/** Re-fork delay: doubles with each quick death in a row, up to the maximum. */
+const RESTART_BASE_MS = 250;
+const RESTART_MAX_MS = 30_000;
+
 const isMsg = (m: unknown): m is Msg => typeof m === 'object' && m !== null && typeof (m as { tg?: unknown }).tg === 'string';
 
 export interface PrimaryOptions {
@@ -31,11 +41,12 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
   let stopping = false;
   let failed = false;
   let quickDeaths = 0;
-  const started = new Map<number, number>();
+  /** Workers that announced they are listening, and when. */
+  const ready = new Map<number, number>();
+  const restartTimers = new Set<NodeJS.Timeout>();
 
   const fork = () => {
     const w = cluster.fork(o.env);
-    started.set(w.id, Date.now());
     w.on('message', (m: unknown) => onWorkerMessage(w, m));
   };
   // Workers start one after another (the next when the last is listening): N processes loading
@@ -54,6 +65,7 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
   function onWorkerMessage(from: Worker, m: unknown): void {
     if (!isMsg(m)) return;
     if (m.tg === 'ready') {
+      ready.set(from.id, Date.now());
       startNext();
       return;
     }
@@ -93,28 +105,46 @@ export function runPrimary(o: PrimaryOptions): Promise<number> {
 
   return new Promise((resolve) => {
     cluster.on('exit', (w, code, signal) => {
-      const age = Date.now() - (started.get(w.id) ?? 0);
-      started.delete(w.id);
+      const readyAt = ready.get(w.id);
+      const wasReady = ready.delete(w.id);
       if (stopping) {
-        if (code !== 0) failed = true;
+        // A worker still starting when the stop came dies of our SIGTERM: not a failure.
+        if (code !== 0 && !(signal === 'SIGTERM' && !wasReady)) failed = true;
         if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0);
         return;
       }
-      logger.error({ worker: w.process.pid, code, signal }, 'worker died; starting another');
-      // A worker that cannot start at all (bad config, port taken) would loop: give up.
-      quickDeaths = age < 5_000 ? quickDeaths + 1 : 0;
-      if (quickDeaths >= 5) {
-        logger.fatal('workers keep dying at start; stopping');
-        stop('worker failures');
+      // A worker that never got to listen (ledger unreachable, port taken, bad master key) has
+      // printed why; forking another would fail the same way: stop, non-zero.
+      if (!wasReady || code === STARTUP_FAILURE_EXIT_CODE) {
+        logger.fatal({ worker: w.process.pid, code, signal }, 'a worker could not start; stopping');
         failed = true;
+        stop('startup failure');
         return;
       }
-      setTimeout(fork, 500).unref();
+      // Died after start: replace it, backing off while deaths come quickly; give up after
+      // MAX_QUICK_DEATHS in a row, so a supervisor sees a failure rather than a flapping process.
+      quickDeaths = Date.now() - (readyAt ?? 0) < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+      if (quickDeaths >= MAX_QUICK_DEATHS) {
+        logger.fatal({ worker: w.process.pid, code, signal, quickDeaths }, 'workers keep dying soon after start; stopping');
+        failed = true;
+        stop('worker failures');
+        return;
+      }
+      const delayMs = Math.min(RESTART_BASE_MS * 2 ** quickDeaths, RESTART_MAX_MS);
+      logger.error({ worker: w.process.pid, code, signal, restartInMs: delayMs }, 'worker died; starting another');
+      // Not unref'd: with no worker left, this timer is what keeps the primary alive to re-fork.
+      const timer = setTimeout(() => {
+        restartTimers.delete(timer);
+        if (!stopping) fork();
+      }, delayMs);
+      restartTimers.add(timer);
     });
 
     const stop = (why: string) => {
       if (stopping) return;
       stopping = true;
+      for (const t of restartTimers) clearTimeout(t);
+      restartTimers.clear();
       logger.info({ why }, 'stopping workers');
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w);
       if (workers.length === 0) resolve(failed ? 1 : 0);

@@ -49,6 +49,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     labelNames: ['provider', 'code'] as const,
     registers,
   });
+  // By code and the account's tier (4 tiers, `none` before a key is known): who is being refused.
+  const refusals = new Counter({
+    name: 'tollgate_refusals_total',
+    help: 'Requests refused by tollgate (a tollgate error code), by code and account tier ("none": no valid key)',
+    labelNames: ['code', 'tier'] as const,
+    registers,
+  });
   const credits = new HotCounter({
     name: 'tollgate_credits_total',
     help: 'Credits metered (1 credit = $0.001), by modality; the ledger charged this less tollgate_written_off_credits_total',
@@ -135,8 +142,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     freeRequest(rec: SettledRecord) {
       requestsOf(`${rec.provider}\t${rec.modality}\t${rec.status}`).inc();
     },
-    rejected(provider, code, status) {
+    rejected(provider, code, status, tier) {
       rejected.inc({ provider, code });
+      refusals.inc({ code, tier: tier ?? 'none' });
       if (!SETTLED_FAILURES.has(code)) requestsOf(`${provider}\tnone\t${status}`).inc();
     },
     upstreamHeaders(provider, _status, seconds) {

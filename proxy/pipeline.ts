@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import type { Pricing } from '../pricing/types.js';
 import type { Clock, Ledger, Outcome, UsageUnits } from '../ledger/types.js';
 import type { Modality } from '../pricing/types.js';
-import { extractClientKey, type Authenticator } from './auth.js';
+import { extractClientKey, type Authenticator, type Principal } from './auth.js';
 import { createSettlement, fmt, once } from './metering/settlement.js';
 import { Ctx } from './route-context.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
@@ -18,6 +18,7 @@ import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteSpec, UploadMeter } from './providers/types.js';
 import { hasBadEscape, isUnsafePath, parseTarget, type Registry } from './registry.js';
 import type { BodyBudget, BodyHold } from './body-budget.js';
+import { createRefusalLog } from './refusal-log.js';
 
 export interface PipelineLimits extends PlanLimits {
   /** Bodies read whole, by the route's modality (413 past it). */
@@ -34,9 +35,12 @@ export interface PipelineLimits extends PlanLimits {
 export interface SettledRecord {
   requestId: string;
   accountId: string;
+  keyId?: string;
   provider: string;
   modality: Modality;
+  /** The normalised model (the price table's name); `providerModel` when the provider's differs. */
   model?: string;
+  providerModel?: string;
   status: number;
   outcome: Outcome;
   byok: boolean;
@@ -59,7 +63,8 @@ export interface ProxyEvents {
   settled?(rec: SettledRecord): void;
   /** A free route's request finished (not counted by the ledger, so no `settled`). */
   freeRequest?(rec: SettledRecord): void;
-  rejected?(provider: string, code: ErrorCode, status: number): void;
+  /** `tier`: the account's, once its key is known. */
+  rejected?(provider: string, code: ErrorCode, status: number, tier?: string): void;
   /** A capped account's settle exceeded its cap: `microCredits` were not charged (written off). */
   writtenOff?(rec: SettledRecord, microCredits: number): void;
   ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
@@ -114,6 +119,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   // Reserve, settle with retry, the `settled` line (one per request) and event: shared with
   // realtime sessions.
   const settlement = createSettlement({ ledger, logger, events });
+  const refused = createRefusalLog(logger, clock);
   // `entered`: requests between arrival and their forwarding or refusal (auth and reserve
   // included); `open`: requests forwarded and not yet settled (counted before `entered` drops).
   // Idle means both are zero, so a graceful stop never closes the ledger under a request that
@@ -140,8 +146,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   let cutting = false;
 
   /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
-  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
-    events?.rejected?.(provider, err.code, err.status);
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, who?: Principal | null, unread?: IncomingMessage): void {
+    events?.rejected?.(provider, err.code, err.status, who?.tier);
+    refused({ requestId, accountId: who?.accountId, keyId: who?.keyId, provider, code: err.code, status: err.status });
     if (res.headersSent) {
       res.destroy();
       return;
@@ -169,7 +176,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     const adapter = p.adapter;
-    const fail = (err: TollgateError, unread?: IncomingMessage) => sendError(res, adapter, err, requestId, p.adapter.id, unread);
+    let who: Principal | null | undefined;
+    const fail = (err: TollgateError, unread?: IncomingMessage) => sendError(res, adapter, err, requestId, p.adapter.id, who, unread);
 
     if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
@@ -186,19 +194,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     // Steady state is a cache hit: taken without an await (a promise and a turn per request).
-    let accountId: string | null | undefined = auth.cached(key);
-    if (accountId === undefined) {
+    who = auth.cachedPrincipal(key);
+    if (who === undefined) {
       try {
-        accountId = await auth.resolve(key);
+        who = await auth.resolvePrincipal(key);
       } catch (err) {
         fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
         return;
       }
     }
-    if (!accountId) {
+    if (!who) {
       fail(createError('invalid_api_key', 'invalid API key'));
       return;
     }
+    if (who.suspended) {
+      fail(createError('account_suspended', 'this account is suspended: contact the operator'));
+      return;
+    }
+    const accountId = who.accountId;
 
     // BYOK only where it is real (registry.ts): elsewhere a key header is refused, never free,
     // and a stored key is not looked up (the request is metered).
@@ -327,7 +340,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const record = (outcome: Outcome, result: MeterResult | undefined): void => {
       const rec: SettledRecord = {
         requestId,
-        accountId: accountId!,
+        accountId,
+        keyId: who!.keyId,
         provider: adapter.id,
         modality,
         status,
@@ -337,7 +351,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         units: result?.units ?? {},
         durationMs: Math.round(performance.now() - started),
       };
-      if (plan?.model || result?.model) rec.model = result?.model ?? plan!.model!;
+      // One name for one model whatever the outcome: the provider's (when it answered) or the
+      // request's, normalised as the price table names it.
+      const providerModel = result?.model ?? plan?.model;
+      if (providerModel) {
+        rec.model = pricing.normalizeModel(adapter.id, providerModel);
+        if (rec.model !== providerModel) rec.providerModel = providerModel;
+      }
       if (result?.reported) rec.reported = result.reported;
       if (result?.source) rec.source = result.source;
       if (!counted) {

@@ -38,6 +38,10 @@ t.test('Free → Pro on checkout completion, back to Free on deletion; replays c
   t.same(res, { received: true, eventId: completed['id'], type: 'checkout.session.completed', action: 'applied', accountId: 'acme' });
   let account = await ledger.getAccount('acme');
   t.equal(account?.tier, 'pro');
+  // The tier sync is on record, with the Stripe event as the actor.
+  const synced = (await ledger.audit.read({ accountId: 'acme', limit: 10 })).entries;
+  t.equal(synced.length, 1);
+  t.match(synced[0], { actor: `stripe:${completed['id']}`, action: 'account.subscription_synced', before: { tier: 'free', stripeSubscriptionId: null }, after: { tier: 'pro', stripeSubscriptionId: String } });
   t.equal(account?.status, 'active');
   t.equal(account?.stripeSubscriptionId, subscription['id']);
   t.equal(account?.stripeCustomerId, session['customer']);

@@ -51,3 +51,10 @@ t.test('embedded defaults: demo account, in-memory ledger, keys from the environ
   t.equal(d.config.providers.openai?.apiKey, 'sk-1');
   t.equal(d.config.providers.anthropic, undefined);
 });
+
+t.test('a provider baseUrl with a version path is refused: the client path carries /v1', async (t) => {
+  const { parseConfig } = await import('../config/load.js');
+  t.throws(() => parseConfig('providers: { openai: { baseUrl: "https://api.openai.com/v1" } }', {}), {
+    message: /providers\.openai\.baseUrl: leave out the version path \(\/v1\): the client's path carries it/,
+  });
+});

@@ -5,8 +5,12 @@ import { parseConfig } from '../config/load.js';
 
 const text = readFileSync(new URL('../../config.example.yaml', import.meta.url), 'utf8');
 
-t.test('parses with no environment: defaults fill in, unset keys drop out', async (t) => {
-  const c = parseConfig(text, {});
+t.test('refuses to start with no environment: it would write into an unnamed Redis', async (t) => {
+  t.throws(() => parseConfig(text, {}), { message: /redis\.url: environment variable REDIS_URL is not set: the Redis this tollgate writes to/ });
+});
+
+t.test('parses with only REDIS_URL: defaults fill in, unset keys drop out, no published key, billing off', async (t) => {
+  const c = parseConfig(text, { REDIS_URL: 'redis://127.0.0.1:6379/0' });
   t.equal(c.proxy.port, 8080);
   t.equal(c.admin.port, 8081);
   t.equal(c.admin.token, undefined);
@@ -16,8 +20,7 @@ t.test('parses with no environment: defaults fill in, unset keys drop out', asyn
   t.same(c.accounts[0], { id: 'acme', tier: 'starter', apiKeys: [] }, 'no placeholder key: an unset ${ACME_API_KEY} drops out');
   t.same(c.proxy.maxJsonBodyBytes, { llm: 20971520, tts: 4194304, stt: 65536, rag: 65536 });
   t.equal(c.metrics.token, undefined);
-  t.equal(c.stripe?.meterEventName, 'tollgate_overage_credits');
-  t.equal(c.stripe?.prices.pro?.overage, 'price_pro_overage');
+  t.equal(c.stripe, undefined, 'billing stays off until configured');
   t.same(c.pricing.llm?.['mistral:mistral-small-latest'], { input: 1, output: 3 });
 });
 
@@ -34,4 +37,12 @@ t.test('parses with the environment set', async (t) => {
   t.equal(c.providers.openai?.apiKey, 'sk-platform');
   t.equal(c.redis?.url, 'redis://redis:6379/2');
   t.same(c.accounts[0]?.apiKeys, ['tg_from_env_Vh3kQ9zL2mXw8RtY5pNc']);
+});
+
+t.test('a documented placeholder key or secret is refused', async (t) => {
+  const env = { REDIS_URL: 'redis://127.0.0.1:6379/0', ACME_API_KEY: 'tg_example_key_change_me_0001', TOLLGATE_ADMIN_TOKEN: 'change_me_change_me_0001' };
+  t.throws(() => parseConfig(text, env), {
+    message: /admin\.token: "change_me_change_me_0001" is a documented placeholder[\s\S]*accounts\.0\.apiKeys\.0: "tg_example_key_change_me_0001" is a documented placeholder/,
+  });
+  t.throws(() => parseConfig('stripe: { secretKey: sk_test_placeholder }', {}), { message: /stripe\.secretKey: "sk_test_placeholder" is a documented placeholder/ });
 });

@@ -11,6 +11,7 @@ t.test('codes match the contract statuses', async (t) => {
     invalid_api_key: 401,
     insufficient_credits: 402,
     spend_limit_reached: 402,
+    account_suspended: 403,
     unknown_provider: 404,
     unknown_route: 404,
     payload_too_large: 413,

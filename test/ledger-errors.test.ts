@@ -13,7 +13,7 @@ t.test('codes and statuses', async (t) => {
   );
   const e = createLedgerError('key_conflict');
   t.ok(e instanceof LedgerError);
-  t.match(e, { code: 'key_conflict', status: 409, message: LEDGER_ERRORS.key_conflict.message });
+  t.match(e, { code: 'key_conflict', status: 409, message: LEDGER_ERRORS.key_conflict.description });
 });
 
 t.test('transport failures become ledger_unavailable, with the cause', async (t) => {

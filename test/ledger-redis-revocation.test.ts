@@ -18,7 +18,7 @@ t.test('a revocation on one process is heard on another within a second', async 
   await a.ensureAccount({ id: 'acme', tier: 'free' });
   const hash = hashApiKey('tg_live_0123456789abcdef0123456789abcdef');
   const info = await a.addKey('acme', hash);
-  t.same(await b.resolveKey(hash), { accountId: 'acme', keyId: info.id });
+  t.same(await b.resolveKey(hash), { accountId: 'acme', keyId: info.id, tier: 'free' });
 
   const heardOnB = new Promise<{ hash: string; at: number }>((resolve) => b.onKeyRevoked((h) => resolve({ hash: h, at: Date.now() })));
   const started = Date.now();

@@ -7,7 +7,9 @@ import { TOLLGATE_BIN } from './helpers/ops-process.js';
 
 function cli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TOLLGATE_BIN, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+    // --json: the API's answer, parsed below (the default output is a table: test/ops/cli-output.test.ts).
+    const json = args[0] === '--help' ? [] : ['--json'];
+    execFile(process.execPath, [TOLLGATE_BIN, ...args, ...json], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -48,3 +48,18 @@ t.test('Dockerfile: multi-stage node:24-slim, prod deps, non-root, healthcheck',
   t.match(d, /COPY ledger\/scripts/, 'the Lua scripts ship');
   t.match(read('.dockerignore'), /^node_modules$/m);
 });
+
+t.test('compose and the container config pass every provider key the README lists', async (t) => {
+  const { PROVIDER_ENV } = await import('../config/defaults.js');
+  const readme = read('README.md');
+  const listed = Object.values(PROVIDER_ENV);
+  t.equal(listed.length, 11);
+  for (const v of listed) t.ok(readme.includes(v), `README lists ${v}`);
+  const doc = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, any> };
+  const env = Object.fromEntries(listed.map((v) => [v, `key-for-${v}`]));
+  const c = parseConfig(read('docker/tollgate.yaml'), { ...env, TOLLGATE_ADMIN_TOKEN: 'a'.repeat(32) }, 'docker/tollgate.yaml');
+  for (const [id, v] of Object.entries(PROVIDER_ENV)) {
+    for (const name of ['tollgate-a', 'tollgate-b']) t.equal(doc.services[name].environment[v], `\${${v}:-}`, `${name} passes ${v}`);
+    t.equal(c.providers[id as keyof typeof c.providers]?.apiKey, `key-for-${v}`, `docker/tollgate.yaml: providers.${id}.apiKey from ${v}`);
+  }
+});

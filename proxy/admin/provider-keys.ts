@@ -3,7 +3,10 @@
 // Keys are sealed by the KeyStore (proxy/secrets.ts) and never returned. Also the operator's
 // POST /admin/byok/rotate, which re-seals them all under the current master key.
 
+import type { Logger } from 'pino';
 import { z } from 'zod';
+import { recordAudit } from '../../ledger/audit-log.js';
+import type { Ledger } from '../../ledger/types.js';
 import type { KeyStore } from '../secrets.js';
 import { BYOK_KEY_LENGTH, type ProviderAdapter } from '../providers/types.js';
 import { AdminHttpError, type AdminRouter } from './router.js';
@@ -30,8 +33,14 @@ export function badProviderKey(key: string, bounds: { min: number; max: number }
   return undefined;
 }
 
-export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: KeyStore; providers: ReadonlyMap<string, ByokProvider & { adapter: Pick<ProviderAdapter, 'byokKeyLength'> }> }): void {
+export function registerProviderKeyRoutes(
+  router: AdminRouter,
+  deps: { store: KeyStore; providers: ReadonlyMap<string, ByokProvider & { adapter: Pick<ProviderAdapter, 'byokKeyLength'> }>; ledger: Ledger; logger: Logger },
+): void {
   const { store } = deps;
+  // The audit entry names the provider, never the key.
+  const audit = (actor: string, action: string, accountId: string, provider: string, stored: boolean) =>
+    recordAudit(deps.ledger.audit, deps.logger, { actor, action, accountId, before: { provider, stored: action === 'byok.stored' ? false : true }, after: { provider, stored } });
   const provider = (raw: string): string => {
     const id = raw.toLowerCase();
     if (!deps.providers.has(id)) {
@@ -53,13 +62,16 @@ export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: Ke
     const { key } = parseBody(PutBody, await ctx.json());
     const bad = badProviderKey(key, deps.providers.get(id)!.adapter.byokKeyLength ?? BYOK_KEY_LENGTH, id);
     if (bad) throw new AdminHttpError(400, 'invalid_request', `invalid request body: ${bad}`);
+    const had = (await store.list(ctx.accountId)).includes(id);
     await store.put(ctx.accountId, id, key);
+    await audit(ctx.actor, had ? 'byok.replaced' : 'byok.stored', ctx.accountId, id, true);
     return { body: { provider: id, stored: true } };
   });
 
   router.add('DELETE', '/v1/provider-keys/:provider', 'customer', async (ctx) => {
     const id = provider(ctx.params[0]!);
     if (!(await store.delete(ctx.accountId, id))) throw new AdminHttpError(404, 'not_found', `no stored ${id} key`);
+    await audit(ctx.actor, 'byok.removed', ctx.accountId, id, false);
     return { body: { provider: id, deleted: true } };
   });
 

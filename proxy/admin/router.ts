@@ -14,6 +14,8 @@ export interface AdminContext {
   params: string[];
   /** The customer's account for `customer` routes. */
   accountId: string;
+  /** Who is asking, for the audit log: `admin:<token id>`, `key:<key id>`, or `anonymous`. */
+  actor: string;
   /** The raw body (bounded). */
   rawBody(): Promise<Buffer>;
   /** The JSON body; {} when empty; throws 400 invalid_request when malformed. */
@@ -50,17 +52,20 @@ export class AdminHttpError extends Error {
 export interface AdminRouterOptions {
   logger: Logger;
   adminToken: string | undefined;
-  /** Resolves a customer key to its account (the proxy's cached authenticator). */
-  resolveCustomer(key: string): Promise<string | null>;
+  /** Resolves a customer key to its owner (the proxy's cached authenticator). */
+  resolveCustomer(key: string): Promise<{ accountId: string; keyId: string; suspended: boolean } | null>;
   maxBodyBytes?: number;
 }
 
 export class AdminRouter {
   private readonly routes: Route[] = [];
   private readonly adminTokenHash: Buffer | undefined;
+  /** The admin token's public id in the audit log: 12 hex characters of its hash, as for keys. */
+  private readonly adminActor: string;
 
   constructor(private readonly o: AdminRouterOptions) {
     this.adminTokenHash = o.adminToken ? Buffer.from(hashKey(o.adminToken), 'hex') : undefined;
+    this.adminActor = `admin:${this.adminTokenHash?.toString('hex').slice(0, 12) ?? 'none'}`;
   }
 
   /** `path` is exact, or uses `:param` segments: `/v1/provider-keys/:provider`. */
@@ -88,7 +93,7 @@ export class AdminRouter {
       if (!m) continue;
       pathMatched = true;
       if (r.method !== req.method) continue;
-      const accountId = await this.authorize(req, r.auth);
+      const { accountId, actor } = await this.authorize(req, r.auth);
       let raw: Buffer | undefined;
       const rawBody = async () => (raw ??= await readAll(req, this.o.maxBodyBytes ?? 1024 * 1024));
       const ctx: AdminContext = {
@@ -96,6 +101,7 @@ export class AdminRouter {
         url,
         params: m.slice(1).map(decodeURIComponent),
         accountId,
+        actor,
         rawBody,
         async json() {
           const b = await rawBody();
@@ -120,8 +126,8 @@ export class AdminRouter {
     throw new AdminHttpError(404, 'not_found', `no admin route ${req.method} ${url.pathname}`);
   }
 
-  private async authorize(req: IncomingMessage, auth: AdminAuth): Promise<string> {
-    if (auth === 'none') return '';
+  private async authorize(req: IncomingMessage, auth: AdminAuth): Promise<{ accountId: string; actor: string }> {
+    if (auth === 'none') return { accountId: '', actor: 'anonymous' };
     const h = req.headers.authorization;
     const token = typeof h === 'string' && /^bearer /i.test(h) ? h.slice(7).trim() : '';
     if (auth === 'admin') {
@@ -130,17 +136,18 @@ export class AdminRouter {
       if (!token || !timingSafeEqual(Buffer.from(hashKey(token), 'hex'), this.adminTokenHash)) {
         throw new AdminHttpError(401, 'invalid_admin_token', 'invalid admin token');
       }
-      return '';
+      return { accountId: '', actor: this.adminActor };
     }
     if (!token) throw new AdminHttpError(401, 'invalid_api_key', 'missing API key: Authorization: Bearer <your tollgate key>');
-    let account: string | null;
+    let who: Awaited<ReturnType<AdminRouterOptions['resolveCustomer']>>;
     try {
-      account = await this.o.resolveCustomer(token);
+      who = await this.o.resolveCustomer(token);
     } catch {
       throw new AdminHttpError(503, 'ledger_unavailable', 'the ledger is unavailable');
     }
-    if (!account) throw new AdminHttpError(401, 'invalid_api_key', 'invalid API key');
-    return account;
+    if (!who) throw new AdminHttpError(401, 'invalid_api_key', 'invalid API key');
+    if (who.suspended) throw new AdminHttpError(403, 'account_suspended', 'this account is suspended: contact the operator');
+    return { accountId: who.accountId, actor: `key:${who.keyId}` };
   }
 }
 

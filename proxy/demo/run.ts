@@ -77,7 +77,7 @@ export async function runDemo(out: (s: string) => void = (s) => process.stdout.w
       await a.pipeline.idle(5_000);
       const r = await fetch(`${adminUrl}/v1/usage`, { headers: bearer(demoKey) });
       const u = (await r.json()) as { credits: unknown; breakdown: unknown; requestCount: number; byok: { requestCount: number } };
-      say(`   GET /v1/usage → ${JSON.stringify({ credits: u.credits, breakdown: u.breakdown, requestCount: u.requestCount, byokRequests: u.byok.requestCount })}`);
+      say(`   GET /v1/usage → ${JSON.stringify({ credits: u.credits, breakdown: u.breakdown, requestCount: u.requestCount, byok: { requestCount: u.byok.requestCount } })}`);
       say();
     };
     const send = async (c: Call, extra: Record<string, string> = {}) => {

@@ -147,8 +147,10 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     }
     const fail = (err: TollgateError) => (client ? closeRefused(client, err) : refuse(err));
     if (!key) return fail(createError('invalid_api_key', `missing API key: send your tollgate key where the ${adapter.id} SDK sends its API key`));
-    const accountId = await auth.resolve(key);
-    if (!accountId) return fail(createError('invalid_api_key', 'invalid API key'));
+    const who = await auth.resolvePrincipal(key);
+    if (!who) return fail(createError('invalid_api_key', 'invalid API key'));
+    if (who.suspended) return fail(createError('account_suspended', 'this account is suspended: contact the operator'));
+    const accountId = who.accountId;
 
     let byokKey: string | undefined;
     // The HTTP rule (pipeline.ts): a key header is refused where BYOK is not real, and an empty one is an error.

@@ -77,7 +77,7 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.same(await ledger.addKey('acme', h1), info, 'adding the same key again changes nothing');
     await t.rejects(ledger.addKey('other', h1), { code: 'key_conflict' });
     await t.rejects(ledger.addKey('acme', 'not-a-hash'), { code: 'invalid_input' });
-    t.same(await ledger.resolveKey(h1), { accountId: 'acme', keyId: h1.slice(0, 12) });
+    t.same(await ledger.resolveKey(h1), { accountId: 'acme', keyId: h1.slice(0, 12), tier: 'free' });
     t.equal(await ledger.resolveKey(hashApiKey('unknown key 1234567')), null);
 
     const heard: string[] = [];

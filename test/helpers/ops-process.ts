@@ -101,3 +101,28 @@ export function logRecords(p: OpsProcess, msg: string): Array<Record<string, unk
   }
   return out;
 }
+
+export interface OpsExit {
+  code: number | string;
+  ms: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `serve --config <tmp>` expected to stop by itself (a startup failure): its exit, time and output. */
+export async function runOpsToExit(config: Record<string, unknown>, args: string[] = [], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<OpsExit> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify(config));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [TOLLGATE_BIN, 'serve', '--config', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | string>((r) => child.once('close', (c, s) => r(c ?? s ?? -1)));
+  clearTimeout(timer);
+  rmSync(dir, { recursive: true, force: true });
+  return { code, ms: performance.now() - t0, stdout, stderr };
+}
