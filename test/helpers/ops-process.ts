@@ -25,7 +25,7 @@ export interface OpsProcess {
 }
 
 /** `serve --config <tmp>`; `config` gets ports 0 and info logging unless it sets them. */
-export async function startOpsProcess(config: Record<string, unknown>, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<OpsProcess> {
+export async function startOpsProcess(config: Record<string, unknown>, args: string[] = [], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 20_000): Promise<OpsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-'));
   const file = join(dir, 'config.yaml');
   writeFileSync(
@@ -48,7 +48,7 @@ export async function startOpsProcess(config: Record<string, unknown>, args: str
     }),
   );
   const urls = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tollgate did not start in 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`tollgate did not start in ${startTimeoutMs / 1000} s: ${stderr}`)), startTimeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`tollgate exited with ${code}: ${stderr}`));

@@ -54,7 +54,8 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   };
   const procs: Record<string, OpsProcess> = {};
   const start = async (name: string) => {
-    const p = await startOpsProcess(config);
+    // A process starting on a loaded 2-core machine, beside the run, may take tens of seconds.
+    const p = await startOpsProcess(config, [], {}, 60_000);
     procs[name] = p;
     t.teardown(() => p.stop('SIGTERM', 8_000));
     return p;
