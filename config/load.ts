@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, SELF_HOSTED_PROVIDERS, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -91,9 +91,10 @@ function crossCheck(c: Config): string[] {
       seenKeys.add(k);
     });
   });
-  for (const id of ['kokoro', 'chatterbox', 'pockettts', 'whisper', 'rag'] as const) {
+  for (const id of SELF_HOSTED_PROVIDERS) {
     const p = c.providers[id];
     if (p && !p.baseUrl) problems.push(`providers.${id}.baseUrl: ${id} is self-hosted and has no default baseUrl`);
+    if (p?.byok && !p.apiKey) problems.push(`providers.${id}.byok: ${id}'s upstream takes no provider key (no apiKey), so a customer's key would replace nothing: BYOK cannot be enabled`);
   }
   if (c.admin.port !== 0 && c.admin.port === c.proxy.port && c.admin.host === c.proxy.host) {
     problems.push('admin.port: the admin port must differ from proxy.port');

@@ -22,6 +22,8 @@ export const DEFAULT_STT_RESERVE_BYTES_PER_SECOND = 4_000;
 /** STT reservation cap in seconds when only Content-Length is known. */
 export const DEFAULT_STT_MAX_RESERVE_SECONDS = 3_600;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** A non-streamed answer whose client left is read on (and discarded) up to this many bytes for its usage. */
+export const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 /** A stored BYOK key changed on one replica reaches the others within this time. */
 export const DEFAULT_STORED_KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
@@ -50,12 +52,20 @@ export const PROVIDER_IDS = [
   'rag',
 ] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** Self-hosted providers: no default baseUrl, an upstream that may take no key, BYOK off by default. */
+export const SELF_HOSTED_PROVIDERS = ['kokoro', 'chatterbox', 'pockettts', 'whisper', 'rag'] as const satisfies readonly ProviderId[];
 
 const providerSchema = z.strictObject({
   baseUrl: url.optional(),
   apiKey: z.string().min(1).optional(),
   /** Overrides proxy.upstreamTimeoutMs for this provider. */
   timeoutMs: z.coerce.number().int().positive().optional(),
+  /**
+   * X-Provider-Key-{Provider} / stored keys replace the platform's upstream key (zero credits).
+   * Default: on for hosted providers, off for self-hosted ones (SELF_HOSTED_PROVIDERS), where it
+   * can be turned on only with an `apiKey` (an upstream that takes no key makes BYOK free work).
+   */
+  byok: z.boolean().optional(),
 });
 
 const tierEnum = z.enum(TIER_IDS as unknown as [string, ...string[]]);
@@ -116,6 +126,12 @@ export const configSchema = z.strictObject({
       reservationTtlMs: z.coerce.number().int().positive().default(DEFAULT_RESERVATION_TTL_MS),
       sttReserveBytesPerSecond: z.coerce.number().int().positive().default(DEFAULT_STT_RESERVE_BYTES_PER_SECOND),
       sttMaxReserveSeconds: z.coerce.number().int().positive().default(DEFAULT_STT_MAX_RESERVE_SECONDS),
+      // A client gone before a non-streamed answer ends (README, Reliability): the provider's
+      // answer is still read for its usage, up to drainMaxBytes and drainTimeoutMs (default:
+      // upstreamTimeoutMs) after the client left; past either it is cut and charged the
+      // reservation (or the usage already read).
+      drainMaxBytes: z.coerce.number().int().nonnegative().default(DEFAULT_DRAIN_MAX_BYTES),
+      drainTimeoutMs: z.coerce.number().int().positive().optional(),
     })
     .prefault({}),
   admin: z

@@ -3,6 +3,7 @@
 export const ERROR_CODES = {
   invalid_request: 400,
   unpriced_model: 400,
+  byok_not_enabled: 400,
   invalid_api_key: 401,
   insufficient_credits: 402,
   spend_limit_reached: 402,
@@ -21,6 +22,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const ERROR_TYPES: Record<ErrorCode, string> = {
   invalid_request: 'invalid_request_error',
   unpriced_model: 'invalid_request_error',
+  byok_not_enabled: 'invalid_request_error',
   invalid_api_key: 'authentication_error',
   insufficient_credits: 'insufficient_quota',
   spend_limit_reached: 'insufficient_quota',

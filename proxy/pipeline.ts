@@ -22,6 +22,10 @@ export interface PipelineLimits extends PlanLimits {
   upstreamTimeoutMs: number;
   streamIdleTimeoutMs: number;
   reservationTtlMs: number;
+  /** Bytes of a non-streamed answer read for its usage after the client left. */
+  drainMaxBytes: number;
+  /** Time allowed for that read (default: upstreamTimeoutMs). */
+  drainTimeoutMs?: number | undefined;
 }
 
 export interface SettledRecord {
@@ -165,8 +169,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
 
-    let byokKey = headerValue(req.headers[p.byokHeader]);
-    if (!byokKey && deps.storedKey) {
+    // BYOK only where it is real (registry.ts): elsewhere a key header is refused, never free,
+    // and a stored key is not looked up (the request is metered).
+    const byokHeader = req.headers[p.byokHeader];
+    let byokKey: string | undefined;
+    if (byokHeader !== undefined) {
+      byokKey = headerValue(byokHeader);
+      if (!byokKey) {
+        fail(createError('invalid_request', `the ${p.byokHeaderName} header is empty: put your ${adapter.id} key in it, or drop it to be metered`));
+        return;
+      }
+      if (!p.byok) {
+        fail(createError('byok_not_enabled', p.byokRefusal));
+        return;
+      }
+    } else if (p.byok && deps.storedKey) {
       let stored = deps.storedKeyCached?.(accountId, adapter.id);
       if (stored === undefined) {
         try {
@@ -191,7 +208,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const upstreamKey = byokKey ?? p.apiKey;
     if (!upstreamKey && !adapter.keyOptional) {
-      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (X-Provider-Key-${adapter.id}) are served`));
+      fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK requests (${p.byokHeaderName}) are served`));
       return;
     }
 
@@ -325,16 +342,38 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let responded = false;
     let streaming = false;
     let first = true;
+    // The provider's bill is the floor: a metered, non-streamed call whose client leaves once
+    // the provider has it is let finish, and its answer read (not sent) for the usage it
+    // reports, within proxy.drain* (`drained` bytes so far, `drainCut` once past a bound).
+    // A stream, a BYOK call or a free route is cut at once, as is a non-2xx answer.
+    const keep = plan !== undefined && !byok && plan.streamed !== true;
+    let drained = 0;
+    let drainCut = false;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const cut = (why: string) => controller?.abort(new Error(why));
+    // Before the answer's headers the wait is bounded by the upstream timeout; after, by this.
+    const drainFor = () => {
+      drainTimer = setTimeout(() => {
+        drainCut = true;
+        cut('drain time bound');
+      }, limits.drainTimeoutMs ?? timeout);
+    };
+    const leave = () => {
+      clientGone = true;
+      if (settledOnce) return; // the answer had ended; only its last bytes were still on their way
+      if (!keep || (responded && (streaming || !ok()))) return cut('client closed the connection');
+      if (!responded) return;
+      controller?.resume(); // a write refused on the dead socket may have paused the upstream
+      drainFor();
+    };
     const onDrain = () => controller?.resume();
     res.on('drain', onDrain);
     res.once('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        controller?.abort(new Error('client closed the connection'));
-      }
+      if (!res.writableFinished) leave();
     });
     const done = () => {
       res.off('drain', onDrain);
+      if (drainTimer) clearTimeout(drainTimer);
       if (streaming) events?.streamClosed?.(adapter.id);
     };
     const ok = () => status >= 200 && status < 300;
@@ -366,7 +405,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const ct = upHeaders['content-type'];
         streaming = typeof ct === 'string' && ct.includes('event-stream');
         if (streaming) events?.streamOpened?.(adapter.id);
-        res.writeHead(status, outHeaders);
+        if (!clientGone) res.writeHead(status, outHeaders);
+        else if (streaming || !ok()) cut('client closed the connection'); // left before the headers
+        else drainFor();
       },
       onResponseData(c, chunk) {
         if (first) {
@@ -382,7 +423,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
             meter = undefined;
           }
         }
-        if (out.length > 0 && !res.write(out)) c.pause();
+        if (!clientGone) {
+          if (out.length > 0 && !res.write(out)) c.pause();
+        } else if ((drained += chunk.length) > limits.drainMaxBytes && !drainCut) {
+          drainCut = true;
+          c.abort(new Error('drain size bound'));
+        }
       },
       onResponseEnd() {
         let tail: Buffer | undefined;
@@ -393,7 +439,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         }
         if (tail && tail.length > 0) res.end(tail);
         else res.end();
-        settle(ok() ? 'ok' : 'upstream_error', ok() ? safeResult(meter, true) : undefined);
+        settle(!ok() ? 'upstream_error' : clientGone ? 'aborted' : 'ok', ok() ? safeResult(meter, true) : undefined);
         done();
       },
       onResponseError(_c, err) {
@@ -410,8 +456,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         } else {
           const timedOut = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
           const outcome: Outcome = gone ? 'aborted' : timedOut ? 'timeout' : 'upstream_error';
-          // The body was cut: charge what the meter saw (provider's report, or its estimate).
-          settle(outcome, ok() ? safeResult(meter, false) : undefined);
+          // The body was cut: charge what the meter saw (provider's report, or its estimate);
+          // past a drain bound, the provider's report if it was read, else the reservation.
+          settle(outcome, !ok() ? undefined : drainCut ? reportedOrReserved() : safeResult(meter, false));
           if (!gone) logger.warn({ requestId, provider: adapter.id, err: err.message }, 'response cut');
           res.destroy();
         }
@@ -431,6 +478,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       handler,
     );
     // handle() returns here: the request is counted by `open` until it has settled.
+
+    /** A drain cut past its bound: the usage the provider reported if the meter read it, else the reservation. */
+    function reportedOrReserved(): MeterResult | undefined | Promise<MeterResult | undefined> {
+      const reserved: MeterResult = { microCredits: plan!.estimateMicro, units: {}, source: 'estimate' };
+      const pick = (r: MeterResult | undefined): MeterResult => (r?.source === 'provider' ? r : reserved);
+      const r = safeResult(meter, false);
+      return r instanceof Promise ? r.then(pick) : pick(r);
+    }
 
     function safeResult(m: ResponseMeter | undefined, complete: boolean): MeterResult | undefined | Promise<MeterResult> {
       if (!m) return plan ? { microCredits: plan.estimateMicro, units: {}, source: 'estimate' } : undefined;

@@ -13,6 +13,16 @@ export interface CompiledProvider {
   timeoutMs: number | undefined;
   /** Lower-cased `x-provider-key-{id}` header name. */
   byokHeader: string;
+  /** The same as the README writes it (`X-Provider-Key-Kokoro`), for messages. */
+  byokHeaderName: string;
+  /**
+   * BYOK is real here: a customer's key replaces the platform's upstream key. Off for an
+   * upstream that takes no key (then a key would make provider work free) or when the operator
+   * turned it off (`providers.{id}.byok: false`).
+   */
+  byok: boolean;
+  /** Why BYOK is refused (400 byok_not_enabled), built once. */
+  byokRefusal: string;
   match(method: string, path: string): { route: RouteSpec; params: string[] } | undefined;
 }
 
@@ -31,6 +41,10 @@ export function compileProvider(adapter: ProviderAdapter, cfg: ProviderConfig | 
     origin = u.origin;
     basePath = u.pathname.replace(/\/+$/, '');
   }
+  // An upstream that takes no key (self-hosted, no apiKey) never has BYOK, whatever the config.
+  const keyless = adapter.keyOptional === true && !cfg?.apiKey;
+  const byokHeaderName = `X-Provider-Key-${adapter.id.charAt(0).toUpperCase()}${adapter.id.slice(1)}`;
+  const why = keyless ? 'its upstream takes no provider key' : 'the operator turned it off';
   return {
     adapter,
     origin,
@@ -38,6 +52,9 @@ export function compileProvider(adapter: ProviderAdapter, cfg: ProviderConfig | 
     apiKey: cfg?.apiKey,
     timeoutMs: cfg?.timeoutMs,
     byokHeader: `x-provider-key-${adapter.id}`,
+    byokHeaderName,
+    byok: !keyless && (cfg?.byok ?? adapter.keyOptional !== true),
+    byokRefusal: `BYOK is not enabled for ${adapter.id}: ${why}; drop the ${byokHeaderName} header to be metered`,
     match(method, path) {
       // Tolerate a trailing slash some clients add.
       const p = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;

@@ -47,8 +47,13 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle(req: IncomingM
     if (!key) return reject(socket, createError('invalid_api_key', 'missing API key'));
     const accountId = await deps.auth.resolve(key);
     if (!accountId) return reject(socket, createError('invalid_api_key', 'invalid API key'));
+    // The HTTP rule (pipeline.ts): a key header is refused where BYOK is not real, and an empty one is an error.
     const header = req.headers[p.byokHeader];
-    const byokKey = (typeof header === 'string' && header.trim()) || (await deps.storedKey?.(accountId, p.adapter.id)) || undefined;
+    if (header !== undefined) {
+      if (typeof header !== 'string' || header.trim() === '') return reject(socket, createError('invalid_request', `the ${p.byokHeaderName} header is empty`));
+      if (!p.byok) return reject(socket, createError('byok_not_enabled', p.byokRefusal));
+    }
+    const byokKey = (typeof header === 'string' && header.trim()) || (p.byok && (await deps.storedKey?.(accountId, p.adapter.id))) || undefined;
     if (!byokKey) {
       return reject(socket, createError('unknown_route', `WebSocket ${path} on ${p.adapter.id} is served for BYOK only (X-Provider-Key-${p.adapter.id}): realtime sessions on the platform key are not metered yet`));
     }

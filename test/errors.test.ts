@@ -7,6 +7,7 @@ t.test('codes match the contract statuses', async (t) => {
   t.same(ERROR_CODES, {
     invalid_request: 400,
     unpriced_model: 400,
+    byok_not_enabled: 400,
     invalid_api_key: 401,
     insufficient_credits: 402,
     spend_limit_reached: 402,

@@ -10,7 +10,13 @@ import { parseBody } from './validate.js';
 
 const PutBody = z.strictObject({ key: z.string().trim().min(1, 'key must not be empty').max(8192, 'key is too long') });
 
-export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: KeyStore; providers: ReadonlySet<string> | ReadonlyMap<string, unknown> }): void {
+/** What the routes need of a provider: whether BYOK is real for it (proxy/registry.ts). */
+export interface ByokProvider {
+  byok: boolean;
+  byokRefusal: string;
+}
+
+export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: KeyStore; providers: ReadonlyMap<string, ByokProvider> }): void {
   const { store } = deps;
   const provider = (raw: string): string => {
     const id = raw.toLowerCase();
@@ -24,6 +30,9 @@ export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: Ke
 
   router.add('PUT', '/v1/provider-keys/:provider', 'customer', async (ctx) => {
     const id = provider(ctx.params[0]!);
+    const p = deps.providers.get(id)!;
+    // A key for a provider without BYOK would never be used (the request is metered): refuse it.
+    if (!p.byok) throw new AdminHttpError(400, 'byok_not_enabled', p.byokRefusal.replace(/; drop the .*$/, ''));
     if (!store.writable) {
       throw new AdminHttpError(501, 'byok_storage_disabled', 'stored provider keys are disabled: the operator must set byok.masterKey (send the key per request in X-Provider-Key-{Provider} instead)');
     }

@@ -76,6 +76,12 @@ export interface TtsRequest {
   model?: string | undefined;
   /** Reads the provider's own count from the answer, to record beside tollgate's. */
   report?(head: UpstreamResponseHead): TtsReport | undefined;
+  /**
+   * false: the audio comes whole once synthesized (a JSON answer, a buffered file), so a client
+   * that leaves before it does not stop the provider's billed work (MeterPlan.streamed). Default
+   * true: streamed audio, cut upstream when the client leaves (a 2xx is charged in full anyway).
+   */
+  streamed?: boolean;
 }
 
 /** The plan of a TTS request whose text is known: reserve and charge exactly its characters. */
@@ -85,6 +91,7 @@ export function ttsPlan(ctx: RouteContext, req: TtsRequest): MeterPlan {
   const plan: MeterPlan = {
     modality: 'tts',
     estimateMicro: micro,
+    streamed: req.streamed !== false,
     response(head) {
       const report = req.report?.(head);
       return {

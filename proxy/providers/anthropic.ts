@@ -48,11 +48,12 @@ export const anthropic: ProviderAdapter = {
       path: '/v1/messages',
       body: 'json',
       plan(ctx, body): MeterPlan {
-        const { model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_tokens']);
+        const { model, meterOpts, estimateMicro, streamed } = llmPlanBasis(ctx, body, ['max_tokens']);
         return {
           modality: 'llm',
           model,
           estimateMicro,
+          streamed,
           response(head) {
             if (!isEventStream(head)) return jsonUsageMeter(meterOpts, (u) => fromAnthropicUsage(u));
             return sseUsageMeter(

@@ -48,6 +48,7 @@ export const elevenlabs: ProviderAdapter = {
       text: requiredText(ctx, obj.text, 'text'),
       model: optionalModel(obj.model_id),
       report: headerCharsReport('character-cost'),
+      streamed: ctx.path.includes('/stream'),
     })),
     {
       method: 'POST',

@@ -42,6 +42,7 @@ function synthesisRoute(path: string): RouteSpec {
     text: requiredText(ctx, obj.text, 'text'),
     model: optionalModel(obj.modelId ?? obj.model_id),
     report: usageCountReport,
+    streamed: path.endsWith(':stream'),
   }));
 }
 

@@ -38,8 +38,9 @@ export const kokoro: ProviderAdapter = {
   clientAuth: ['bearer'],
   setUpstreamKey: setBearer,
   routes: [
-    speechRoute({ path: '/v1/audio/speech', text: speechText }),
-    speechRoute({ path: '/dev/captioned_speech', text: speechText }),
+    // Audio streams unless the request says `stream: false`.
+    speechRoute({ path: '/v1/audio/speech', text: speechText, streamed: (obj) => obj.stream !== false }),
+    speechRoute({ path: '/dev/captioned_speech', text: speechText, streamed: (obj) => obj.stream !== false }),
     speechRoute({ path: '/dev/dialogue', text: dialogueText }),
     freeRoute('GET', '/v1/models'),
     freeRoute('GET', /^\/v1\/models\/[^/]+$/),

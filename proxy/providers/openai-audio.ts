@@ -45,6 +45,8 @@ export interface SpeechRouteOptions {
   trim?: boolean;
   /** The text of the request when it is not simply `input` (SSML, dialogue turns). */
   text?(ctx: RouteContext, obj: Record<string, unknown>): string;
+  /** Whether the audio streams (TtsRequest.streamed); default: it does. */
+  streamed?(obj: Record<string, unknown>): boolean;
 }
 
 /** `POST …/audio/speech`: JSON `{model, input, voice, …}`, audio (or SSE) back. */
@@ -53,7 +55,7 @@ export function speechRoute(o: SpeechRouteOptions): RouteSpec {
     const model = optionalModel(obj.model);
     if (o.requireModel && !model) ctx.fail('invalid_request', '`model` is required');
     const text = o.text ? o.text(ctx, obj) : requiredText(ctx, obj.input, 'input');
-    return { text: o.trim ? text.trim() : text, model, report: speechDoneReport };
+    return { text: o.trim ? text.trim() : text, model, report: speechDoneReport, streamed: o.streamed?.(obj) ?? true };
   });
 }
 

@@ -45,6 +45,8 @@ export interface LlmPlanBasis {
   meterOpts: LlmMeterOptions;
   /** Reservation: the input estimate plus the output limit, priced at the model's rate. */
   estimateMicro: number;
+  /** `stream: true`: the answer is an event stream (MeterPlan.streamed). */
+  streamed: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export function llmPlanBasis(ctx: RouteContext, body: RequestBody, maxTokenField
     model,
     meterOpts: { pricing: ctx.pricing, rate, inputEstimate },
     estimateMicro: ctx.pricing.llmCost(rate, { inputTokens: inputEstimate, outputTokens: maxTokens }),
+    streamed: obj.stream === true,
   };
 }
 
@@ -108,14 +111,14 @@ export function chatCompletionsRoute(opts: ChatRouteOptions): RouteSpec {
       // take a hard-capped account far past its limit.
       const n = body.kind === 'json' ? (body.value as { n?: unknown } | null)?.n : undefined;
       const choices = typeof n === 'number' && Number.isInteger(n) && n > 1 ? n : 1;
-      const { obj, model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_completion_tokens', 'max_tokens'], choices);
-      const stream = obj.stream === true;
+      const { obj, model, meterOpts, estimateMicro, streamed: stream } = llmPlanBasis(ctx, body, ['max_completion_tokens', 'max_tokens'], choices);
       const clientAskedUsage = (obj.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
       const inject = stream && opts.injectStreamUsage && !clientAskedUsage && body.kind === 'json';
       const plan: MeterPlan = {
         modality: 'llm',
         model,
         estimateMicro,
+        streamed: stream,
         response(head) {
           if (!isEventStream(head)) return jsonUsageMeter(meterOpts, fromChatUsage);
           return sseUsageMeter(
@@ -151,11 +154,12 @@ export function responsesRoute(path: string): RouteSpec {
     path,
     body: 'json',
     plan(ctx, body): MeterPlan {
-      const { model, meterOpts, estimateMicro } = llmPlanBasis(ctx, body, ['max_output_tokens']);
+      const { model, meterOpts, estimateMicro, streamed } = llmPlanBasis(ctx, body, ['max_output_tokens']);
       return {
         modality: 'llm',
         model,
         estimateMicro,
+        streamed,
         response(head) {
           if (!isEventStream(head)) return jsonUsageMeter(meterOpts, fromResponsesUsage);
           return sseUsageMeter(

@@ -27,7 +27,8 @@ function durationReport(head: UpstreamResponseHead): TtsReport | undefined {
 function synthesisRoute(path: string): RouteSpec {
   return jsonTtsRoute(path, (ctx, obj) => {
     const data = requiredText(ctx, obj.data, 'data');
-    return { text: /^\s*<speak[\s>]/i.test(data) ? ssmlText(data) : data, model: optionalModel(obj.model), report: durationReport };
+    const text = /^\s*<speak[\s>]/i.test(data) ? ssmlText(data) : data;
+    return { text, model: optionalModel(obj.model), report: durationReport, streamed: path === '/stream' };
   });
 }
 

@@ -114,6 +114,12 @@ export interface MeterPlan {
   upstreamHeaders?: Record<string, string>;
   /** For `body: 'stream'` routes. */
   upload?: UploadMeter;
+  /**
+   * The answer streams to the client (SSE, streamed audio): a client that leaves cuts it
+   * upstream, charged what the meter saw. Otherwise (the default) the provider's call is let
+   * finish and its answer read for the usage it reports, within proxy.drain* bounds.
+   */
+  streamed?: boolean;
   /** Called once for a 2xx response. */
   response(head: UpstreamResponseHead): ResponseMeter;
   /** Charge when the upstream answered 2xx but no body byte reached the meter (rare). */
