@@ -231,6 +231,21 @@ export function reserveVerdict(st: PeriodState, tier: TierParams, amount: number
   return 'ok';
 }
 
+/**
+ * The part of a settle's `amount` that may be charged (issue 18: the Free cap is a hard cap).
+ * A hard-capped tier never takes `used` past its limit, and an account with a spend limit
+ * never past limit + spend limit (reserveVerdict refuses past the same line); what the
+ * reservation did not cover beyond that is written off (the caller reports it). Accounts with
+ * nothing bounding them are charged in full. settle.lua mirrors this.
+ */
+export function chargeable(st: PeriodState, tier: TierParams, capMicro: number | null, amount: number): number {
+  let ceiling: number;
+  if (tier.hardCap) ceiling = limitOf(st, tier);
+  else if (capMicro !== null) ceiling = limitOf(st, tier) + capMicro;
+  else return amount;
+  return Math.min(amount, Math.max(0, ceiling - st.used));
+}
+
 /** Apply a settlement's amounts (the reservation is released by the caller). Returns true if overage accrued. */
 export function applySettle(
   st: PeriodState,

@@ -11,6 +11,7 @@ import {
   STRIPE_WINDOW_MS,
   applySettle,
   batchIdentifier,
+  chargeable,
   hasWholeOverage,
   newState,
   reserveVerdict,
@@ -94,6 +95,9 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   const listeners = new Set<(keyHash: string) => void>();
 
   const tierOf = (e: Entry): TierParams => tiers[e.account.tier] ?? tiers.free;
+  /** Nothing bounds the account's spending: no hard cap, no spend limit (ReserveResult `open`). */
+  const isOpen = (e: Entry): boolean => !tierOf(e).hardCap && (e.account.overageCapMicro ?? null) === null;
+  const OPEN: ReserveResult = Object.freeze({ ok: true, open: true });
   const copy = (a: Account): Account => ({ ...a });
 
   function entry(id: string): Entry | undefined {
@@ -325,7 +329,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       const now = clock.now();
       catchUp(e, now);
       const tier = tierOf(e);
-      if (marker(e, input.requestId, now)) return { ok: true };
+      if (marker(e, input.requestId, now)) return isOpen(e) ? OPEN : { ok: true };
       const verdict = reserveVerdict(e.st, tier, input.microCredits, e.account.overageCapMicro ?? null);
       if (verdict !== 'ok') {
         return { ok: false, reason: verdict, usedMicro: e.st.used, limitMicro: tier.includedMicro + e.st.cs };
@@ -335,7 +339,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         e.resv.set(input.requestId, { amount: input.microCredits, expires: now + input.ttlMs });
         e.st.held += input.microCredits;
       }
-      return { ok: true };
+      return isOpen(e) ? OPEN : { ok: true };
     },
 
     async settle(input): Promise<SettleResult> {
@@ -350,14 +354,16 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         e.st.held = Math.max(0, e.st.held - r.amount);
       }
       setMarker(e, input.requestId, 'S', now + idemTtl);
+      const amount = input.byok ? 0 : input.microCredits;
+      const charged = chargeable(e.st, tierOf(e), e.account.overageCapMicro ?? null, amount);
       const accrued = applySettle(e.st, tierOf(e), {
         modality: input.modality,
         byok: input.byok,
-        microCredits: input.byok ? 0 : input.microCredits,
+        microCredits: charged,
         units: input.units ?? {},
       });
       if (accrued) pending.add(input.accountId);
-      return { applied: true };
+      return charged < amount ? { applied: true, writtenOffMicro: amount - charged } : { applied: true };
     },
 
     async usage(accountId) {

@@ -316,6 +316,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     );
   }
   const ADMITTED_LOCALLY: ReserveResult = Object.freeze({ ok: true, local: true });
+  const ADMITTED: ReserveResult = Object.freeze({ ok: true });
+  const ADMITTED_OPEN: ReserveResult = Object.freeze({ ok: true, open: true });
 
   const script = (name: ScriptName, keys: string[], args: (string | number)[]) =>
     runScript(client, name, keys, args) as Promise<Reply>;
@@ -337,8 +339,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     resolve(r: R): void;
     reject(err: unknown): void;
   }
-  type ReserveReply = [number, number, number];
-  type SettleReply = [number, number];
+  type ReserveReply = [number, number, number, number];
+  type SettleReply = [number, number, number];
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
   const settleQueue = new Map<string, Array<Waiter<SettleInput, SettleReply>>>();
   let flushScheduled = false;
@@ -714,13 +716,13 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       const t = terms.get(input.accountId);
       if (t === undefined || t.until <= clock.now()) readTerms(input.accountId);
       else if (t.open && termsUsable()) return ADMITTED_LOCALLY;
-      const [code, used, limit] = await enqueue(reserveQueue, input.accountId, input, 0);
+      const [code, used, limit, open] = await enqueue(reserveQueue, input.accountId, input, 0);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
       switch (Number(code)) {
         case 1:
         case 2:
-          return { ok: true };
+          return Number(open) === 1 ? ADMITTED_OPEN : ADMITTED;
         case 0:
           return { ok: false, reason: 'unknown_account', usedMicro: 0, limitMicro: 0 };
         case -1:
@@ -735,12 +737,13 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
       const t = terms.get(input.accountId);
       const delay = t !== undefined && t.open && t.until > clock.now() && termsUsable() ? openSettleDelay : settleDelay;
-      const [applied, accrued] = await enqueue(settleQueue, input.accountId, input, delay);
+      const [applied, accrued, writtenOff] = await enqueue(settleQueue, input.accountId, input, delay);
       if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
       // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
       // periodic full sweep covers a crash between the script and this line.
       if (Number(accrued) === 1) await guard(() => client.sadd(pendingKey, input.accountId));
-      return { applied: Number(applied) === 1 };
+      const wo = Number(writtenOff ?? 0);
+      return wo > 0 ? { applied: Number(applied) === 1, writtenOffMicro: wo } : { applied: Number(applied) === 1 };
     },
 
     async usage(accountId): Promise<UsageSnapshot> {

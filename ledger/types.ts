@@ -60,6 +60,13 @@ export type ReserveResult =
        * spend limit, so nothing could refuse it; nothing is held (the settle charges).
        */
       local?: true;
+      /**
+       * Nothing bounds the account's spending (a paid tier, no spend limit): its requests are
+       * forwarded as the client wrote them. Absent: the account is capped (a hard-capped tier
+       * or a spend limit), and the proxy writes the output bound it reserved for into the
+       * request (issue 18). `local` implies it.
+       */
+      open?: true;
     }
   | {
       ok: false;
@@ -99,6 +106,11 @@ export interface SettleInput {
 export interface SettleResult {
   /** false when this requestId had already been settled: nothing was applied twice. */
   applied: boolean;
+  /**
+   * µcr not charged because the account is capped: a hard-capped tier's `used` never passes
+   * its limit, a spend-limited account's never passes limit + spend limit. Absent when 0.
+   */
+  writtenOffMicro?: number;
 }
 
 export interface CarryoverBucket {

@@ -69,7 +69,7 @@ t.test('the same request id twice in one batch holds once and applies once', asy
   for (const ledger of all) {
     await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
     const [a, b] = await Promise.all([ledger.reserve(reserve('acme', 'dup', cr(9))), ledger.reserve(reserve('acme', 'dup', cr(9)))]);
-    t.same([a, b], [{ ok: true }, { ok: true }]);
+    t.same([a, b], [{ ok: true, open: true }, { ok: true, open: true }]);
     t.equal((await ledger.usage('acme')).reservedMicro, cr(9), `${ledger.kind}: held once`);
     const [s1, s2] = await Promise.all([ledger.settle(overageSettle('acme', 'dup', cr(4))), ledger.settle(overageSettle('acme', 'dup', cr(4)))]);
     t.same([s1.applied, s2.applied], [true, false], `${ledger.kind}: the second is a no-op`);
@@ -293,7 +293,7 @@ t.test('a batch that fails while deciding writes nothing, the retry applies ever
     r.map((x) => x.status),
     ['fulfilled', 'rejected'],
   );
-  t.same((r[0] as PromiseFulfilledResult<ReserveResult>).value, { ok: true });
+  t.same((r[0] as PromiseFulfilledResult<ReserveResult>).value, { ok: true, open: true });
   t.equal(spied.scripts() - scriptsBefore, 3, 'the batch, then each entry alone');
   t.same([await markerOf(client, 'w', 'good'), await markerOf(client, 'w', 'bad')], ['R', null]);
   t.equal((await ledger.usage('w')).reservedMicro, cr(5), 'held once, by the retry alone');
@@ -329,7 +329,7 @@ t.test('idempotency markers: hourly windows, found for at least an hour, a windo
   for (const ledger of all) {
     clock.set(utc(2026, 3, 10, 9, 59, 0));
     await ledger.ensureAccount({ id: 'm', tier: 'pro' });
-    t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true });
+    t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true, open: true });
     t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: true });
     if (ledger.kind === 'redis') {
       t.same(await spied.client.hgetall(`tg:{acct:m}:mk:${w}`), { x1: 'S' }, 'one hash per window, one field per request');
@@ -339,7 +339,7 @@ t.test('idempotency markers: hourly windows, found for at least an hour, a windo
     // 10:58: the next window; the marker, 59 minutes old, is found there.
     clock.set(utc(2026, 3, 10, 10, 58, 0));
     t.same(await ledger.settle(overageSettle('m', 'x1', cr(3))), { applied: false }, `${ledger.kind}: a duplicate 59 min later applies nothing`);
-    t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true }, 'a late duplicate reserve');
+    t.same(await ledger.reserve(reserve('m', 'x1', cr(5))), { ok: true, open: true }, 'a late duplicate reserve');
     t.equal((await ledger.usage('m')).reservedMicro, 0, 'holds nothing');
     t.same(await ledger.settle(overageSettle('m', 'x2', cr(1))), { applied: true }, 'another request in this window');
     // 11:00:01, 61 minutes on: past the idempotency ttl, on both ledgers.
@@ -353,7 +353,7 @@ t.test('idempotency markers: hourly windows, found for at least an hour, a windo
     t.same([u.usedMicro, u.requestCount], [cr(7), 3]);
   }
   await t.rejects(spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000 + 1)), { code: 'invalid_input', message: /ttlMs 3540001 is too long for the idempotency ttl of 3600000 ms/ });
-  t.same(await spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000)), { ok: true }, 'a reservation of 59 minutes fits');
+  t.same(await spied.ledger.reserve(reserve('m', 'long', cr(1), HOUR - 60_000)), { ok: true, open: true }, 'a reservation of 59 minutes fits');
 });
 
 t.test('a reservation ttl over 59 minutes widens the Redis ledger\'s idempotency ttl (proxy.reservationTtlMs)', async (t) => {
@@ -361,6 +361,6 @@ t.test('a reservation ttl over 59 minutes widens the Redis ledger\'s idempotency
   t.teardown(() => redis.stop());
   const tg = await startTollgate({ redis: { url: redis.url }, proxy: { reservationTtlMs: 7_200_000 } }, { tier: 'pro' });
   t.teardown(() => tg.close());
-  t.same(await tg.app.ledger.reserve({ accountId: 'acct', requestId: 'two-hours', microCredits: cr(1), ttlMs: 7_200_000 }), { ok: true });
+  t.same(await tg.app.ledger.reserve({ accountId: 'acct', requestId: 'two-hours', microCredits: cr(1), ttlMs: 7_200_000 }), { ok: true, open: true });
   t.equal((await tg.app.ledger.usage('acct')).reservedMicro, cr(1));
 });

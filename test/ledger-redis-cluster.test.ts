@@ -33,7 +33,7 @@ t.test('the metering and outbox scripts touch only the account’s own keys', as
   const ledger = await createRedisLedger({ url, keyPrefix: 'acl', pricing: testPricing(), clock, logger: silent });
   t.teardown(() => ledger.close());
 
-  t.same(await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(5), ttlMs: 1000 }), { ok: true });
+  t.same(await ledger.reserve({ accountId: 'acme', requestId: 'r1', microCredits: cr(5), ttlMs: 1000 }), { ok: true, open: true });
   await ledger.settle({ accountId: 'acme', requestId: 'r1', modality: 'llm', provider: 'openai', byok: false, microCredits: cr(200_002), units: {}, outcome: 'ok' });
   await ledger.settle({ accountId: 'acme', requestId: 'b1', modality: 'tts', provider: 'kokoro', byok: true, microCredits: 0, units: { chars: 10 }, outcome: 'ok' });
   clock.set(utc(2026, 2, 2));

@@ -37,7 +37,7 @@ t.test('a paid account with no spend limit: one round trip a request once its te
   sent.length = 0;
 
   const first = await ledger.reserve(reserve('acme', 'r0', cr(3)));
-  t.same(first, { ok: true }, 'the first reserve goes to Redis and holds');
+  t.same(first, { ok: true, open: true }, 'the first reserve goes to Redis and holds');
   t.same(sent, ['hmget', 'evalsha'], "and the account's terms are read beside it");
   t.equal((await ledger.usage('acme')).reservedMicro, cr(3));
   await ledger.settle(overageSettle('acme', 'r0', cr(2)));
@@ -145,7 +145,7 @@ t.test('terms expire after termsTtlMs and are read again', async (t) => {
   t.same(await ledger.reserve(reserve('acme', 'r1', 0)), { ok: true, local: true }, 'still fresh at 9,999 ms');
   t.same(sent, []);
   clock.advance(1);
-  t.same(await ledger.reserve(reserve('acme', 'r2', 0)), { ok: true }, 'expired at 10,000 ms: to Redis');
+  t.same(await ledger.reserve(reserve('acme', 'r2', 0)), { ok: true, open: true }, 'expired at 10,000 ms: to Redis');
   t.same(sent, ['hmget', 'evalsha']);
   sent.length = 0;
   t.same(await ledger.reserve(reserve('acme', 'r3', 0)), { ok: true, local: true }, 'read again');
@@ -156,7 +156,7 @@ t.test('termsTtlMs 0: every reserve goes to Redis', async (t) => {
   const { ledger, sent } = await spiedLedger(t, { termsTtlMs: 0 });
   await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
   sent.length = 0;
-  for (let i = 0; i < 5; i++) t.same(await ledger.reserve(reserve('acme', `r${i}`, cr(1))), { ok: true });
+  for (let i = 0; i < 5; i++) t.same(await ledger.reserve(reserve('acme', `r${i}`, cr(1))), { ok: true, open: true });
   t.same(sent, ['evalsha', 'evalsha', 'evalsha', 'evalsha', 'evalsha']);
   t.equal((await ledger.usage('acme')).reservedMicro, cr(5));
 });
@@ -180,7 +180,7 @@ t.test('a lost subscriber connection forgets every account until its terms are r
     await sleep(10);
   }
   sent.length = 0;
-  t.same(await ledger.reserve(reserve('acme', 'r2', 0)), { ok: true }, 'the first reserve after the loss goes to Redis');
+  t.same(await ledger.reserve(reserve('acme', 'r2', 0)), { ok: true, open: true }, 'the first reserve after the loss goes to Redis');
   t.same(sent.slice(-1), ['evalsha']);
   t.equal(await untilLocal(t, ledger, 'acme'), 0, 'then local again, its terms read anew');
 });

@@ -16,9 +16,11 @@
 -- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)
 -- ARGV[3+2i] entry i's requestId  ARGV[4+2i] entry i's estimate (µcr)
 --
--- Reply: one { code, usedMicro, limitMicro } per entry, in order:
+-- Reply: one { code, usedMicro, limitMicro, open } per entry, in order:
 --   code 1 held; 2 already reserved or settled (nothing more held); 0 unknown account;
---   -1 insufficient_credits (hard-capped tier); -2 overage_cap (the account's spend limit)
+--   -1 insufficient_credits (hard-capped tier); -2 overage_cap (the account's spend limit);
+--   open 1 when nothing bounds the account (no hard cap, no spend limit), else 0: a capped
+--   account's request gets its output bound written in (ReserveResult.open)
 --
 -- Rolls the period over and releases expired reservations first, in the same script.
 
@@ -40,6 +42,12 @@ local function refusal(projected, limit, hard, cap)
     return -2
   end
   return nil
+end
+
+-- 1 when nothing bounds the account's spending (no hard cap, no spend limit), else 0.
+local function open_of(tier, cap)
+  if tier.hard or cap ~= nil then return 0 end
+  return 1
 end
 
 -- Whether the entry was already reserved or settled (its marker exists).
@@ -70,17 +78,18 @@ local full = lazy(function()
     rollover(st, now, tier, KEYS[5])
     purge_reservations(st, KEYS[3], KEYS[4], now)
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
+    local open = open_of(tier, cap)
     local r
     if known(rid) then
-      r = { 2, used, limit }
+      r = { 2, used, limit, open }
     else
       local code = refusal(used + held + amount, limit, tier.hard, cap)
       if code then
-        r = { code, used, limit }
+        r = { code, used, limit, open }
       else
         hold(rid, amount)
         if amount > 0 then st.set('held', held + amount) end
-        r = { 1, used, limit }
+        r = { 1, used, limit, open }
       end
     end
     save_all(st, now, window)
@@ -89,7 +98,7 @@ local full = lazy(function()
 end)
 
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
-if not a[1] and not a[2] then return each(n, { 0, 0, 0 }) end
+if not a[1] and not a[2] then return each(n, { 0, 0, 0, 0 }) end
 do
   local rids = {}
   for i = 1, n do rids[i] = ARGV[3 + 2 * i] end
@@ -98,6 +107,7 @@ end
 local tier = find_tier(tiers, a[2] or 'free')
 local cap = nil
 if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
+local open = open_of(tier, cap)
 
 -- Fast path (nearly every call): the period is current and no reservation has expired. Reads
 -- only what the decisions need, keeps the running totals here, and writes `held` once.
@@ -114,13 +124,13 @@ local function flush()
 end
 local function fast(i)
   local rid, amount = entry(i)
-  if known(rid) then return { 2, used, limit } end
+  if known(rid) then return { 2, used, limit, open } end
   local code = refusal(used + held + amount, limit, tier.hard, cap)
-  if code then return { code, used, limit } end
+  if code then return { code, used, limit, open } end
   hold(rid, amount)
   held = held + amount
   added = added + amount
-  return { 1, used, limit }
+  return { 1, used, limit, open }
 end
 
 return run_batch(n, read, fast, flush, full)

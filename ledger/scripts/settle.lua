@@ -15,15 +15,17 @@
 -- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
 -- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
 --
--- Reply: one { applied, mark } per entry, in order:
+-- Reply: one { applied, mark, writtenOff } per entry, in order:
 --   applied 1, or 0 when the request was already settled (nothing applied twice);
 --   applied -1: unknown account. mark 1: a whole credit of overage is now pending and the
 --   account was not marked yet (state field mk): the caller adds it to tg:overage:pending,
 --   a key of no account's slot. Once per episode, so requests stay at one round trip each;
---   outbox-clean.lua clears mk when the flusher has taken everything whole.
+--   outbox-clean.lua clears mk when the flusher has taken everything whole. writtenOff: µcr
+--   of the entry's cost not charged because the account is capped (see apply).
 --
--- A settle without a reservation still applies (BYOK requests are not reserved). It may
--- take used past the limit (the estimate was low): that is what was spent.
+-- A settle without a reservation still applies (BYOK requests are not reserved). On an
+-- account with no cap it may take used past the limit (the estimate was low): that is what
+-- was spent, and paid tiers bill it as overage.
 
 --@include lib/base.lua
 --@include lib/batch.lua
@@ -51,9 +53,9 @@ end
 
 -- Both paths apply an entry through the same steps, over a state with get/set; `held_of(rid)`
 -- is the amount the request still holds, or nil.
-local function apply(i, st, tier, limit_of_st, held_of)
+local function apply(i, st, tier, cap, limit_of_st, held_of)
   local e = E[i]
-  if mark_of(e.rid) == 'S' then return { 0, 0 } end
+  if mark_of(e.rid) == 'S' then return { 0, 0, 0 } end
   set_mark(e.rid, 'S')
   local held_for_it = held_of(e.rid)
   if held_for_it then
@@ -64,7 +66,7 @@ local function apply(i, st, tier, limit_of_st, held_of)
     st.set('held', held)
   end
   st.set('n', st.get('n') + 1)
-  local accrued = 0
+  local accrued, written_off = 0, 0
   if e.byok then
     st.set('bn', st.get('bn') + 1)
     for _, u in ipairs(e.units) do
@@ -74,10 +76,25 @@ local function apply(i, st, tier, limit_of_st, held_of)
       end
     end
   else
-    local used = st.get('used') + e.amount
+    -- The cap is a hard cap (issue 18; account-state.ts chargeable() is the same rule): a
+    -- hard-capped tier's used never passes its limit, an account with a spend limit's never
+    -- passes limit + cap. What the reservation did not cover past that is written off, and the
+    -- breakdown takes the same clamped amount, so it still sums to used.
+    local amount = e.amount
+    local ceiling = nil
+    if tier.hard then ceiling = limit_of_st(st, tier) elseif cap then ceiling = limit_of_st(st, tier) + cap end
+    if ceiling then
+      local room = ceiling - st.get('used')
+      if room < 0 then room = 0 end
+      if amount > room then
+        written_off = amount - room
+        amount = room
+      end
+    end
+    local used = st.get('used') + amount
     st.set('used', used)
     local bf = 'b:' .. e.modality
-    st.set(bf, st.get(bf) + e.amount)
+    st.set(bf, st.get(bf) + amount)
     -- Paid tiers: overage accrues as the high-water mark of used - limit.
     if not tier.hard then
       local over = used - limit_of_st(st, tier)
@@ -92,7 +109,7 @@ local function apply(i, st, tier, limit_of_st, held_of)
       end
     end
   end
-  return { 1, accrued }
+  return { 1, accrued, written_off }
 end
 
 -- The full path, for an entry that finds the period over or no state yet: rollover and purge
@@ -100,20 +117,22 @@ end
 local full = lazy(function()
 --@include lib/state.lua
   return function(j)
-    local tier = account_tier(KEYS[1], parse_tiers(tiers))
+    local tier, cap = account_tier(KEYS[1], parse_tiers(tiers))
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
     purge_reservations(st, KEYS[3], KEYS[4], now)
-    local r = apply(j, st, tier, limit_of, function(rid) return redis.call('HGET', KEYS[4], rid) end)
+    local r = apply(j, st, tier, cap, limit_of, function(rid) return redis.call('HGET', KEYS[4], rid) end)
     save_all(st, now, window)
     return r
   end
 end)
 
-local a = redis.call('HMGET', KEYS[1], 'id', 'tier')
-if not a[1] and not a[2] then return each(n, { -1, 0 }) end
+local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
+if not a[1] and not a[2] then return each(n, { -1, 0, 0 }) end
 local tier = find_tier(tiers, a[2] or 'free')
+local cap = nil
+if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
 do
   local rids = {}
   for i = 1, n do rids[i] = E[i].rid end
@@ -167,7 +186,7 @@ local function flush()
 end
 local function held_of(rid) return holds[rid] end
 local function fast(i)
-  return apply(i, st, tier, fast_limit, held_of)
+  return apply(i, st, tier, cap, fast_limit, held_of)
 end
 
 return run_batch(n, read, fast, flush, full)

@@ -194,18 +194,62 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.equal(u.reservedMicro, 200_000_000);
   });
 
-  t.test('settle without reservation applies; past the limit remaining clamps at 0; free has no overage', async (t) => {
+  t.test('settle without reservation applies; free stops at its limit and has no overage', async (t) => {
     const { ledger } = await setup(t);
     await ledger.ensureAccount({ id: 'acme', tier: 'free' });
-    t.same(await ledger.settle(settleInput('acme', 'x1', cr(2600))), { applied: true });
+    t.same(await ledger.settle(settleInput('acme', 'x1', cr(2600))), { applied: true, writtenOffMicro: 100_000_000 });
     const u = await ledger.usage('acme');
-    t.equal(u.usedMicro, 2_600_000_000);
+    t.equal(u.usedMicro, 2_500_000_000);
     t.equal(u.remainingMicro, 0);
     t.equal(u.overageMicro, 0);
     t.same(await ledger.outbox.prepare('acme', 'cus_x', utc(2026, 1, 10)), { kind: 'none', remainderMicro: 0 }, 'free accounts never produce overage');
     const r = await ledger.reserve({ accountId: 'acme', requestId: 'x2', microCredits: 0, ttlMs: 1000 });
-    t.same(r, { ok: false, reason: 'insufficient_credits', usedMicro: 2_600_000_000, limitMicro: 2_500_000_000 });
+    t.same(r, { ok: true }, 'a zero estimate still fits at the limit');
+    const r3 = await ledger.reserve({ accountId: 'acme', requestId: 'x3', microCredits: 1, ttlMs: 1000 });
+    t.same(r3, { ok: false, reason: 'insufficient_credits', usedMicro: 2_500_000_000, limitMicro: 2_500_000_000 });
     await t.rejects(ledger.settle(settleInput('nobody', 'x3', 1)), { code: 'unknown_account' });
+  });
+
+  t.test('hard cap: a Free settle past its limit is charged up to it, the rest written off, the breakdown clamped', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'a', microCredits: cr(2000), ttlMs: 60_000 }), { ok: true });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'b', microCredits: cr(400), ttlMs: 60_000 }), { ok: true });
+    // The model wrote more than `a` reserved: 2,300.123456 credits; within the limit, all charged.
+    t.same(await ledger.settle(settleInput('acme', 'a', 2_300_123_456, { modality: 'llm' })), { applied: true });
+    // `b` (reserved 400) reports 345.678901 credits of STT: 199.876544 fit, 145.802357 are written off.
+    t.same(await ledger.settle(settleInput('acme', 'b', 345_678_901, { modality: 'stt' })), { applied: true, writtenOffMicro: 145_802_357 });
+    // A third request at the limit: all of it written off, still counted.
+    t.same(await ledger.settle(settleInput('acme', 'c', 7_000_001, { modality: 'tts' })), { applied: true, writtenOffMicro: 7_000_001 });
+    t.same(await ledger.settle(settleInput('acme', 'c', 7_000_001, { modality: 'tts' })), { applied: false }, 'a duplicate writes nothing off again');
+    const u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 2_500_000_000);
+    t.same(u.breakdownMicro, { tts: 0, stt: 199_876_544, llm: 2_300_123_456, rag: 0 });
+    t.equal(u.remainingMicro, 0);
+    t.equal(u.reservedMicro, 0);
+    t.equal(u.requestCount, 3);
+    t.equal(u.overageMicro, 0);
+  });
+
+  t.test('hard cap: a spend limit is a hard cap at limit + spend limit; an unlimited paid account pays it all', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'capped', tier: 'starter', stripeCustomerId: 'cus_c' });
+    await ledger.updateAccount('capped', { overageCapMicro: cr(10) });
+    await ledger.ensureAccount({ id: 'open', tier: 'starter', stripeCustomerId: 'cus_o' });
+    t.same(await ledger.reserve({ accountId: 'capped', requestId: 'r', microCredits: cr(49_999), ttlMs: 60_000 }), { ok: true }, 'a spend-limited account is capped: no `open`');
+    t.same(await ledger.settle(settleInput('capped', 'r', 50_012_500_000)), { applied: true, writtenOffMicro: 2_500_000 });
+    let u = await ledger.usage('capped');
+    t.equal(u.usedMicro, 50_010_000_000);
+    t.equal(u.overageMicro, 10_000_000, 'overage stops at the spend limit');
+    t.same(u.breakdownMicro, { tts: 0, stt: 0, llm: 50_010_000_000, rag: 0 });
+    const p = await ledger.outbox.prepare('capped', null, utc(2026, 1, 10));
+    t.equal(p.kind === 'batch' && p.batch.value, 10, 'Stripe is sent the 10 credits within the limit, not 12.5');
+    const r = await ledger.reserve({ accountId: 'open', requestId: 'r', microCredits: cr(49_999), ttlMs: 60_000 });
+    t.equal(r.ok && (r.open === true || r.local === true), true, 'no hard cap, no spend limit: open (or admitted locally, which implies it)');
+    t.same(await ledger.settle(settleInput('open', 'r', 50_012_500_000)), { applied: true });
+    u = await ledger.usage('open');
+    t.equal(u.usedMicro, 50_012_500_000);
+    t.equal(u.overageMicro, 12_500_000);
   });
 
   t.test('BYOK: zero credits, counted in requestCount and under byok with units summed', async (t) => {
@@ -275,7 +319,7 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     });
     t.same(await ledger.reserve({ accountId: 'acme', requestId: 'b', microCredits: cr(10), ttlMs: 1000 }), { ok: true });
     await ledger.updateAccount('acme', { overageCapMicro: null });
-    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'c', microCredits: cr(1_000_000), ttlMs: 1000 }), { ok: true });
+    t.same(await ledger.reserve({ accountId: 'acme', requestId: 'c', microCredits: cr(1_000_000), ttlMs: 1000 }), { ok: true, open: true }, 'no spend limit: open');
   });
 
   t.test('a tier change takes effect on the next reserve, with the configured tier numbers', async (t) => {
@@ -284,7 +328,7 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     const req = (id: string) => ledger.reserve({ accountId: 'acme', requestId: id, microCredits: cr(2900), ttlMs: 1000 });
     t.equal((await req('a')).ok, false);
     await ledger.updateAccount('acme', { tier: 'pro' });
-    t.same(await req('b'), { ok: true });
+    t.same(await req('b'), { ok: true, open: true });
     const u = await ledger.usage('acme');
     t.equal(u.tier, 'pro');
     t.equal(u.limitMicro, 3_000_000_000, 'the operator-overridden Pro allowance');
