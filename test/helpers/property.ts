@@ -16,8 +16,13 @@ export const cuts = (): fc.Arbitrary<number[]> =>
     fc.constant<number[]>([-1]),
   );
 
+/** [-1]: byte by byte (for a large buffer, its first and last 2 KB byte by byte, the middle whole). */
 export function splitAt(buf: Buffer, fractions: readonly number[]): Buffer[] {
-  if (fractions.length === 1 && fractions[0] === -1) return Array.from(buf, (b) => Buffer.from([b]));
+  if (fractions.length === 1 && fractions[0] === -1) {
+    const bytes = (from: number, to: number) => Array.from(buf.subarray(from, to), (b) => Buffer.from([b]));
+    if (buf.length <= 8_192) return bytes(0, buf.length);
+    return [...bytes(0, 2_048), buf.subarray(2_048, buf.length - 2_048), ...bytes(buf.length - 2_048, buf.length)];
+  }
   const points = [...new Set(fractions.map((f) => Math.floor(f * buf.length)))].filter((p) => p > 0 && p < buf.length).sort((a, b) => a - b);
   const out: Buffer[] = [];
   let from = 0;

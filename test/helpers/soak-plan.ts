@@ -116,7 +116,7 @@ export function soakPlan(seed: number, count: number): SoakRequest[] {
       kind,
       fault,
       byok: Boolean(account.byok) || kind === 'kokoro-byok-header',
-      text: text(r, llm ? int(r, 10, cjk ? 1_200 : 600) : int(r, 20, free ? 900 : 300), cjk),
+      text: text(r, llm ? int(r, 10, cjk ? 1_200 : 600) : int(r, 20, free ? 1_500 : 300), cjk),
       out: wanted,
       k: 0,
       audioSeconds: int(r, 1, 4),
