@@ -24,8 +24,16 @@ export interface OpsProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | string>;
 }
 
-/** `serve --config <tmp>`; `config` gets ports 0 and info logging unless it sets them. */
-export async function startOpsProcess(config: Record<string, unknown>, args: string[] = [], env: NodeJS.ProcessEnv = {}, startTimeoutMs = 20_000): Promise<OpsProcess> {
+/**
+ * `serve --config <tmp>`; `config` gets ports 0 and info logging unless it sets them. `cwd`: the
+ * process's working directory (where relative paths such as the journal's default land).
+ */
+export async function startOpsProcess(
+  config: Record<string, unknown>,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  { startTimeoutMs = 20_000, cwd }: { startTimeoutMs?: number; cwd?: string } = {},
+): Promise<OpsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-'));
   const file = join(dir, 'config.yaml');
   writeFileSync(
@@ -37,7 +45,7 @@ export async function startOpsProcess(config: Record<string, unknown>, args: str
       admin: { port: 0, ...((config.admin as object) ?? {}) },
     }),
   );
-  const child = spawn(process.execPath, [TOLLGATE_BIN, 'serve', '--config', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [TOLLGATE_BIN, 'serve', '--config', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
   const logs: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

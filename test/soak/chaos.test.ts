@@ -10,7 +10,9 @@
 // printed as test comments (docs/reliability.md, "The soak").
 import t from 'tap';
 import { Agent } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPricing } from '../../pricing/index.js';
 import { logRecords, startOpsProcess, type OpsProcess } from '../helpers/ops-process.js';
@@ -26,7 +28,8 @@ const CONCURRENCY = 48;
 const KILL_AT = Math.floor(COUNT * 0.3);
 const REDIS_RESTART_AT = Math.floor(COUNT * 0.65);
 const REDIS_DOWN_MS = 1_500;
-const RESERVATION_TTL_MS = 6_000;
+/** Longer than any request takes (even on a loaded machine), shorter than the run after the kill: the killed process's reservations expire by the end. */
+const RESERVATION_TTL_MS = 20_000;
 /** Requests of the killed process that finished this soon before the kill may still have had their settle in the air. */
 const SETTLE_MARGIN_MS = 2_000;
 
@@ -53,9 +56,13 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
     shutdown: { graceMs: 5_000 },
   };
   const procs: Record<string, OpsProcess> = {};
+  // Each process runs in its own directory (its data: the settle journal's default path), and the
+  // killed one restarts in its predecessor's.
+  const dirs = { A: mkdtempSync(join(tmpdir(), 'tollgate-soak-a-')), B: mkdtempSync(join(tmpdir(), 'tollgate-soak-b-')) };
+  t.teardown(() => Object.values(dirs).forEach((d) => rmSync(d, { recursive: true, force: true })));
   const start = async (name: string) => {
     // A process starting on a loaded 2-core machine, beside the run, may take tens of seconds.
-    const p = await startOpsProcess(config, [], {}, 60_000);
+    const p = await startOpsProcess(config, [], {}, { startTimeoutMs: 60_000, cwd: name === 'B' ? dirs.B : dirs.A });
     procs[name] = p;
     t.teardown(() => p.stop('SIGTERM', 8_000));
     return p;
@@ -127,11 +134,12 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   await Promise.all(chaos);
   const runMs = Math.round(performance.now() - run0);
 
-  // Let every reservation of the killed process expire, then one probe per account (a 10-character
+  // Let every reservation of the killed process expire (the run after the kill usually outlasts
+  // the ttl), then one probe per account (a 10-character
   // TTS through B) runs the reserve script that settles or releases what expired.
   const admin = procs.B!.adminUrl;
   const usageOf = async (account: string): Promise<any> => (await fetch(`${admin}/v1/usage`, { headers: { authorization: `Bearer ${keyOf(account)}` } })).json();
-  await sleep(RESERVATION_TTL_MS + 1_000);
+  await sleep(Math.max(0, kill.at + RESERVATION_TTL_MS + 1_000 - performance.now()));
   for (const a of SOAK_ACCOUNTS) {
     const q: SoakRequest = { n: -1, id: `soak.${a.id}.probe`, account: a, kind: 'tts', fault: 'none', byok: false, text: 'probe text', out: 0, k: 0, audioSeconds: 0 };
     sent.push({ q, proc: 'B', r: await sendSoakRequest(q, procs.B!.proxyUrl, agentFor('B'), providers.events) });
