@@ -120,7 +120,8 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
     while (next < plan.length) {
       const q = plan[next++]!;
       if (q.n === KILL_AT) chaos.push(doKill());
-      if (q.n === REDIS_RESTART_AT) chaos.push(doRedisRestart());
+      // One fault at a time: the restarted process is up (it needs Redis to start) before Redis goes down.
+      if (q.n === REDIS_RESTART_AT) chaos.push(Promise.all(chaos).then(doRedisRestart));
       const proc = q.account.via === 'both' && q.n % 2 === 0 && aName ? aName : 'B';
       const p = procs[proc]!;
       inFlight.set(q.id, { q, proc });
