@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Config } from '../config/schema.js';
 import type { AppOptions } from '../proxy/app.js';
 import { ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
+import { LEDGER_USAGE, runLedgerCommand } from './ledger-commands.js';
 
 // The app and its dependencies load only for `serve` and `demo`: the admin commands and
 // --help start in a fraction of the time.
@@ -16,6 +17,7 @@ import { ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 const USAGE = `usage: tollgate [serve] [--config FILE] [--workers N]
        tollgate demo
        tollgate accounts|keys|byok …        (see below)
+       tollgate ledger adopt-epoch …
        tollgate --help
 
   serve            run the proxy (default 127.0.0.1:8080) and the admin port (127.0.0.1:8081)
@@ -26,7 +28,9 @@ const USAGE = `usage: tollgate [serve] [--config FILE] [--workers N]
   demo             start tollgate with local stand-in providers and walk through a TTS, an
                    STT, an LLM stream and a BYOK call, printing /v1/usage after each
 
-${ADMIN_USAGE}`;
+${ADMIN_USAGE}
+
+${LEDGER_USAGE}`;
 
 export interface LoadedConfig {
   config: Config;
@@ -145,6 +149,9 @@ async function main(): Promise<void> {
       process.exitCode = await runDemo();
       return;
     }
+    case 'ledger':
+      process.exitCode = await runLedgerCommand(rest);
+      return;
     case 'accounts':
     case 'keys':
     case 'byok':

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, SELF_HOSTED_PROVIDERS, type Config } from './schema.js';
+import { configSchema, MIN_CONFIG_KEY_DISTINCT_CHARS, MIN_CONFIG_KEY_LENGTH, SELF_HOSTED_PROVIDERS, type Config } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -68,6 +68,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const problems: string[] = [];
   const substituted = substituteEnv(raw, env, [], problems);
   const result = configSchema.safeParse(substituted);
+  problems.push(...weakKeyProblems(substituted));
   if (!result.success) {
     for (const issue of result.error.issues) {
       problems.push(`${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`);
@@ -99,7 +100,41 @@ function crossCheck(c: Config): string[] {
   if (c.admin.port !== 0 && c.admin.port === c.proxy.port && c.admin.host === c.proxy.host) {
     problems.push('admin.port: the admin port must differ from proxy.port');
   }
+  if (c.metrics.host !== undefined && c.metrics.port === undefined) problems.push('metrics.port: set it too when metrics.host is set');
+  const mp = c.metrics.port;
+  if (mp !== undefined && mp !== 0 && ((mp === c.proxy.port && (c.metrics.host ?? c.admin.host) === c.proxy.host) || (mp === c.admin.port && (c.metrics.host ?? c.admin.host) === c.admin.host))) {
+    problems.push('metrics.port: the metrics port must differ from proxy.port and admin.port');
+  }
   return problems;
+}
+
+/** Config API keys too weak to stand for an account, checked on the raw config so they are listed beside schema problems. */
+function weakKeyProblems(raw: unknown): string[] {
+  const c = raw as { auth?: { allowWeakKeys?: unknown }; accounts?: unknown } | undefined;
+  if (c?.auth?.allowWeakKeys === true || !Array.isArray(c?.accounts)) return [];
+  const problems: string[] = [];
+  c.accounts.forEach((a: unknown, i) => {
+    const keys = (a as { apiKeys?: unknown } | null)?.apiKeys;
+    if (!Array.isArray(keys)) return;
+    keys.forEach((k: unknown, j) => {
+      const weak = typeof k === 'string' ? weakKey(k) : undefined;
+      if (weak) problems.push(`accounts.${i}.apiKeys.${j}: ${weak}; use an issued key (tollgate keys issue) or \`openssl rand -base64 32\` (auth.allowWeakKeys: true accepts it, for demos and tests only)`);
+    });
+  });
+  return problems;
+}
+
+/**
+ * Why a config API key is too weak to stand for an account, or undefined. Keys are stored as
+ * SHA-256: safe for long random keys, guessable offline for short or patterned ones. The
+ * message never contains the key.
+ */
+export function weakKey(key: string): string | undefined {
+  if (key.length < MIN_CONFIG_KEY_LENGTH) return `an API key from config is at least ${MIN_CONFIG_KEY_LENGTH} characters (this one has ${key.length})`;
+  if (/[\s\x00-\x1f\x7f]/.test(key)) return 'an API key may not contain whitespace or control characters';
+  const distinct = new Set(key).size;
+  if (distinct < MIN_CONFIG_KEY_DISTINCT_CHARS) return `an API key from config needs at least ${MIN_CONFIG_KEY_DISTINCT_CHARS} distinct characters (this one has ${distinct}): too little entropy`;
+  return undefined;
 }
 
 /** Reads and parses a config file. */

@@ -7,8 +7,23 @@ export const DEFAULT_PROXY_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 8081;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_KEY_PREFIX = 'tg';
-/** JSON request bodies (LLM, TTS) are read whole to find the model and text; bigger ones get 413. */
-export const DEFAULT_MAX_JSON_BODY_BYTES = 32 * 1024 * 1024;
+/**
+ * Bodies read whole before forwarding (JSON, small forms), per modality; bigger ones get 413
+ * before more is read. LLM: base64 images ride in the JSON (OpenAI takes 20 MB images, Anthropic
+ * caps a request at 32 MB and an image at 5 MB): 20 MiB holds several photos; larger inputs go by
+ * URL or file id. TTS: 40,000 characters (ElevenLabs' longest) are < 200 KB even as \u escapes,
+ * but Chatterbox, Pocket TTS and Fish Audio carry a voice sample in the body: 4 MiB is ~45 s of
+ * 16-bit 44.1 kHz WAV. STT and RAG bodies read whole are options and queries (audio streams through).
+ */
+export const DEFAULT_MAX_JSON_BODY_BYTES = { llm: 20 * 1024 * 1024, tts: 4 * 1024 * 1024, stt: 64 * 1024, rag: 64 * 1024 } as const;
+/** Bytes of request bodies one process holds before their reservation; past it: 503 server_busy. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** Open connections on the proxy port, per process; more are closed at once. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Config API keys (accounts[].apiKeys) are at least this long (issued keys: 35 characters). */
+export const MIN_CONFIG_KEY_LENGTH = 32;
+/** ... and use at least this many distinct characters (refuses 'aaaa…' and '0000…' placeholders). */
+export const MIN_CONFIG_KEY_DISTINCT_CHARS = 8;
 /** Time to the upstream's response headers before 504 upstream_timeout. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 120_000;
 /** Longest silence inside a streamed response body before it is cut. */
@@ -28,10 +43,16 @@ export const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_STORED_KEY_CACHE_TTL_MS = 5_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 60_000;
 export const DEFAULT_METER_EVENT_NAME = 'tollgate_overage_credits';
+/** Where settles that cannot reach Redis wait (and the ledger epoch is remembered): relative to the working directory. */
+export const DEFAULT_JOURNAL_DIR = './data/journal';
+export const DEFAULT_JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
+/** How often each process checks that Redis still holds the ledger it knew (its epoch). */
+export const DEFAULT_EPOCH_CHECK_MS = 5_000;
 
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
+const bytes = z.coerce.number().int().positive();
 
 export const PROVIDER_IDS = [
   'openai',
@@ -75,7 +96,7 @@ const accountSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'account ids are 1-64 characters of letters, digits, _ . -'),
   tier: tierEnum.default('free'),
-  apiKeys: z.array(z.string().min(16, 'API keys are at least 16 characters')).default([]),
+  apiKeys: z.array(z.string().min(1)).default([]),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: z.number().nonnegative().optional(),
 });
@@ -119,7 +140,13 @@ export const configSchema = z.strictObject({
     .strictObject({
       host: host.default(DEFAULT_HOST),
       port: port.default(DEFAULT_PROXY_PORT),
-      maxJsonBodyBytes: z.coerce.number().int().positive().default(DEFAULT_MAX_JSON_BODY_BYTES),
+      /** A number (every modality, the old form) or per modality; missing modalities keep their default. */
+      maxJsonBodyBytes: z
+        .union([bytes, z.strictObject({ llm: bytes.optional(), tts: bytes.optional(), stt: bytes.optional(), rag: bytes.optional() })])
+        .optional()
+        .transform((v) => (typeof v === 'number' ? { llm: v, tts: v, stt: v, rag: v } : { ...DEFAULT_MAX_JSON_BODY_BYTES, ...v })),
+      maxBufferedBytes: bytes.default(DEFAULT_MAX_BUFFERED_BYTES),
+      maxConnections: z.coerce.number().int().positive().default(DEFAULT_MAX_CONNECTIONS),
       upstreamTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_UPSTREAM_TIMEOUT_MS),
       streamIdleTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
       llmDefaultMaxTokens: z.coerce.number().int().positive().default(DEFAULT_LLM_MAX_TOKENS),
@@ -147,6 +174,15 @@ export const configSchema = z.strictObject({
       keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX),
       /** A paid account with no spend limit is admitted without a reserve round trip (README, Metering). */
       localAdmission: z.boolean().default(true),
+      /** Settles that cannot reach Redis wait here, one file per process, until replayed (docs/reliability.md). */
+      journal: z
+        .strictObject({
+          dir: z.string().min(1).default(DEFAULT_JOURNAL_DIR),
+          maxBytes: z.coerce.number().int().min(4096).default(DEFAULT_JOURNAL_MAX_BYTES),
+        })
+        .prefault({}),
+      /** Check the ledger's epoch this often (and on every reconnect): an emptied Redis is refused. */
+      epochCheckMs: z.coerce.number().int().positive().default(DEFAULT_EPOCH_CHECK_MS),
     })
     .optional(),
   providers: z.partialRecord(z.enum(PROVIDER_IDS), providerSchema).default({}),
@@ -161,6 +197,21 @@ export const configSchema = z.strictObject({
       previousMasterKeys: z.array(z.string().min(1)).default([]),
       /** How long a replica trusts a decrypted stored key (or its absence) before asking the ledger again. */
       cacheTtlMs: z.coerce.number().int().nonnegative().default(DEFAULT_STORED_KEY_CACHE_TTL_MS),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      /** Demos and tests only: accept config API keys shorter than 32 characters or with few distinct characters. */
+      allowWeakKeys: z.boolean().default(false),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      /** `Authorization: Bearer <token>` required on /metrics; absent: open (as /healthz). */
+      token: z.string().min(16, 'the metrics token is at least 16 characters').optional(),
+      /** Its own listener for /metrics (then the admin port no longer serves it). */
+      host: host.optional(),
+      port: port.optional(),
     })
     .prefault({}),
   logging: z

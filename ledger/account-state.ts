@@ -251,8 +251,10 @@ export function applySettle(
   st: PeriodState,
   tier: TierParams,
   input: { modality: Modality; byok: boolean; microCredits: number; units: UsageUnits },
+  /** false: the request was counted already (a late settle after its reservation expired). */
+  count = true,
 ): boolean {
-  st.n += 1;
+  if (count) st.n += 1;
   if (input.byok) {
     st.byokN += 1;
     const u = st.byokUnits[input.modality];

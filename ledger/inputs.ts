@@ -31,6 +31,9 @@ export function checkReserve(input: ReserveInput): void {
   if (!REQUEST_ID.test(input.requestId)) invalid('invalid requestId');
   if (!isMicro(input.microCredits)) invalid(`reserve: microCredits must be a non-negative integer, got ${input.microCredits}`);
   if (!Number.isSafeInteger(input.ttlMs) || input.ttlMs <= 0) invalid(`reserve: ttlMs must be a positive integer, got ${input.ttlMs}`);
+  const floor = input.floorMicro ?? 0;
+  if (!isMicro(floor) || floor > input.microCredits) invalid(`reserve: floorMicro must be an integer from 0 to microCredits, got ${floor}`);
+  if (floor > 0 && !MODALITIES.includes(input.modality!)) invalid(`reserve: a floor needs a modality, got ${JSON.stringify(input.modality)}`);
 }
 
 export function checkSettle(input: SettleInput): void {

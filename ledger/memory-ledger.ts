@@ -3,7 +3,7 @@
 // Every operation runs synchronously between awaits, so each is atomic, like a Lua script.
 
 import type { Logger } from 'pino';
-import { MICRO_PER_CREDIT, type Pricing, type TierId } from '../pricing/types.js';
+import { MICRO_PER_CREDIT, type Modality, type Pricing, type TierId } from '../pricing/types.js';
 import {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   HISTORY_LENGTH,
@@ -64,10 +64,13 @@ export interface MemoryLedger extends Ledger {
 interface Entry {
   account: Account;
   st: PeriodState;
-  /** Open reservations: requestId -> held µcr and expiry. */
-  resv: Map<string, { amount: number; expires: number }>;
-  /** Idempotency markers, oldest first: R(eserved) or S(ettled). */
-  markers: Map<string, { kind: 'R' | 'S'; expires: number }>;
+  /** Open reservations: requestId -> held µcr, expiry, and the floor charged if it expires. */
+  resv: Map<string, { amount: number; expires: number; floor: number; modality: Modality }>;
+  /**
+   * Idempotency markers, oldest first: R(eserved), S(ettled), or X: its reservation expired and
+   * was charged `charged` (a late settle adds only what it cost beyond).
+   */
+  markers: Map<string, { kind: 'R' | 'S' | 'X'; expires: number; charged?: number }>;
   history: PeriodSummary[];
   keys: Set<string>;
   secrets: Map<string, string>;
@@ -113,10 +116,16 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   /** What every script does first: lazy rollover, then release expired reservations. */
   function catchUp(e: Entry, now: number): void {
     rollover(e.st, now, tierOf(e), (p) => closePeriod(e, p));
+    // Expired reservations (lib/state.lua's purge_reservations): the hold is released and the
+    // floor charged, as its settle would have been; the marker says what was charged.
     for (const [rid, r] of e.resv) {
       if (r.expires <= now) {
         e.resv.delete(rid);
         e.st.held = Math.max(0, e.st.held - r.amount);
+        if (r.floor > 0) {
+          if (applySettle(e.st, tierOf(e), { modality: r.modality, byok: false, microCredits: r.floor, units: {} })) pending.add(e.account.id);
+          setMarker(e, rid, 'X', now + idemTtl, r.floor);
+        }
       }
     }
     for (const [rid, m] of e.markers) {
@@ -128,13 +137,13 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     e.history.unshift(p);
     if (e.history.length > HISTORY_LENGTH) e.history.length = HISTORY_LENGTH;
   }
-  function marker(e: Entry, rid: string, now: number): 'R' | 'S' | null {
+  function marker(e: Entry, rid: string, now: number): 'R' | 'S' | 'X' | null {
     const m = e.markers.get(rid);
     return m && m.expires > now ? m.kind : null;
   }
-  function setMarker(e: Entry, rid: string, kind: 'R' | 'S', expires: number): void {
+  function setMarker(e: Entry, rid: string, kind: 'R' | 'S' | 'X', expires: number, charged?: number): void {
     e.markers.delete(rid); // keep the map ordered by insertion for the sweep
-    e.markers.set(rid, { kind, expires });
+    e.markers.set(rid, charged === undefined ? { kind, expires } : { kind, expires, charged });
   }
   function keyInfo(hash: string, k: KeyRecord): ApiKeyInfo {
     const info: ApiKeyInfo = { id: keyIdOf(hash), accountId: k.accountId, createdAt: k.createdAt };
@@ -336,7 +345,8 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       }
       setMarker(e, input.requestId, 'R', now + Math.max(idemTtl, input.ttlMs + 60_000));
       if (input.microCredits > 0) {
-        e.resv.set(input.requestId, { amount: input.microCredits, expires: now + input.ttlMs });
+        const floor = input.floorMicro ?? 0;
+        e.resv.set(input.requestId, { amount: input.microCredits, expires: now + input.ttlMs, floor, modality: input.modality ?? 'llm' });
         e.st.held += input.microCredits;
       }
       return isOpen(e) ? OPEN : { ok: true };
@@ -347,21 +357,19 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       const e = required(input.accountId);
       const now = clock.now();
       catchUp(e, now);
-      if (marker(e, input.requestId, now) === 'S') return { applied: false };
+      const m = marker(e, input.requestId, now);
+      if (m === 'S') return { applied: false };
+      // Expired and charged its floor: now only what it cost beyond, counted once (settle.lua).
+      const prior = m === 'X' ? (e.markers.get(input.requestId)!.charged ?? 0) : undefined;
       const r = e.resv.get(input.requestId);
       if (r) {
         e.resv.delete(input.requestId);
         e.st.held = Math.max(0, e.st.held - r.amount);
       }
       setMarker(e, input.requestId, 'S', now + idemTtl);
-      const amount = input.byok ? 0 : input.microCredits;
+      const amount = input.byok ? 0 : prior === undefined ? input.microCredits : Math.max(0, input.microCredits - prior);
       const charged = chargeable(e.st, tierOf(e), e.account.overageCapMicro ?? null, amount);
-      const accrued = applySettle(e.st, tierOf(e), {
-        modality: input.modality,
-        byok: input.byok,
-        microCredits: charged,
-        units: input.units ?? {},
-      });
+      const accrued = applySettle(e.st, tierOf(e), { modality: input.modality, byok: input.byok, microCredits: charged, units: input.units ?? {} }, prior === undefined);
       if (accrued) pending.add(input.accountId);
       return charged < amount ? { applied: true, writtenOffMicro: amount - charged } : { applied: true };
     },

@@ -37,7 +37,9 @@ import {
   type RawBucket,
   type TierParams,
 } from './account-state.js';
-import { createLedgerError, toLedgerError } from './errors.js';
+import { createLedgerError, LedgerError, toLedgerError } from './errors.js';
+import { createEpochGuard, type EpochGuard } from './epoch.js';
+import { openJournal, type Journal } from './journal.js';
 import {
   checkAccountId,
   checkPatch,
@@ -108,6 +110,17 @@ export interface RedisLedgerOptions {
    * change message, in ms; default 10,000. 0: every reserve goes to Redis.
    */
   termsTtlMs?: number;
+  /**
+   * Where settles that cannot reach Redis wait to be replayed (ledger/journal.ts); none: such a
+   * settle rejects with ledger_unavailable, as before.
+   */
+  journal?: { dir: string; maxBytes: number };
+  /**
+   * Check the ledger's epoch (ledger/epoch.ts) at start, on every reconnect and every `checkMs`
+   * (default 5,000): a Redis that came back empty makes every call refuse (503) until an
+   * operator adopts it. `file`: where the epoch is remembered across restarts.
+   */
+  epoch?: { checkMs?: number; file?: string };
 }
 
 /** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
@@ -125,6 +138,8 @@ export interface RedisLedger extends Ledger {
   history(accountId: string): Promise<PeriodSummary[]>;
   /** Called with the account id whenever any process changes an account's tier or spend limit. */
   onAccountChanged(listener: (accountId: string) => void): () => void;
+  /** Replays the journal now (also done on every reconnect and epoch check); resolves with the count settled. */
+  replayJournal(): Promise<number>;
 }
 
 type Reply = (string | number | null)[];
@@ -174,6 +189,30 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     if (owned) client.disconnect();
     throw toLedgerError(err);
   }
+
+  // Durability (docs/reliability.md). The epoch guard: until the epoch has been checked after
+  // a (re)connect, and while it is lost, every call refuses with ledger_unavailable (settles go
+  // to the journal), so nothing is served or written on a Redis that came back empty.
+  const url = opts.url ?? `redis://${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}/${client.options.db ?? 0}`;
+  const epochGuard: EpochGuard | undefined = opts.epoch
+    ? await createEpochGuard({ client, keyPrefix: prefix, url, file: opts.epoch.file, logger, now: () => clock.now() })
+    : undefined;
+  let verified = true;
+  if (epochGuard) {
+    try {
+      verified = await epochGuard.check();
+    } catch (err) {
+      subscriber.disconnect();
+      if (owned) client.disconnect();
+      throw toLedgerError(err);
+    }
+  }
+  /** False while the ledger may not be the one this process knew: reconnecting, or lost. */
+  const usable = () => verified && epochGuard?.lost() === undefined;
+  const unusable = () => createLedgerError('ledger_unavailable', epochGuard?.lost() ?? 'the ledger is reconnecting');
+  const journal: Journal | undefined = opts.journal
+    ? await openJournal({ ...opts.journal, clock, logger, safeWindowMs: idemTtl - MARKER_MARGIN_MS })
+    : undefined;
 
   const channel = `${prefix}:revoked`;
   const accountChannel = `${prefix}:account`;
@@ -239,6 +278,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
   /** Every Redis call goes through here: transport failures become `ledger_unavailable`. */
   async function guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (!usable()) throw unusable();
     try {
       return await fn();
     } catch (err) {
@@ -300,6 +340,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   let progressAt = 0;
   let scriptsFailing = false;
   const termsUsable = () =>
+    usable() &&
     subscribed && subscriber.status === 'ready' && client.status === 'ready' && !scriptsFailing && (scriptsOut === 0 || performance.now() - progressAt < STALL_MS);
   function readTerms(accountId: string): void {
     if (termsTtl <= 0 || termsReading.has(accountId) || !termsUsable()) return;
@@ -341,8 +382,18 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   }
   type ReserveReply = [number, number, number, number];
   type SettleReply = [number, number, number];
+  /** A locally admitted request's reservation, sent in the settle batches (settle.lua's 'r' entries). */
+  interface HoldRecord {
+    record: true;
+    requestId: string;
+    modality: string;
+    microCredits: number;
+    floorMicro: number;
+    expiresAt: number;
+  }
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
-  const settleQueue = new Map<string, Array<Waiter<SettleInput, SettleReply>>>();
+  const settleQueue = new Map<string, Array<Waiter<SettleInput | HoldRecord, SettleReply>>>();
+  const ignore = () => {};
   let flushScheduled = false;
   /** Settles waiting for a reserve batch to ride with, or for this timer, due at settleDue. */
   let settleTimer: NodeJS.Timeout | undefined;
@@ -423,15 +474,22 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     let ttlS = ttlArg.get(ttl);
     if (!ttlS) ttlArg.set(ttl, (ttlS = String(ttl)));
     const args: string[] = [String(now), ttlS, idemArg, tierArg];
-    for (const w of batch) args.push(w.input.requestId, String(w.input.microCredits));
+    for (const { input } of batch) {
+      const floor = input.floorMicro ?? 0;
+      args.push(input.requestId, String(input.microCredits), String(floor), floor > 0 ? input.modality! : '');
+    }
     deliver(reserveScript(keys, args), batch, (one) => sendReserves(accountId, one));
   }
 
-  function sendSettles(accountId: string, batch: Array<Waiter<SettleInput, SettleReply>>): void {
+  function sendSettles(accountId: string, batch: Array<Waiter<SettleInput | HoldRecord, SettleReply>>): void {
     const now = clock.now();
     const keys = markKeys(acct(accountId), now);
     const args: string[] = [String(now), idemArg, tierArg];
     for (const { input } of batch) {
+      if ('record' in input) {
+        args.push(input.requestId, input.modality, 'r', String(input.microCredits), String(input.floorMicro), String(input.expiresAt));
+        continue;
+      }
       const at = args.length;
       args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
       if (input.byok) {
@@ -502,12 +560,72 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   async function usageState(accountId: string): Promise<{ tier: TierParams; st: PeriodState }> {
     checkAccountId(accountId);
     const k = acct(accountId);
-    const reply = await guard(() => script('usage', [k.acct, k.state, k.resv, k.resvAmt, k.hist], [clock.now(), tierArg]));
+    const now = clock.now();
+    const reply = await guard(() => script('usage', markKeys(k, now), [now, tierArg, idemArg]));
     if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
     const fields: Record<string, string> = {};
     for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
     return { tier: tierOf(String(reply[0])), st: stateFromHash(fields) };
   }
+
+  let closed = false;
+  // The journal: a settle that cannot reach Redis waits on disk (ledger/journal.ts) and is
+  // replayed, exactly once, when Redis answers again and the epoch checks out.
+  /** 'sure': Redis refused it unapplied (not connected, loading); 'maybe': it may have been applied; null: not an outage. */
+  function outage(err: unknown): 'sure' | 'maybe' | null {
+    if (!(err instanceof LedgerError) || err.code !== 'ledger_unavailable') return null;
+    const cause = err.cause as { name?: string; message?: string } | undefined;
+    const msg = String(cause?.message ?? err.message);
+    if (/enableOfflineQueue|^LOADING|reconnecting|came back empty|has epoch/.test(msg)) return 'sure';
+    if (cause?.name === 'ReplyError' && !/^(BUSY|MASTERDOWN|READONLY|CLUSTERDOWN|TRYAGAIN)/.test(msg)) return null;
+    return 'maybe';
+  }
+  async function journaled(input: SettleInput, maybeSent: boolean, err: unknown): Promise<SettleResult> {
+    if (!journal) throw err instanceof LedgerError ? err : toLedgerError(err);
+    try {
+      await journal.append(input, maybeSent);
+    } catch (e) {
+      throw createLedgerError('ledger_unavailable', `the ledger is unavailable and the journal refused the settle: ${(e as Error).message}`, e);
+    }
+    if (journal.size() === 1 || journal.size() % 100 === 0) logger.warn({ waiting: journal.size(), dir: journal.dir }, 'the ledger is unreachable: settles wait in the journal');
+    return { applied: false, journaled: true };
+  }
+  async function replayJournal(): Promise<number> {
+    if (!journal || !usable() || client.status !== 'ready') return 0;
+    return journal.replay(async (inputs) => {
+      if (!usable()) throw unusable();
+      return Promise.all(
+        inputs.map((input) =>
+          enqueue(settleQueue, input.accountId, input, 0).then(
+            ([applied, accrued]) => {
+              if (Number(applied) === -1) logger.error({ settlement: input }, 'journaled settle of an account that no longer exists: dropped');
+              if (Number(accrued) === 1) client.sadd(pendingKey, input.accountId).catch(ignore);
+              return 'done' as const;
+            },
+            () => 'retry' as const,
+          ),
+        ),
+      );
+    });
+  }
+  /** Checks the epoch (after a reconnect, and every checkMs), then replays what waits. */
+  async function verify(): Promise<void> {
+    if (closed || client.status !== 'ready') return;
+    if (epochGuard) {
+      try {
+        verified = await epochGuard.check();
+      } catch {
+        return; // unreachable again: the next `ready` checks
+      }
+    }
+    if (usable() && journal && journal.size() > 0) await replayJournal().catch((err: unknown) => logger.warn({ err }, 'journal replay failed; retrying later'));
+  }
+  client.on('ready', () => void verify());
+  client.on('close', () => {
+    if (epochGuard) verified = false;
+  });
+  const epochTimer = epochGuard || journal ? setInterval(() => void verify(), opts.epoch?.checkMs ?? 5_000) : undefined;
+  epochTimer?.unref();
 
   const outbox: OverageOutbox = {
     async pendingAccounts(full) {
@@ -564,8 +682,6 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       return guard(async () => Number((await client.hget(acct(accountId).state, 'ovr')) ?? 0));
     },
   };
-
-  let closed = false;
 
   const ledger: RedisLedger = {
     kind: 'redis',
@@ -709,13 +825,30 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
     async reserve(input: ReserveInput): Promise<ReserveResult> {
       checkReserve(input);
+      if (!usable()) throw unusable();
       // The request's marker must outlive its reservation, so a late duplicate holds nothing.
       if (input.ttlMs + MARKER_MARGIN_MS > idemTtl) {
         throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
       }
       const t = terms.get(input.accountId);
-      if (t === undefined || t.until <= clock.now()) readTerms(input.accountId);
-      else if (t.open && termsUsable()) return ADMITTED_LOCALLY;
+      const now = clock.now();
+      if (t === undefined || t.until <= now) readTerms(input.accountId);
+      else if (t.open && termsUsable()) {
+        // Its reservation record rides with the account's next settles, unanswered: nothing
+        // waits on it, and an expiry (a process killed mid-request) charges its floor.
+        if (input.microCredits > 0) {
+          const rec: HoldRecord = {
+            record: true,
+            requestId: input.requestId,
+            modality: input.modality ?? 'llm',
+            microCredits: input.microCredits,
+            floorMicro: input.floorMicro ?? 0,
+            expiresAt: now + input.ttlMs,
+          };
+          enqueue(settleQueue, input.accountId, rec, openSettleDelay).catch(ignore);
+        }
+        return ADMITTED_LOCALLY;
+      }
       const [code, used, limit, open] = await enqueue(reserveQueue, input.accountId, input, 0);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
@@ -734,10 +867,18 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
     async settle(input: SettleInput): Promise<SettleResult> {
       checkSettle(input);
+      if (!usable()) return journaled(input, false, unusable());
       // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
       const t = terms.get(input.accountId);
       const delay = t !== undefined && t.open && t.until > clock.now() && termsUsable() ? openSettleDelay : settleDelay;
-      const [applied, accrued, writtenOff] = await enqueue(settleQueue, input.accountId, input, delay);
+      let applied: number, accrued: number, writtenOff: number;
+      try {
+        [applied, accrued, writtenOff] = await enqueue(settleQueue, input.accountId, input, delay);
+      } catch (err) {
+        const why = outage(err);
+        if (why) return journaled(input, why === 'maybe', err);
+        throw err;
+      }
       if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
       // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
       // periodic full sweep covers a crash between the script and this line.
@@ -774,7 +915,14 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       return guard(async () => (await client.hkeys(acct(accountId).secrets)).sort());
     },
 
+    replayJournal,
+
+    health() {
+      return { ready: usable(), reason: epochGuard?.lost() ?? (verified ? undefined : 'reconnecting'), journaled: journal?.size() ?? 0 };
+    },
+
     async ping() {
+      if (!usable()) return false;
       try {
         return (await client.ping()) === 'PONG';
       } catch {
@@ -787,6 +935,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       closed = true;
       // Calls queued go out before the connection closes (QUIT waits for their replies).
       if (flushScheduled || settleTimer) flushBatches();
+      clearInterval(epochTimer);
+      await journal?.close();
       listeners.clear();
       accountListeners.clear();
       lostListeners.clear();
@@ -795,6 +945,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     },
   };
   logger.debug({ prefix }, 'redis ledger ready');
+  void verify();
   return ledger;
 }
 

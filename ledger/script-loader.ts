@@ -18,7 +18,7 @@ import type { Redis } from 'ioredis';
 export const SCRIPTS = {
   reserve: 8,
   settle: 8,
-  usage: 5,
+  usage: 8,
   'set-period': 3,
   'account-ensure': 2,
   'outbox-prepare': 4,

@@ -50,14 +50,23 @@ export interface ReserveInput {
   microCredits: number;
   /** A reservation not settled within this time is released by later operations (crash safety). */
   ttlMs: number;
+  /**
+   * What an expired reservation (its process died before the settle) is charged, in µcr, at
+   * most `microCredits`: the documented estimate of what the provider was surely sent
+   * (docs/reliability.md, "Crashes"). Absent or 0: released at no charge.
+   */
+  floorMicro?: number;
+  /** The modality the floor is charged to; required with a floor. */
+  modality?: Modality;
 }
 
 export type ReserveResult =
   | {
       ok: true;
       /**
-       * Admitted without a call to Redis: the account's tier has no hard cap and the account no
-       * spend limit, so nothing could refuse it; nothing is held (the settle charges).
+       * Admitted without waiting on Redis: the account's tier has no hard cap and the account no
+       * spend limit, so nothing could refuse it. Its reservation record goes to Redis beside
+       * the next batch of settles, unanswered (so an expiry still charges its floor).
        */
       local?: true;
       /**
@@ -111,6 +120,8 @@ export interface SettleResult {
    * its limit, a spend-limited account's never passes limit + spend limit. Absent when 0.
    */
   writtenOffMicro?: number;
+  /** Redis was unreachable: the settle waits in the local journal, replayed when it returns. */
+  journaled?: true;
 }
 
 export interface CarryoverBucket {
@@ -185,6 +196,11 @@ export interface Ledger {
   listSecrets(accountId: string): Promise<string[]>;
 
   ping(): Promise<boolean>;
+  /**
+   * Whether the ledger may serve (Redis: false while reconnecting, or when it came back empty),
+   * why not, and how many settles wait in the local journal. Backends without these lack it.
+   */
+  health?(): { ready: boolean; reason?: string; journaled: number };
   close(): Promise<void>;
 }
 

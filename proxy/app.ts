@@ -2,6 +2,7 @@
 // Every dependency is passed in or built here; nothing is a module singleton.
 
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Agent, type Dispatcher } from 'undici';
@@ -17,7 +18,8 @@ import { createPipeline, type Pipeline, type ProxyEvents } from './pipeline.js';
 import { ADAPTERS } from './providers/index.js';
 import type { ProviderAdapter } from './providers/types.js';
 import { createRegistry } from './registry.js';
-import { AdminRouter } from './admin/router.js';
+import { timingSafeEqual } from 'node:crypto';
+import { AdminHttpError, AdminRouter } from './admin/router.js';
 import { registerUsageRoutes } from './admin/usage.js';
 import { registerBillingRoutes } from './admin/billing-routes.js';
 import { registerAccountRoutes } from './admin/accounts.js';
@@ -25,6 +27,7 @@ import { registerProviderKeyRoutes } from './admin/provider-keys.js';
 import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createUpgradeHandler } from './websocket.js';
+import { createBodyBudget } from './body-budget.js';
 
 export interface AppOptions {
   config: Config;
@@ -55,9 +58,11 @@ export interface App {
   router: AdminRouter;
   proxyServer: Server;
   adminServer: Server;
+  /** /metrics on its own address (metrics.port); undefined: on the admin port. */
+  metricsServer: Server | undefined;
   dispatcher: Dispatcher;
-  /** Starts both listeners; returns their URLs. */
-  listen(): Promise<{ proxyUrl: string; adminUrl: string }>;
+  /** Starts the listeners; returns their URLs. */
+  listen(): Promise<{ proxyUrl: string; adminUrl: string; metricsUrl?: string }>;
   /** Graceful stop: no new requests, in-flight ones finish (up to graceMs) and settle, then close. */
   close(graceMs?: number): Promise<void>;
 }
@@ -80,21 +85,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
           idempotencyTtlMs: Math.max(DEFAULT_IDEMPOTENCY_TTL_MS, config.proxy.reservationTtlMs + MARKER_MARGIN_MS),
           // Off: every reserve goes to Redis, and paid requests in flight show as `reserved`.
           ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
+          journal: config.redis.journal,
+          epoch: { checkMs: config.redis.epochCheckMs, file: join(config.redis.journal.dir, 'epochs.json') },
         })
       : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
 
-  // Static accounts: created if missing; their keys stored as hashes only.
-  for (const a of config.accounts) {
-    const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
-    if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
-    await ledger.ensureAccount(input);
-    if (a.overageCapCredits !== undefined) await ledger.updateAccount(a.id, { overageCapMicro: Math.round(a.overageCapCredits * 1_000_000) });
-    const existing = new Set((await ledger.listKeys(a.id)).map((k) => k.id));
-    for (const key of a.apiKeys) {
-      const h = hashKey(key);
-      if (!existing.has(h.slice(0, 12))) await ledger.addKey(a.id, h, 'config');
-    }
-  }
+  // Static accounts: created if missing. Not on a ledger that came back empty: that would seed
+  // it as if it were new (docs/reliability.md, "An empty Redis"); `tollgate ledger adopt-epoch` does.
+  const health = ledger.health?.();
+  if (health && !health.ready) logger.error({ reason: health.reason }, 'the ledger is not the one this process knew: serving 503 ledger_unavailable, static accounts not seeded');
+  else await seedAccounts(ledger, config);
 
   const auth = createAuthenticator({ ledger, clock });
   const metrics = createMetrics();
@@ -110,6 +110,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // whole stream to end. http-proxy-3 / Node's agent do not cap either.
   const dispatcher = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: null, pipelining: 1, connect: { timeout: 10_000 } });
   const registry = createRegistry(opts.adapters ?? ADAPTERS, config.providers);
+  const bodyBudget = createBodyBudget(config.proxy.maxBufferedBytes);
+  metrics.watchBufferedBytes(() => bodyBudget.held());
   const pipelineDeps: Parameters<typeof createPipeline>[0] = {
     registry,
     ledger,
@@ -119,6 +121,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     dispatcher,
     logger: logger.child({ component: 'proxy' }),
     limits: config.proxy,
+    bodyBudget,
     events: combineEvents(metrics.events, opts.events),
     storedKey: (accountId, provider) => keyStore.get(accountId, provider),
     storedKeyCached: (accountId, provider) => keyStore.peek(accountId, provider),
@@ -170,22 +173,47 @@ export async function createApp(opts: AppOptions): Promise<App> {
   router.add('GET', '/readyz', 'none', async () => {
     const ledgerOk = await ledger.ping().catch(() => false);
     const ready = ledgerOk && !shuttingDown;
+    // A Redis that came back empty (ledger/epoch.ts) answers pings but is not ready: the reason says why.
+    const h = ledger.health?.();
     return {
       status: ready ? 200 : 503,
-      body: { status: ready ? 'ready' : 'not ready', ledger: ledgerOk ? ledger.kind : 'unavailable', shuttingDown, config: configSummary },
+      body: {
+        status: ready ? 'ready' : 'not ready',
+        ledger: ledgerOk ? ledger.kind : 'unavailable',
+        ...(h?.reason ? { ledgerReason: h.reason } : {}),
+        ...(h?.journaled ? { journaled: h.journaled } : {}),
+        shuttingDown,
+        config: configSummary,
+      },
     };
   });
   const metricsText = opts.metricsText ?? metrics.render;
-  router.add('GET', '/metrics', 'none', async () => ({ text: await metricsText(), headers: { 'content-type': metrics.contentType } }));
+  // /metrics: on the admin port, or alone on metrics.host:port; behind metrics.token when set.
+  const metricsRouter = config.metrics.port === undefined ? router : new AdminRouter({ logger: logger.child({ component: 'metrics' }), adminToken: undefined, resolveCustomer: async () => null });
+  const metricsTokenHash = config.metrics.token ? Buffer.from(hashKey(config.metrics.token), 'hex') : undefined;
+  metricsRouter.add('GET', '/metrics', 'none', async (ctx) => {
+    if (metricsTokenHash) {
+      const h = ctx.req.headers.authorization;
+      const token = typeof h === 'string' && /^bearer /i.test(h) ? h.slice(7).trim() : '';
+      if (!token || !timingSafeEqual(Buffer.from(hashKey(token), 'hex'), metricsTokenHash)) {
+        throw new AdminHttpError(401, 'invalid_metrics_token', 'GET /metrics needs Authorization: Bearer <metrics.token>');
+      }
+    }
+    return { text: await metricsText(), headers: { 'content-type': metrics.contentType } };
+  });
   registerUsageRoutes(router, ledger);
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger);
   registerProviderKeyRoutes(router, { store: keyStore, providers: registry });
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
+  // Past the cap a new connection is closed as soon as it is accepted (the client sees a reset).
+  proxyServer.maxConnections = config.proxy.maxConnections;
+  proxyServer.on('drop', () => metrics.connectionDropped());
   const upgrades = createUpgradeHandler({ registry, auth, ledger, logger: logger.child({ component: 'websocket' }), storedKey: (accountId, provider) => keyStore.get(accountId, provider) });
   proxyServer.on('upgrade', upgrades.handle);
   const adminServer = createServer(router.handle);
+  const metricsServer = metricsRouter === router ? undefined : createServer(metricsRouter.handle);
 
   const listen = (server: Server, host: string, port: number) =>
     new Promise<string>((resolve, reject) => {
@@ -237,6 +265,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }
     // 5. The admin port last, so /readyz could say "stopping" until now.
     await closeServer(adminServer, 1_000);
+    if (metricsServer) await closeServer(metricsServer, 1_000);
     auth.close();
     await dispatcher.close().catch(() => {});
     await ledger.close();
@@ -257,12 +286,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     router,
     proxyServer,
     adminServer,
+    metricsServer,
     dispatcher,
     async listen() {
       const proxyUrl = await listen(proxyServer, config.proxy.host, config.proxy.port);
       const adminUrl = await listen(adminServer, config.admin.host, config.admin.port);
+      const metricsUrl = metricsServer ? await listen(metricsServer, config.metrics.host ?? config.admin.host, config.metrics.port!) : undefined;
       flusher?.start();
-      return { proxyUrl, adminUrl };
+      return metricsUrl ? { proxyUrl, adminUrl, metricsUrl } : { proxyUrl, adminUrl };
     },
     close(graceMs = config.shutdown.graceMs) {
       closing ??= shutdown(graceMs);
@@ -270,4 +301,19 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
   };
   return app;
+}
+
+/** The config's static accounts, created if missing; their keys stored as hashes only. */
+export async function seedAccounts(ledger: Ledger, config: Config): Promise<void> {
+  for (const a of config.accounts) {
+    const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
+    if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
+    await ledger.ensureAccount(input);
+    if (a.overageCapCredits !== undefined) await ledger.updateAccount(a.id, { overageCapMicro: Math.round(a.overageCapCredits * 1_000_000) });
+    const existing = new Set((await ledger.listKeys(a.id)).map((k) => k.id));
+    for (const key of a.apiKeys) {
+      const h = hashKey(key);
+      if (!existing.has(h.slice(0, 12))) await ledger.addKey(a.id, h, 'config');
+    }
+  }
 }

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   upstream_error: 502,
   ledger_unavailable: 503,
   provider_not_configured: 503,
+  server_busy: 503,
   upstream_timeout: 504,
 } as const satisfies Record<string, number>;
 
@@ -32,6 +33,7 @@ export const ERROR_TYPES: Record<ErrorCode, string> = {
   upstream_error: 'api_error',
   ledger_unavailable: 'api_error',
   provider_not_configured: 'api_error',
+  server_busy: 'api_error',
   upstream_timeout: 'timeout_error',
 };
 

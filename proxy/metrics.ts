@@ -15,6 +15,10 @@ export interface Metrics {
   watchFlusher(stats: () => FlusherStats): void;
   /** Report requests in flight (read at scrape time). */
   watchInFlight(count: () => number): void;
+  /** Report the bytes of request bodies held before their reservation (read at scrape time). */
+  watchBufferedBytes(held: () => number): void;
+  /** A connection to the proxy port was closed at once: proxy.maxConnections were open. */
+  connectionDropped(): void;
   /** The exposition text of this registry. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -44,7 +48,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   });
   const credits = new HotCounter({
     name: 'tollgate_credits_total',
-    help: 'Credits charged (1 credit = $0.001), by modality',
+    help: 'Credits metered (1 credit = $0.001), by modality; the ledger charged this less tollgate_written_off_credits_total',
     labelNames: ['modality'] as const,
     registers,
   });
@@ -71,6 +75,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     registers,
   });
   const ledgerErrors = new Counter({ name: 'tollgate_ledger_errors_total', help: 'Ledger calls on the request path that failed', labelNames: ['op'] as const, registers });
+  const writtenOff = new Counter({
+    name: 'tollgate_written_off_credits_total',
+    help: 'Credits not charged because the account is capped (Free, or a spend limit): what the provider cost past the cap',
+    labelNames: ['provider', 'modality'] as const,
+    registers,
+  });
 
   // Per-label children, resolved once per label value.
   const byLabel = <T>(make: (label: string) => T) => {
@@ -114,12 +124,25 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     streamClosed(provider) {
       openStreams.dec({ provider });
     },
+    writtenOff(rec, microCredits) {
+      writtenOff.inc({ provider: rec.provider, modality: rec.modality }, microCredits / 1_000_000);
+    },
     ledgerCall(op, seconds, ok) {
       ledgerSecondsOf(op).observe(seconds);
       if (!ok) ledgerErrors.inc({ op });
     },
   };
 
+  const dropped = new Counter({ name: 'tollgate_connections_dropped_total', help: 'Connections to the proxy port closed on arrival because proxy.maxConnections were open', registers });
+  let buffered: (() => number) | undefined;
+  new Gauge({
+    name: 'tollgate_buffered_body_bytes',
+    help: 'Bytes of request bodies held before their reservation (bounded by proxy.maxBufferedBytes)',
+    registers,
+    collect() {
+      this.set(buffered?.() ?? 0);
+    },
+  });
   let inFlight: (() => number) | undefined;
   new Gauge({
     name: 'tollgate_requests_in_flight',
@@ -171,6 +194,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     },
     watchInFlight(count) {
       inFlight = count;
+    },
+    watchBufferedBytes(held) {
+      buffered = held;
+    },
+    connectionDropped() {
+      dropped.inc();
     },
     render: () => registry.metrics(),
     contentType: registry.contentType,

@@ -15,10 +15,12 @@ import { fastLine } from './logger.js';
 import { createError, ERROR_TYPES, fromUpstreamFailure, TollgateError, type ErrorCode } from './errors.js';
 import { openAiErrorBody } from './providers/openai-compatible.js';
 import type { MeterPlan, MeterResult, PlanLimits, ProviderAdapter, RequestBody, ResponseMeter, RouteContext, RouteSpec, UploadMeter } from './providers/types.js';
-import { isUnsafePath, parseTarget, type Registry } from './registry.js';
+import { hasBadEscape, isUnsafePath, parseTarget, type Registry } from './registry.js';
+import type { BodyBudget, BodyHold } from './body-budget.js';
 
 export interface PipelineLimits extends PlanLimits {
-  maxJsonBodyBytes: number;
+  /** Bodies read whole, by the route's modality (413 past it). */
+  maxJsonBodyBytes: Record<Modality, number>;
   upstreamTimeoutMs: number;
   streamIdleTimeoutMs: number;
   reservationTtlMs: number;
@@ -55,6 +57,8 @@ export interface ProxyEvents {
   /** A free route's request finished (not counted by the ledger, so no `settled`). */
   freeRequest?(rec: SettledRecord): void;
   rejected?(provider: string, code: ErrorCode, status: number): void;
+  /** A capped account's settle exceeded its cap: `microCredits` were not charged (written off). */
+  writtenOff?(rec: SettledRecord, microCredits: number): void;
   ledgerCall?(op: 'reserve' | 'settle', seconds: number, ok: boolean): void;
 }
 
@@ -67,6 +71,8 @@ export interface PipelineDeps {
   clock: Clock;
   limits: PipelineLimits;
   dispatcher: Dispatcher;
+  /** Bytes of bodies held before their reservation, for the whole process (503 server_busy past it). */
+  bodyBudget: BodyBudget;
   /** A stored BYOK key for (account, provider), decrypted; null when none. */
   storedKey?(accountId: string, provider: string): Promise<string | null>;
   /** The same from the cache without waiting: undefined when not cached (then storedKey). */
@@ -82,10 +88,12 @@ export interface Pipeline {
   idle(timeoutMs: number): Promise<boolean>;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and headers that carry the customer's credentials.
+// Hop-by-hop headers (RFC 9110 §7.6.1), headers that carry the customer's credentials, and the
+// client's own claims about where it is (Forwarded, X-Real-IP; X-Forwarded-* by prefix below).
 const DROP_REQUEST = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'host', 'content-length', 'authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token', 'expect',
+  'forwarded', 'x-real-ip',
 ]);
 const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -93,7 +101,7 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const UNKNOWN_PROVIDER = '(unknown)';
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
-  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events } = deps;
+  const { registry, ledger, pricing, auth, logger, clock, limits, dispatcher, events, bodyBudget } = deps;
   // The `settled` line (one per request) holds ids, codes and counts, never a secret, so it
   // skips pino's redaction and per-key serialisation (fastLine).
   const settledLine = fastLine(logger, 'settled');
@@ -119,18 +127,25 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     maybeIdle();
   };
 
-  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string): void {
+  /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
+  function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
     events?.rejected?.(provider, err.code, err.status);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const body = (adapter?.errorBody ?? openAiErrorBody)(err.code, err.message, ERROR_TYPES[err.code]);
+    const text = JSON.stringify(body);
+    if (unread && !unread.readableEnded) {
+      res.writeHead(err.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
+      endAfterBody(unread, res, text);
+      return;
+    }
     res.writeHead(err.status, { 'content-type': 'application/json', 'x-tollgate-error': err.code, 'x-tollgate-request-id': requestId });
-    res.end(JSON.stringify(body));
+    res.end(text);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, hold: BodyHold): Promise<void> {
     const started = performance.now();
     const requestId = randomUUID();
     const clientRequestId = typeof req.headers['x-request-id'] === 'string' && SAFE_REQUEST_ID.test(req.headers['x-request-id']) ? req.headers['x-request-id'] : undefined;
@@ -142,10 +157,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     const adapter = p.adapter;
-    const fail = (err: TollgateError) => sendError(res, adapter, err, requestId, p.adapter.id);
+    const fail = (err: TollgateError, unread?: IncomingMessage) => sendError(res, adapter, err, requestId, p.adapter.id, unread);
 
     if (isUnsafePath(path)) {
       fail(createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+      return;
+    }
+    if (hasBadEscape(req.url!)) {
+      fail(createError('invalid_request', 'the request target has a malformed percent-escape'));
       return;
     }
 
@@ -219,7 +238,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     let body: RequestBody = { kind: 'none' };
     if (metered && (route.body === 'json' || route.body === 'buffer')) {
       try {
-        const raw = await readBody(req, limits.maxJsonBodyBytes);
+        const raw = await readBody(req, limits.maxJsonBodyBytes[route.modality ?? adapter.modality], bodyBudget, hold);
         if (route.body === 'buffer') body = { kind: 'buffer', raw };
         else {
           let value: unknown;
@@ -231,6 +250,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           body = { kind: 'json', value, raw };
         }
       } catch (err) {
+        if (err instanceof TollgateError && (err.code === 'payload_too_large' || err.code === 'server_busy')) {
+          if (err.code === 'server_busy') res.setHeader('retry-after', '1');
+          fail(err, req); // the rest of the body is discarded, not read into memory
+          return;
+        }
         fail(err instanceof TollgateError ? err : createError('invalid_request', 'could not read the request body', err));
         return;
       }
@@ -256,11 +280,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     // Reserve before the provider sees anything (Free hard cap; a paid account with no spend
     // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
+    let capped = false;
     if (plan && !byok) {
       const t0 = performance.now();
       let r;
       try {
-        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, ttlMs: limits.reservationTtlMs });
+        // The floor: what an expired reservation is charged if this process dies (docs/reliability.md).
+        const floorMicro = Math.min(plan.floorMicro ?? plan.estimateMicro, plan.estimateMicro);
+        r = await ledger.reserve({ accountId, requestId, microCredits: plan.estimateMicro, floorMicro, modality: plan.modality, ttlMs: limits.reservationTtlMs });
         // An account admitted locally made no ledger call (RedisLedger: local admission).
         if (!(r.ok && r.local)) events?.ledgerCall?.('reserve', (performance.now() - t0) / 1000, true);
       } catch (err) {
@@ -274,6 +301,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         else fail(createError('insufficient_credits', `insufficient credits: ${fmt(r.usedMicro)} of ${fmt(r.limitMicro)} used this period; this request needs up to ${fmt(plan.estimateMicro)}`));
         return;
       }
+      // A capped account (hard-capped tier or spend limit) is sent the output limit it reserved for.
+      capped = !r.local && !r.open;
     }
 
     // From here on the request is in flight and must settle exactly once.
@@ -327,7 +356,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (upstreamKey) adapter.setUpstreamKey(headers, upstreamKey);
     if (plan?.upstreamHeaders) Object.assign(headers, plan.upstreamHeaders);
     let upBody: Buffer | Readable | undefined;
-    if (plan?.body) upBody = plan.body;
+    if (capped && plan!.boundedBody) upBody = plan!.boundedBody();
+    else if (plan?.body) upBody = plan.body;
     else if (body.kind === 'json' || body.kind === 'buffer') upBody = body.raw;
     else if (method !== 'GET' && method !== 'HEAD') upBody = plan?.upload ? Readable.from(observe(req, plan.upload), { objectMode: false }) : req;
     if (Buffer.isBuffer(upBody)) headers['content-length'] = String(upBody.length);
@@ -513,8 +543,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        await ledger.settle(input);
+        const r = await ledger.settle(input);
         events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, true);
+        if (r.writtenOffMicro) {
+          // The cap held: what the reservation did not cover past it is the operator's loss.
+          logger.warn({ accountId: rec.accountId, requestId: rec.requestId, provider: rec.provider, modality: rec.modality, writtenOffMicro: r.writtenOffMicro }, 'charge past the cap written off');
+          events?.writtenOff?.(rec, r.writtenOffMicro);
+        }
         return;
       } catch (err) {
         events?.ledgerCall?.('settle', (performance.now() - t0) / 1000, false);
@@ -531,7 +566,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     handle(req, res) {
       entered++;
-      handle(req, res)
+      // What the request holds of the body budget goes back when handle() returns: once it is
+      // forwarded (the reservation is made) or refused, whichever way.
+      const hold: BodyHold = { bytes: 0 };
+      handle(req, res, hold)
         .catch((err) => {
           logger.error({ err }, 'unhandled pipeline error');
           if (!res.headersSent) {
@@ -540,6 +578,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           } else res.destroy();
         })
         .finally(() => {
+          if (hold.bytes > 0) bodyBudget.give(hold.bytes);
           entered--;
           maybeIdle();
         });
@@ -566,7 +605,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k in incoming) {
-    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-')) continue;
+    if (DROP_REQUEST.has(k) || k.startsWith('x-provider-key-') || k.startsWith('x-forwarded-')) continue;
     const v = incoming[k];
     if (v === undefined) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -576,12 +615,16 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
   return out;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads a body whole, up to `limit` bytes, holding its bytes in `budget` (as `hold`): a declared
+ * length is taken at once, so a body that cannot fit is refused before any of it is read.
+ */
+function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold: BodyHold): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
-  }
+  const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+  if (known && declared > limit) return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
+  if (known && !budget.take(declared)) return Promise.reject(busy(budget));
+  if (known) hold.bytes = declared;
   // Events, not an async iterator: the iterator's machinery cost more than the read itself.
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -590,9 +633,17 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       n += c.length;
       if (n > limit) {
         cleanup();
-        req.resume();
         reject(createError('payload_too_large', `the request body is over ${limit} bytes`));
         return;
+      }
+      // A body of unknown length takes from the budget as it arrives.
+      if (n > hold.bytes) {
+        if (!budget.take(n - hold.bytes)) {
+          cleanup();
+          reject(busy(budget));
+          return;
+        }
+        hold.bytes = n;
       }
       chunks.push(c);
     };
@@ -620,6 +671,34 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('error', onError);
     req.on('close', onClose);
   });
+}
+
+function busy(budget: BodyBudget): TollgateError {
+  return createError('server_busy', `tollgate is holding its limit of request bodies (${budget.max} bytes) for other requests: retry shortly`);
+}
+
+/**
+ * How long the rest of a refused body may keep arriving, discarded (never held), before the
+ * socket is cut. Node closes a connection whose request body was not read as soon as the answer
+ * is written, and the reset then makes a client that is still sending lose the answer.
+ */
+const LINGER_MS = 2_000;
+
+/** Sends `text` as a complete answer at once, then ends it when the client stops sending (at most LINGER_MS). */
+function endAfterBody(req: IncomingMessage, res: ServerResponse, text: string): void {
+  res.write(text);
+  req.resume();
+  const done = () => {
+    clearTimeout(t);
+    res.end();
+  };
+  const t = setTimeout(() => {
+    res.end();
+    req.socket.destroy();
+  }, LINGER_MS);
+  t.unref();
+  req.once('end', done);
+  req.once('close', done);
 }
 
 async function* observe(src: AsyncIterable<Buffer>, meter: UploadMeter): AsyncIterable<Buffer> {

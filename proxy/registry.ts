@@ -102,3 +102,18 @@ export function parseTarget(url: string): Target {
 export function isUnsafePath(path: string): boolean {
   return /(^|\/)\.\.?(\/|$)|%2e|%2f|\\/i.test(path);
 }
+
+/**
+ * A request target with a malformed percent-escape (`%zz`, a cut `%A`) or escapes that are not
+ * UTF-8: 400 before routing (an upstream, or a decode here, would choke on it). Cheap when
+ * there is no `%` at all, which is the common case.
+ */
+export function hasBadEscape(url: string): boolean {
+  if (url.indexOf('%') < 0) return false;
+  try {
+    decodeURIComponent(url);
+    return false;
+  } catch {
+    return true;
+  }
+}

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/types.js';
 import { extractClientKey, type Authenticator } from './auth.js';
 import { createError, type TollgateError } from './errors.js';
-import { isUnsafePath, parseTarget, type Registry } from './registry.js';
+import { hasBadEscape, isUnsafePath, parseTarget, type Registry } from './registry.js';
 
 export interface UpgradeDeps {
   registry: Registry;
@@ -22,7 +22,8 @@ export interface UpgradeDeps {
   storedKey?(accountId: string, provider: string): Promise<string | null>;
 }
 
-const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token'];
+// The customer's credentials, and its own claims about where it is (X-Forwarded-* by prefix below).
+const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'xi-api-key', 'api-key', 'x-access-token', 'forwarded', 'x-real-ip'];
 
 function reject(socket: Duplex, err: TollgateError): void {
   const body = JSON.stringify({ error: { message: err.message, type: 'invalid_request_error', code: err.code } });
@@ -43,6 +44,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle(req: IncomingM
     const p = deps.registry.get(providerId);
     if (!p) return reject(socket, createError('unknown_provider', `no provider "${providerId}"`));
     if (isUnsafePath(path)) return reject(socket, createError('invalid_request', 'the path may not contain dot segments or encoded slashes'));
+    if (hasBadEscape(req.url ?? '/')) return reject(socket, createError('invalid_request', 'the request target has a malformed percent-escape'));
     const key = extractClientKey(req.headers, p.adapter.clientAuth);
     if (!key) return reject(socket, createError('invalid_api_key', 'missing API key'));
     const accountId = await deps.auth.resolve(key);
@@ -61,7 +63,7 @@ export function createUpgradeHandler(deps: UpgradeDeps): { handle(req: IncomingM
 
     // The customer's credentials never go upstream; the BYOK key goes in the provider's header.
     for (const h of CREDENTIAL_HEADERS) delete req.headers[h];
-    for (const h of Object.keys(req.headers)) if (h.startsWith('x-provider-key-')) delete req.headers[h];
+    for (const h of Object.keys(req.headers)) if (h.startsWith('x-provider-key-') || h.startsWith('x-forwarded-')) delete req.headers[h];
     const upstream: Record<string, string> = {};
     p.adapter.setUpstreamKey(upstream, byokKey);
     Object.assign(req.headers, upstream);

@@ -17,6 +17,7 @@ t.test('codes match the contract statuses', async (t) => {
     upstream_error: 502,
     ledger_unavailable: 503,
     provider_not_configured: 503,
+    server_busy: 503,
     upstream_timeout: 504,
   });
   t.same(Object.keys(ERROR_TYPES).sort(), Object.keys(ERROR_CODES).sort());

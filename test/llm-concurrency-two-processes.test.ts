@@ -1,7 +1,7 @@
 // Done-when: the Free tier's hard cap holds under concurrency across processes that share a
-// Redis. 40 concurrent gpt-4.1 calls, each reserving 160.024 credits (more than 1/16 of 2,500),
+// Redis. 40 concurrent gpt-4.1 calls, each reserving 160.036 credits (more than 1/16 of 2,500),
 // split between an in-process tollgate and a second tollgate process: exactly 15 are served
-// (15 × 160.024 = 2,400.36; a 16th would pass 2,500), 25 get 402 insufficient_credits, and the
+// (15 × 160.036 = 2,400.54; a 16th would pass 2,500), 25 get 402 insufficient_credits, and the
 // provider sees exactly 15 requests. The provider holds every answer until all 40 have been
 // decided, so every reservation is held at once.
 import t from 'tap';
@@ -13,8 +13,8 @@ import { eventually, startTollgate, TEST_KEY } from './helpers/tollgate.js';
 import { startUpstream } from './helpers/upstream.js';
 
 const N = 40;
-// "hello": ceil(5 / 4) + 4 = 6 input tokens estimated; 6 × 4 + 10,000 × 16 µcr-per-token-thousandths
-// = 0.024 + 160 = 160.024 credits reserved. The provider reports the same 6 + 10,000.
+// "hello": 5 UTF-8 bytes + 4 = 9 input tokens reserved; 9 × 4 + 10,000 × 16 µcr-per-token-thousandths
+// = 0.036 + 160 = 160.036 credits reserved. The provider reports 6 + 10,000 (160.024 charged).
 const REQUEST = { model: 'gpt-4.1', max_tokens: 10_000, messages: [{ role: 'user' as const, content: 'hello' }] };
 
 t.test('40 concurrent requests through two processes sharing one Redis', async (t) => {

@@ -6,7 +6,7 @@ import t from 'tap';
 import OpenAI from 'openai';
 import { anthropicClient, openaiClient, startLlmStack } from './helpers/llm-tollgate.js';
 
-const msgs = [{ role: 'user' as const, content: 'hello' }]; // ceil(5 / 4) + 4 = 6 tokens
+const msgs = [{ role: 'user' as const, content: 'hello' }]; // reserved as 5 UTF-8 bytes + 4 = 9 tokens
 const outcome = (p: Promise<unknown>) => p.then(() => 'served', (e: InstanceType<typeof OpenAI.APIError>) => `${e.status} ${e.code ?? e.type}`);
 
 t.test('reservations against a Free account of 40 credits', async (t) => {
@@ -17,17 +17,17 @@ t.test('reservations against a Free account of 40 credits', async (t) => {
     await settledUsage(); // served calls settle (12 credits, the fixture's usage) before the next
     return r;
   };
-  // gpt-4.1 at 4 / 16: 6 × 4 + 2,000 × 16 = 32.024 credits reserved, fits in 40. Used: 12.
+  // gpt-4.1 at 4 / 16: 9 × 4 + 2,000 × 16 = 32.036 credits reserved, fits in 40. Used: 12.
   t.equal(await decide(openai.chat.completions.create({ model: 'gpt-4.1', max_tokens: 2000, messages: msgs })), 'served');
-  // 3 choices × 1,000 × 16 + 0.024 = 48.024 > 28 left (one choice, 16.024, would fit).
+  // 3 choices × 1,000 × 16 + 0.036 = 48.036 > 28 left (one choice, 16.036, would fit).
   t.equal(await decide(openai.chat.completions.create({ model: 'gpt-4.1', n: 3, max_tokens: 1000, messages: msgs })), '402 insufficient_credits', 'every choice is reserved');
-  // No limit named: the configured default, 3,000 × 16 + 0.024 = 48.024 > 28.
+  // No limit named: the configured default, 3,000 × 16 + 0.036 = 48.036 > 28.
   t.equal(await decide(openai.chat.completions.create({ model: 'gpt-4.1', messages: msgs })), '402 insufficient_credits', 'the configured default');
-  // max_completion_tokens wins over max_tokens: 16.024 fits in 28. Used: 24.
+  // max_completion_tokens wins over max_tokens: 16.036 fits in 28. Used: 24.
   t.equal(await decide(openai.chat.completions.create({ model: 'gpt-4.1', max_completion_tokens: 1000, max_tokens: 9000, messages: msgs })), 'served');
-  // Responses, max_output_tokens: "hello" = 2 tokens, 0.008 + 5,000 × 16 = 80.008 > 16.
+  // Responses, max_output_tokens: "hello" = 5 bytes, 0.02 + 5,000 × 16 = 80.02 > 16.
   t.equal(await decide(openai.responses.create({ model: 'gpt-4.1', input: 'hello', max_output_tokens: 5000 })), '402 insufficient_credits');
-  // Anthropic max_tokens: claude-sonnet-4 at 6 / 30, 0.036 + 1,000 × 30 = 30.036 > 16.
+  // Anthropic max_tokens: claude-sonnet-4 at 6 / 30, 0.054 + 1,000 × 30 = 30.054 > 16.
   t.equal(await decide((await anthropicClient(tg)).messages.create({ model: 'claude-sonnet-4-20250514', max_tokens: 1000, messages: msgs })), '402 insufficient_credits');
   t.equal(up.openai.requests.length, 2, 'refused calls never reach the provider');
   t.equal(up.anthropic.requests.length, 0);

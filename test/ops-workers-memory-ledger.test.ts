@@ -3,7 +3,7 @@ import t from 'tap';
 import { startOpsProcess, logRecords } from './helpers/ops-process.js';
 
 t.test('in-memory ledger forces 1 worker', async (t) => {
-  const tg = await startOpsProcess({ accounts: [{ id: 'acme', apiKeys: ['tg_memory_workers_key_000000001'] }] }, ['--workers', '4']);
+  const tg = await startOpsProcess({ accounts: [{ id: 'acme', apiKeys: ['tg_memory_workers_key_0000000001'] }] }, ['--workers', '4']);
   t.teardown(() => tg.stop('SIGKILL'));
   const warned = tg.logs.map((l) => JSON.parse(l) as { msg: string; workers?: number }).filter((r) => /in-memory ledger/.test(r.msg));
   t.equal(warned.length, 1);

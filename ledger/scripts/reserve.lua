@@ -14,7 +14,8 @@
 -- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency window (ms; at least
 -- the reservation ttl + 60 s, so a marker outlives its reservation and a late duplicate
 -- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)
--- ARGV[3+2i] entry i's requestId  ARGV[4+2i] entry i's estimate (µcr)
+-- ARGV[1+4i] entry i's requestId  ARGV[2+4i] its estimate (µcr)  ARGV[3+4i] its floor (µcr
+-- charged if it expires unsettled; lib/state.lua)  ARGV[4+4i] its modality ('' with floor 0)
 --
 -- Reply: one { code, usedMicro, limitMicro, open } per entry, in order:
 --   code 1 held; 2 already reserved or settled (nothing more held); 0 unknown account;
@@ -28,10 +29,10 @@
 --@include lib/batch.lua
 
 local now, ttl, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local n = (#ARGV - 4) / 2
+local n = (#ARGV - 4) / 4
 
 local function entry(i)
-  return ARGV[3 + 2 * i], tonumber(ARGV[4 + 2 * i])
+  return ARGV[1 + 4 * i], tonumber(ARGV[2 + 4 * i])
 end
 
 -- Both paths decide and hold the same way.
@@ -58,11 +59,11 @@ end
 -- Marks the entry reserved and holds its estimate (written at the flush). Every hold of a
 -- batch expires at the same time; the amount goes back as the client wrote it (an integer).
 local expiry = fmt(now + ttl)
-local function hold(rid, amount)
+local function hold(i, rid, amount)
   set_mark(rid, 'R')
   if amount > 0 then
     later('ZADD', KEYS[3], expiry, rid)
-    later('HSET', KEYS[4], rid, fmt(amount))
+    later('HSET', KEYS[4], rid, hold_value(amount, tonumber(ARGV[3 + 4 * i]), ARGV[4 + 4 * i]))
   end
 end
 
@@ -76,7 +77,7 @@ local full = lazy(function()
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
-    purge_reservations(st, KEYS[3], KEYS[4], now)
+    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
     local open = open_of(tier, cap)
     local r
@@ -87,7 +88,7 @@ local full = lazy(function()
       if code then
         r = { code, used, limit, open }
       else
-        hold(rid, amount)
+        hold(j, rid, amount)
         if amount > 0 then st.set('held', held + amount) end
         r = { 1, used, limit, open }
       end
@@ -101,7 +102,7 @@ local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
 if not a[1] and not a[2] then return each(n, { 0, 0, 0, 0 }) end
 do
   local rids = {}
-  for i = 1, n do rids[i] = ARGV[3 + 2 * i] end
+  for i = 1, n do rids[i] = ARGV[1 + 4 * i] end
   load_marks(rids)
 end
 local tier = find_tier(tiers, a[2] or 'free')
@@ -127,7 +128,7 @@ local function fast(i)
   if known(rid) then return { 2, used, limit, open } end
   local code = refusal(used + held + amount, limit, tier.hard, cap)
   if code then return { code, used, limit, open } end
-  hold(rid, amount)
+  hold(i, rid, amount)
   held = held + amount
   added = added + amount
   return { 1, used, limit, open }

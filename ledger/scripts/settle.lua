@@ -13,11 +13,14 @@
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
 -- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table
 -- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
--- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...)
+-- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...); or a locally admitted
+-- request's reservation record (ledger/redis-ledger.ts: sent beside the settles, never refused):
+-- requestId, modality, 'r', µcr held, floor µcr (charged if it expires unsettled), expiry (ms)
 --
 -- Reply: one { applied, mark, writtenOff } per entry, in order:
 --   applied 1, or 0 when the request was already settled (nothing applied twice);
---   applied -1: unknown account. mark 1: a whole credit of overage is now pending and the
+--   applied -1: unknown account. A record answers 1 held, 2 already reserved or settled.
+-- mark 1: a whole credit of overage is now pending and the
 --   account was not marked yet (state field mk): the caller adds it to tg:overage:pending,
 --   a key of no account's slot. Once per episode, so requests stay at one round trip each;
 --   outbox-clean.lua clears mk when the flusher has taken everything whole. writtenOff: µcr
@@ -40,32 +43,59 @@ do
   while p <= #ARGV do
     n = n + 1
     local i = n
-    local k = tonumber(ARGV[p + 4])
-    local units = {}
-    for j = 1, k do
-      units[#units + 1] = { ARGV[p + 3 + 2 * j], tonumber(ARGV[p + 4 + 2 * j]) }
+    if ARGV[p + 2] == 'r' then
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], record = true, amount = tonumber(ARGV[p + 3]), floor = tonumber(ARGV[p + 4]), expires = ARGV[p + 5] }
+      p = p + 6
+    else
+      local k = tonumber(ARGV[p + 4])
+      local units = {}
+      for j = 1, k do
+        units[#units + 1] = { ARGV[p + 3 + 2 * j], tonumber(ARGV[p + 4 + 2 * j]) }
+      end
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), units = units }
+      if not E[i].byok then charged[#charged + 1] = ARGV[p] end
+      p = p + 5 + 2 * k
     end
-    E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), units = units }
-    if not E[i].byok then charged[#charged + 1] = ARGV[p] end
-    p = p + 5 + 2 * k
   end
 end
 
+-- The fast path's reservation amounts of the batch's requests (read()), and the records held
+-- by this batch, so a settle after its record in one batch releases it.
+local holds = {}
+
 -- Both paths apply an entry through the same steps, over a state with get/set; `held_of(rid)`
--- is the amount the request still holds, or nil.
+-- is the reservation record the request still holds, or nil.
 local function apply(i, st, tier, cap, limit_of_st, held_of)
   local e = E[i]
-  if mark_of(e.rid) == 'S' then return { 0, 0, 0 } end
+  local m = mark_of(e.rid)
+  if e.record then
+    -- A locally admitted request's reservation: held, never refused (no cap could refuse it).
+    if m then return { 2, 0, 0 } end
+    set_mark(e.rid, 'R')
+    local v = hold_value(e.amount, e.floor, e.modality)
+    later('ZADD', KEYS[3], e.expires, e.rid)
+    later('HSET', KEYS[4], e.rid, v)
+    holds[e.rid] = v
+    st.set('held', st.get('held') + e.amount)
+    return { 1, 0, 0 }
+  end
+  if m == 'S' then return { 0, 0, 0 } end
+  -- X<µcr>: its reservation expired and charged that floor (lib/state.lua); now settled late,
+  -- it is charged only what it cost beyond the floor (never refunded below it), counted once.
+  local prior = nil
+  if m and string.sub(m, 1, 1) == 'X' then prior = tonumber(string.sub(m, 2)) end
+  local amount = e.amount
+  if prior then amount = math.max(0, amount - prior) end
   set_mark(e.rid, 'S')
   local held_for_it = held_of(e.rid)
   if held_for_it then
     later('ZREM', KEYS[3], e.rid)
     later('HDEL', KEYS[4], e.rid)
-    local held = st.get('held') - num(held_for_it)
+    local held = st.get('held') - parse_hold(held_for_it)
     if held < 0 then held = 0 end
     st.set('held', held)
   end
-  st.set('n', st.get('n') + 1)
+  if not prior then st.set('n', st.get('n') + 1) end
   local accrued, written_off = 0, 0
   if e.byok then
     st.set('bn', st.get('bn') + 1)
@@ -80,7 +110,6 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     -- hard-capped tier's used never passes its limit, an account with a spend limit's never
     -- passes limit + cap. What the reservation did not cover past that is written off, and the
     -- breakdown takes the same clamped amount, so it still sums to used.
-    local amount = e.amount
     local ceiling = nil
     if tier.hard then ceiling = limit_of_st(st, tier) elseif cap then ceiling = limit_of_st(st, tier) + cap end
     if ceiling then
@@ -121,7 +150,7 @@ local full = lazy(function()
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
-    purge_reservations(st, KEYS[3], KEYS[4], now)
+    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
     local r = apply(j, st, tier, cap, limit_of, function(rid) return redis.call('HGET', KEYS[4], rid) end)
     save_all(st, now, window)
     return r
@@ -139,13 +168,10 @@ do
   load_marks(rids)
 end
 
--- Fast path (nearly every call): the period is current. Reads the fields it decides on once,
--- keeps them here, and writes what changed in one HSET. Expired reservations are left for the
--- next reserve or usage read to purge (they change only `held`, which a settle does not
--- decide on).
+-- Fast path (nearly every call): the period is current and no reservation has expired. Reads
+-- the fields it decides on once, keeps them here, and writes what changed in one HSET.
 local FIELDS = { 'pe', 'used', 'held', 'cs', 'n', 'bn', 'ova', 'ovp', 'ovc', 'mk', 'b:tts', 'b:stt', 'b:llm', 'b:rag' }
 local cur, dirty, order
-local holds = {}
 local st = {}
 function st.get(f)
   local v = cur[f]
@@ -171,7 +197,9 @@ local function read()
   -- have released some).
   holds = {}
   if #charged > 0 then hmget_into(KEYS[4], charged, holds) end
-  return s[1] and now < tonumber(s[1])
+  -- An expired reservation (a process killed mid-request) sends the batch the full way,
+  -- whose purge charges it (lib/state.lua).
+  return s[1] and now < tonumber(s[1]) and #redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 1) == 0
 end
 local function flush()
   write_pending(now, window)

@@ -5,10 +5,11 @@
 
 import { z } from 'zod';
 import type { KeyStore } from '../secrets.js';
+import { BYOK_KEY_LENGTH, type ProviderAdapter } from '../providers/types.js';
 import { AdminHttpError, type AdminRouter } from './router.js';
 import { parseBody } from './validate.js';
 
-const PutBody = z.strictObject({ key: z.string().trim().min(1, 'key must not be empty').max(8192, 'key is too long') });
+const PutBody = z.strictObject({ key: z.string().trim().min(1, 'key must not be empty') });
 
 /** What the routes need of a provider: whether BYOK is real for it (proxy/registry.ts). */
 export interface ByokProvider {
@@ -16,7 +17,20 @@ export interface ByokProvider {
   byokRefusal: string;
 }
 
-export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: KeyStore; providers: ReadonlyMap<string, ByokProvider> }): void {
+/** Why a provider key cannot be one (it would only fail at the provider, or break its header); undefined if fine. */
+export function badProviderKey(key: string, bounds: { min: number; max: number }, provider: string): string | undefined {
+  const bad = /[\s\x00-\x1f\x7f]/.exec(key);
+  if (bad) {
+    const c = bad[0].charCodeAt(0);
+    const what = c < 0x20 || c === 0x7f ? `a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')})` : 'whitespace';
+    return `key: contains ${what} at position ${bad.index}; send the key exactly as the provider issued it`;
+  }
+  if (key.length < bounds.min) return `key: ${key.length} characters is too short for a ${provider} key (at least ${bounds.min})`;
+  if (key.length > bounds.max) return `key: ${key.length} characters is too long for a ${provider} key (at most ${bounds.max})`;
+  return undefined;
+}
+
+export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: KeyStore; providers: ReadonlyMap<string, ByokProvider & { adapter: Pick<ProviderAdapter, 'byokKeyLength'> }> }): void {
   const { store } = deps;
   const provider = (raw: string): string => {
     const id = raw.toLowerCase();
@@ -37,6 +51,8 @@ export function registerProviderKeyRoutes(router: AdminRouter, deps: { store: Ke
       throw new AdminHttpError(501, 'byok_storage_disabled', 'stored provider keys are disabled: the operator must set byok.masterKey (send the key per request in X-Provider-Key-{Provider} instead)');
     }
     const { key } = parseBody(PutBody, await ctx.json());
+    const bad = badProviderKey(key, deps.providers.get(id)!.adapter.byokKeyLength ?? BYOK_KEY_LENGTH, id);
+    if (bad) throw new AdminHttpError(400, 'invalid_request', `invalid request body: ${bad}`);
     await store.put(ctx.accountId, id, key);
     return { body: { provider: id, stored: true } };
   });

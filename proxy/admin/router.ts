@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { hashKey } from '../auth.js';
+import { hasBadEscape } from '../registry.js';
 
 export type AdminAuth = 'none' | 'customer' | 'admin';
 
@@ -79,6 +80,7 @@ export class AdminRouter {
   };
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (hasBadEscape(req.url ?? '/')) throw new AdminHttpError(400, 'invalid_request', 'the request target has a malformed percent-escape');
     const url = new URL(req.url ?? '/', 'http://admin');
     let pathMatched = false;
     for (const r of this.routes) {

@@ -2,7 +2,8 @@
 //
 // Billing source, in order: the provider's usage report; when a stream is cut before the report
 // (client abort, upstream reset, idle timeout) an estimate of what was streamed:
-//   input  = the request estimate (ceil(characters of message text / 4) + 4 per message),
+//   input  = the request estimate (ceil(characters of message text / 4) + 4 per message; the
+//            reservation holds an upper bound instead, see measureInput),
 //            or the provider's input count if it reported one before the cut (Anthropic);
 //   output = max(number of content deltas streamed, ceil(characters streamed / 4)).
 // A content delta is an event that carries text (message content, tool-call arguments,
@@ -16,14 +17,39 @@ import { SseParser, type SseEvent } from './sse.js';
 import { JsonFieldCapture } from './json-capture.js';
 import type { MeterResult, ResponseMeter, UpstreamResponseHead } from '../providers/types.js';
 
-/** Counts the characters of text a chat/messages/responses request sends, to estimate input tokens. */
-export function estimateInputTokens(body: Record<string, unknown>): number {
+/** What a provider's input counts beyond text: its documented maximum per image, its tool preamble. */
+export interface InputBounds {
+  /** Tokens an image part costs at most (the provider's documented maximum; see its adapter). */
+  imageTokens: number;
+  /** Tokens a request with tools costs beyond their definitions (a tool-use system prompt). */
+  toolTokens: number;
+}
+
+/** Parts whose content is an image, not text: OpenAI chat, OpenAI Responses, Anthropic. */
+const IMAGE_PARTS: ReadonlySet<unknown> = new Set(['image_url', 'input_image', 'image']);
+
+/**
+ * The input of a chat/messages/responses request, measured in one walk of its text:
+ *   estimate = ceil(characters / 4) + 4 per message part: the charge of a stream cut before
+ *              the provider's report (see above);
+ *   bound    = UTF-8 bytes of the text + 4 per part + each image at the provider's maximum
+ *              + tool definitions by their JSON bytes plus the provider's tool preamble: what
+ *              the reservation holds. A byte-level BPE token is at least one byte, so the
+ *              text's bytes bound its tokens (10,000 CJK characters: 30,000 bytes, where
+ *              characters / 4 said 2,500). Input the request does not carry (a
+ *              previous_response_id's conversation, a file by id) is not in it: on a capped
+ *              account the ledger writes off what exceeds the cap (ledger/account-state.ts).
+ */
+export function measureInput(body: Record<string, unknown>, bounds: InputBounds): { estimate: number; bound: number } {
   let chars = 0;
+  let bytes = 0;
   let parts = 0;
+  let images = 0;
   const visit = (v: unknown, depth: number): void => {
     if (depth > 8) return;
     if (typeof v === 'string') {
       chars += v.length;
+      bytes += Buffer.byteLength(v, 'utf8');
       return;
     }
     if (Array.isArray(v)) {
@@ -33,14 +59,21 @@ export function estimateInputTokens(body: Record<string, unknown>): number {
     if (v && typeof v === 'object') {
       parts++;
       const o = v as Record<string, unknown>;
+      if (IMAGE_PARTS.has(o.type)) {
+        images++;
+        return;
+      }
       for (const k of ['content', 'text', 'input', 'system', 'instructions', 'arguments']) if (k in o) visit(o[k], depth + 1);
     }
   };
   for (const k of ['messages', 'input', 'system', 'instructions', 'prompt', 'tools']) {
-    if (k === 'tools' && body.tools !== undefined) chars += JSON.stringify(body.tools).length;
-    else if (k in body) visit(body[k], 0);
+    if (k === 'tools' && body.tools !== undefined) {
+      const json = JSON.stringify(body.tools);
+      chars += json.length;
+      bytes += Buffer.byteLength(json, 'utf8') + bounds.toolTokens;
+    } else if (k in body) visit(body[k], 0);
   }
-  return Math.ceil(chars / 4) + 4 * parts;
+  return { estimate: Math.ceil(chars / 4) + 4 * parts, bound: bytes + 4 * parts + images * bounds.imageTokens };
 }
 
 export function estimateOutputTokens(deltas: number, chars: number): number {

@@ -10,6 +10,14 @@ import { countDeltaText, isEventStream, jsonUsageMeter, parseData, sseUsageMeter
 import { freeRoute, llmPlanBasis } from './openai-compatible.js';
 import type { MeterPlan, ProviderAdapter } from './types.js';
 
+/**
+ * An image costs about (width × height) / 750 tokens and is scaled down past ~1,600 tokens
+ * (https://docs.anthropic.com/en/docs/build-with-claude/vision#evaluate-image-size); tools add
+ * a tool-use system prompt of at most 346 tokens (Claude 4 models, tool_choice auto or none;
+ * https://docs.anthropic.com/en/docs/agents-and-tools/tool-use/overview#pricing).
+ */
+const INPUT_BOUNDS = { imageTokens: 1_600, toolTokens: 346 };
+
 /** Text of a content_block_delta: text_delta, thinking_delta, input_json_delta. */
 const DELTA_TEXT = textFields('text', 'thinking', 'partial_json');
 
@@ -35,6 +43,8 @@ export const anthropic: ProviderAdapter = {
   defaultBaseUrl: 'https://api.anthropic.com',
   // The SDK sends apiKey as x-api-key and authToken as Authorization: Bearer.
   clientAuth: ['x-api-key', 'bearer'],
+  // Console keys are `sk-ant-api03-` + 95 characters (108 in all).
+  byokKeyLength: { min: 40, max: 256 },
   setUpstreamKey(headers, key) {
     headers['x-api-key'] = key;
   },
@@ -48,12 +58,15 @@ export const anthropic: ProviderAdapter = {
       path: '/v1/messages',
       body: 'json',
       plan(ctx, body): MeterPlan {
-        const { model, meterOpts, estimateMicro, streamed } = llmPlanBasis(ctx, body, ['max_tokens']);
+        // max_tokens is required by the API: a request without it is refused by Anthropic (the
+        // reservation assumes the configured default meanwhile), so nothing is written in.
+        const { model, meterOpts, estimateMicro, streamed, floorMicro } = llmPlanBasis(ctx, body, ['max_tokens'], 1, INPUT_BOUNDS);
         return {
           modality: 'llm',
           model,
           estimateMicro,
           streamed,
+          floorMicro,
           response(head) {
             if (!isEventStream(head)) return jsonUsageMeter(meterOpts, (u) => fromAnthropicUsage(u));
             return sseUsageMeter(

@@ -35,6 +35,8 @@ export const deepgram: ProviderAdapter = {
   modality: 'stt',
   defaultBaseUrl: 'https://api.deepgram.com',
   clientAuth: ['token', 'bearer'],
+  // API keys are 40 hex characters.
+  byokKeyLength: { min: 32, max: 128 },
   setUpstreamKey(headers, key) {
     headers.authorization = `Token ${key}`;
   },

@@ -10,6 +10,9 @@ export const groq = openAiCompatible({
   defaultBaseUrl: 'https://api.groq.com',
   prefix: '/openai/v1',
   injectStreamUsage: false,
+  // max_completion_tokens, as OpenAI (max_tokens is deprecated here too).
+  // https://console.groq.com/docs/api-reference#chat-create
+  boundField: 'max_completion_tokens',
   chunkUsage: (chunk) => (chunk.x_groq as { usage?: unknown } | undefined)?.usage,
   // Whisper on Groq: multipart `file`, or the audio by `url`; only `verbose_json` reports `duration`.
   extraRoutes: [

@@ -12,6 +12,8 @@ export const mistral = openAiCompatible({
   defaultBaseUrl: 'https://api.mistral.ai',
   prefix: '/v1',
   injectStreamUsage: false,
+  // Mistral's chat API names the output limit max_tokens only.
+  boundField: 'max_tokens',
   // Voxtral transcription: multipart `file`, or `file_url`/`file_id`; `usage.prompt_audio_seconds`
   // in the answer and in the stream's `transcription.done` event.
   extraRoutes: [transcriptionRoute({ path: '/v1/audio/transcriptions', referenceFields: ['file_url', 'file_id'] })],

@@ -10,6 +10,18 @@ export const openai = openAiCompatible({
   defaultBaseUrl: 'https://api.openai.com',
   prefix: '/v1',
   injectStreamUsage: true,
+  // A capped account's request without a limit gets max_completion_tokens: OpenAI deprecates
+  // max_tokens in its favour, and its reasoning models refuse max_tokens.
+  // https://platform.openai.com/docs/api-reference/chat/create#chat-create-max_completion_tokens
+  boundField: 'max_completion_tokens',
+  // An image costs at most 1,536 32-px patches × the model's multiplier on patch-based models
+  // (gpt-4.1-nano: × 2.46 = 3,779, the largest of the seed's models), 85 + 170 × 8 tiles = 1,445
+  // on tile-based ones at high detail (gpt-4.1).
+  // https://platform.openai.com/docs/guides/images-vision#calculating-costs
+  // (gpt-4o-mini counts 2,833 + 5,667 a tile: unpriced in the seed; an operator pricing it
+  // relies on the ledger's write-off at the cap.) OpenAI documents no tool preamble: tools are
+  // bounded by their JSON's bytes, longer than the form the model reads.
+  inputBounds: { imageTokens: 3_779, toolTokens: 0 },
   responses: true,
   // Speech-to-text bills at the seed's Whisper row (pricing's STT_PROVIDER_ROWS); text-to-speech
   // has no seed price: 400 unpriced_model unless the operator prices `openai` under pricing.tts.

@@ -10,6 +10,7 @@ export function jsonTtsRoute(path: string | RegExp, read: (ctx: RouteContext, ob
     method: 'POST',
     path,
     body: 'json',
+    modality: 'tts',
     plan: (ctx, body) => ttsPlan(ctx, read(ctx, jsonObject(ctx, body))),
   };
 }

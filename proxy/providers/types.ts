@@ -16,10 +16,13 @@ export type ClientAuth =
   | 'api-key' // Azure-style clients
   | 'x-access-token'; // resemble-node
 
+/** Length bounds of a stored BYOK key for providers that set none. */
+export const BYOK_KEY_LENGTH = { min: 8, max: 512 } as const;
+
 /** How the pipeline hands the request body to `plan`. */
 export type BodyMode =
   | 'none' // not read (GET, or the body is irrelevant and streamed through)
-  | 'json' // read whole (bounded by proxy.maxJsonBodyBytes) and parsed
+  | 'json' // read whole (bounded by proxy.maxJsonBodyBytes[modality]) and parsed
   | 'buffer' // read whole (bounded), raw bytes: small forms, msgpack
   | 'stream'; // streamed through; `plan` may return an UploadMeter that sees the chunks
 
@@ -108,8 +111,21 @@ export interface MeterPlan {
   model?: string;
   /** µcr reserved before forwarding; the Free hard cap is checked against it. */
   estimateMicro: number;
+  /**
+   * µcr charged if the request's process dies before it settles (its reservation expires):
+   * what the provider was surely sent. Default: estimateMicro (TTS text, STT audio, a RAG
+   * query); LLM: the input part (docs/reliability.md, "Crashes").
+   */
+  floorMicro?: number;
   /** Bytes to send upstream instead of the client's (e.g. stream_options injected). */
   body?: Buffer;
+  /**
+   * The bytes to send instead when the account is capped (a hard-capped tier or a spend
+   * limit; ReserveResult.open absent): the request with the output limit the reservation
+   * assumed written in, when the client set none (issue 18). Absent when there is nothing to
+   * add. Called once, after the reservation; an open account's request is sent as before.
+   */
+  boundedBody?(): Buffer;
   /** Headers to set on the upstream request. */
   upstreamHeaders?: Record<string, string>;
   /** For `body: 'stream'` routes. */
@@ -132,6 +148,8 @@ export interface RouteSpec {
   /** Explicitly free: forwarded on the platform key, unmetered (listings, token counting). */
   free?: boolean;
   body: BodyMode;
+  /** Which proxy.maxJsonBodyBytes limit bounds a body read whole; default: the adapter's modality. */
+  modality?: Modality;
   plan?(ctx: RouteContext, body: RequestBody): MeterPlan;
 }
 
@@ -147,6 +165,8 @@ export interface ProviderAdapter {
   /** Sets the upstream key (the platform's or the BYOK key) in the provider's own header. */
   setUpstreamKey(headers: Record<string, string>, key: string): void;
   routes: readonly RouteSpec[];
+  /** Length bounds of a stored BYOK key (PUT /v1/provider-keys); default BYOK_KEY_LENGTH. */
+  byokKeyLength?: { min: number; max: number };
   /** Error body in the shape this provider's SDK understands; default OpenAI-style. */
   errorBody?(code: ErrorCode, message: string, type: string): unknown;
 }

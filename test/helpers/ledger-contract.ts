@@ -194,6 +194,48 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.equal(u.reservedMicro, 200_000_000);
   });
 
+  t.test('an expired reservation settles at its floor, once; a late settle adds only what it cost beyond', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    const hold = (requestId: string, microCredits: number, floorMicro: number) =>
+      ledger.reserve({ accountId: 'acme', requestId, microCredits, floorMicro, modality: 'tts', ttlMs: 30_000 });
+    t.same(await hold('lost', cr(2400), cr(100)), { ok: true });
+    t.same(await hold('low', cr(60), cr(50)), { ok: true });
+    clock.advance(29_999);
+    let u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 0, 'nothing charged 1 ms before expiry');
+    t.equal(u.reservedMicro, cr(2460));
+    clock.advance(1);
+    u = await ledger.usage('acme');
+    t.equal(u.usedMicro, cr(150), 'at expiry: both floors charged (100 + 50 credits)');
+    t.equal(u.breakdownMicro.tts, cr(150), 'to the modality recorded at reserve time');
+    t.equal(u.requestCount, 2, 'each counted as one request');
+    t.equal(u.reservedMicro, 0);
+    t.equal((await ledger.usage('acme')).usedMicro, cr(150), 'charged once, however often it is read');
+    t.same(await hold('lost', cr(2400), cr(100)), { ok: true }, 'a late reserve of the same id holds nothing');
+    t.equal((await ledger.usage('acme')).reservedMicro, 0);
+    // The real settles arrive late: 130 credits is 30 beyond the floor; 20 is below its floor of 50.
+    t.same(await ledger.settle(settleInput('acme', 'lost', cr(130), { modality: 'tts' })), { applied: true });
+    t.same(await ledger.settle(settleInput('acme', 'low', cr(20), { modality: 'tts' })), { applied: true });
+    t.same(await ledger.settle(settleInput('acme', 'lost', cr(130), { modality: 'tts' })), { applied: false });
+    u = await ledger.usage('acme');
+    t.equal(u.usedMicro, cr(180), '130 + 50: the actual cost above the floor, never less than the floor');
+    t.equal(u.breakdownMicro.tts, cr(180));
+    t.equal(u.requestCount, 2, 'a late settle is not a second request');
+
+    // A paid account: the floor accrues overage like any settle.
+    await ledger.ensureAccount({ id: 'pro', tier: 'pro' });
+    await ledger.settle(settleInput('pro', 'base', cr(200_000)));
+    await ledger.reserve({ accountId: 'pro', requestId: 'p1', microCredits: cr(9), floorMicro: cr(4), modality: 'llm', ttlMs: 1000 });
+    clock.advance(1000);
+    u = await ledger.usage('pro');
+    t.equal(u.usedMicro, cr(200_004));
+    t.equal(u.overageMicro, cr(4));
+    t.equal(u.breakdownMicro.llm, cr(200_004));
+    await t.rejects(ledger.reserve({ accountId: 'pro', requestId: 'p2', microCredits: cr(1), floorMicro: cr(2), modality: 'llm', ttlMs: 1000 }), { code: 'invalid_input' });
+    await t.rejects(ledger.reserve({ accountId: 'pro', requestId: 'p2', microCredits: cr(2), floorMicro: cr(1), ttlMs: 1000 }), { code: 'invalid_input' });
+  });
+
   t.test('settle without reservation applies; free stops at its limit and has no overage', async (t) => {
     const { ledger } = await setup(t);
     await ledger.ensureAccount({ id: 'acme', tier: 'free' });

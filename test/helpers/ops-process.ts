@@ -36,6 +36,9 @@ export async function startOpsProcess(
 ): Promise<OpsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-'));
   const file = join(dir, 'config.yaml');
+  // A journal dir inside the process's temp dir (removed at exit), unless the test names one.
+  const redis = config.redis as { journal?: unknown } | undefined;
+  if (redis && !redis.journal) config = { ...config, redis: { ...redis, journal: { dir: join(dir, 'journal') } } };
   writeFileSync(
     file,
     stringify({

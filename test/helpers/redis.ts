@@ -13,6 +13,10 @@ export interface TestRedis {
   port: number;
   /** A fresh client; closed at stop(). */
   client(): Redis;
+  /** kill -9 of the server (its clients see the connection drop). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port and data dir: with its data under `persistence: 'aof'`, empty without. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,16 +33,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `persistence: 'aof'`: every write fsynced to an append-only file, so a restart keeps the data. */
+export async function startRedis(opts: { persistence?: 'aof' } = {}): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-redis-'));
   let lastErr: unknown;
+  const args = (port: number) => [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
+    ...(opts.persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  ];
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const proc: ChildProcess = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: 'ignore' },
-    );
+    let proc: ChildProcess = spawn('redis-server', args(port), { stdio: 'ignore' });
     const clients: Redis[] = [];
     const url = `redis://127.0.0.1:${port}/0`;
     try {
@@ -55,6 +60,25 @@ export async function startRedis(): Promise<TestRedis> {
         const c = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
         clients.push(c);
         return c;
+      },
+      async kill() {
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGKILL');
+        await exited;
+      },
+      async restart() {
+        for (let i = 0; ; i++) {
+          proc = spawn('redis-server', args(port), { stdio: 'ignore' });
+          try {
+            await waitReady(port, proc);
+            return;
+          } catch (err) {
+            proc.kill('SIGKILL');
+            if (i >= 20) throw err;
+            await sleep(250); // the port may linger a moment after the kill
+          }
+        }
       },
       async stop() {
         await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));

@@ -1,6 +1,9 @@
 // Test helper: an in-process tollgate on free ports with a given config, a fresh account and
 // key, and shortcuts to read /v1/usage and the ledger. Everything closes at t.teardown.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { validateConfig } from '../../config/load.js';
@@ -42,6 +45,13 @@ export async function startTollgate(
   for (const k of ['proxy', 'admin', 'logging'] as const) {
     if (raw[k]) merged[k] = { ...(base[k] as object), ...(raw[k] as object) };
   }
+  // A journal dir of its own (not ./data/journal), removed at close, unless the test names one.
+  let journalDir: string | undefined;
+  const redisCfg = merged.redis as { journal?: unknown } | undefined;
+  if (redisCfg && !redisCfg.journal) {
+    journalDir = mkdtempSync(join(tmpdir(), 'tollgate-journal-'));
+    merged.redis = { ...redisCfg, journal: { dir: journalDir } };
+  }
   const config = validateConfig(merged, opts.env ?? {}, 'test');
   const appOpts: Parameters<typeof createApp>[0] = { config, logger: opts.logger ?? pino({ level: 'silent' }) };
   if (opts.clock) appOpts.clock = opts.clock;
@@ -59,7 +69,10 @@ export async function startTollgate(
       if (r.status !== 200) throw new Error(`usage: ${r.status} ${await r.text()}`);
       return r.json();
     },
-    close: () => app.close(2_000),
+    close: async () => {
+      await app.close(2_000);
+      if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+    },
   };
 }
 

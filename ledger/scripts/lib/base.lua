@@ -28,3 +28,17 @@ local function find_tier(s, id)
   if id ~= 'free' then return find_tier(s, 'free') end
   return { id = 'free', inc = 0, hard = true, carry = 0 }
 end
+
+-- A reservation's record in tg:{acct:ID}:resv:amt: "held" (older ones) or "held,floor,modality":
+-- the µcr held, and the µcr charged to the modality when it expires unsettled (lib/state.lua).
+local function parse_hold(v)
+  if v == nil or v == false then return 0, 0, nil end
+  local held, floor, m = string.match(v, '^(%d+),(%d+),(%a+)$')
+  if held then return tonumber(held), tonumber(floor), m end
+  return num(v), 0, nil
+end
+
+local function hold_value(amount, floor, modality)
+  if floor > 0 then return fmt(amount) .. ',' .. fmt(floor) .. ',' .. modality end
+  return fmt(amount)
+end

@@ -205,20 +205,43 @@ local function rollover(st, now, tier, hist_key)
   end
 end
 
--- Release reservations whose expiry has passed (a crashed process leaves nothing held).
-local function purge_reservations(st, zkey, hkey, now)
+local function limit_of(st, tier)
+  return tier.inc + st.get('cs')
+end
+
+-- Expired reservations: requests whose process died (kill -9, a crash) before they settled.
+-- Each releases its hold and is charged the floor it recorded at reserve time (the documented
+-- estimate: what the provider was surely sent; docs/reliability.md), as its settle would have
+-- been: to used and its modality's breakdown, one request, overage accrued on a paid tier. Its
+-- marker becomes X<floor>, so a late settle applies only what it cost beyond (settle.lua).
+-- A reservation with no floor (older records, 0 µcr) is released at no charge, as before.
+-- `mark(rid, value)` writes a marker (lib/batch.lua's set_mark).
+local function purge_reservations(st, zkey, hkey, now, tier, mark)
   local expired = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, 500)
   if #expired == 0 then return end
   local amounts = redis.call('HMGET', hkey, unpack(expired))
   local total = 0
-  for i = 1, #expired do total = total + num(amounts[i]) end
+  for i = 1, #expired do
+    local held, floor, m = parse_hold(amounts[i])
+    total = total + held
+    if floor > 0 then
+      st.add('used', floor)
+      st.add('b:' .. m, floor)
+      st.add('n', 1)
+      mark(expired[i], 'X' .. fmt(floor))
+    end
+  end
   redis.call('ZREM', zkey, unpack(expired))
   redis.call('HDEL', hkey, unpack(expired))
   local held = st.get('held') - total
   if held < 0 then held = 0 end
   st.set('held', held)
-end
-
-local function limit_of(st, tier)
-  return tier.inc + st.get('cs')
+  if not tier.hard then
+    local over = st.get('used') - limit_of(st, tier)
+    local ova = st.get('ova')
+    if over > ova then
+      st.set('ovp', st.get('ovp') + over - ova)
+      st.set('ova', over)
+    end
+  end
 end
