@@ -24,15 +24,12 @@ export interface OpsProcess {
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<number | string>;
 }
 
-/**
- * `serve --config <tmp>`; `config` gets ports 0 and info logging unless it sets them. `cwd`: the
- * process's working directory (where relative paths such as the journal's default land).
- */
+/** `serve --config <tmp>`; `config` gets ports 0 and info logging unless it sets them. */
 export async function startOpsProcess(
   config: Record<string, unknown>,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
-  { startTimeoutMs = 20_000, cwd }: { startTimeoutMs?: number; cwd?: string } = {},
+  { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
 ): Promise<OpsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-'));
   const file = join(dir, 'config.yaml');
@@ -48,7 +45,7 @@ export async function startOpsProcess(
       admin: { port: 0, ...((config.admin as object) ?? {}) },
     }),
   );
-  const child = spawn(process.execPath, [TOLLGATE_BIN, 'serve', '--config', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
+  const child = spawn(process.execPath, [TOLLGATE_BIN, 'serve', '--config', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const logs: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

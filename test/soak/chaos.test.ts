@@ -56,13 +56,13 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
     shutdown: { graceMs: 5_000 },
   };
   const procs: Record<string, OpsProcess> = {};
-  // Each process runs in its own directory (its data: the settle journal's default path), and the
-  // killed one restarts in its predecessor's.
+  // Each process has its own settle journal; the killed one restarts on its predecessor's.
   const dirs = { A: mkdtempSync(join(tmpdir(), 'tollgate-soak-a-')), B: mkdtempSync(join(tmpdir(), 'tollgate-soak-b-')) };
   t.teardown(() => Object.values(dirs).forEach((d) => rmSync(d, { recursive: true, force: true })));
   const start = async (name: string) => {
     // A process starting on a loaded 2-core machine, beside the run, may take tens of seconds.
-    const p = await startOpsProcess(config, [], {}, { startTimeoutMs: 60_000, cwd: name === 'B' ? dirs.B : dirs.A });
+    const journal = { dir: join(name === 'B' ? dirs.B : dirs.A, 'journal') };
+    const p = await startOpsProcess({ ...config, redis: { ...config.redis, journal } }, [], {}, { startTimeoutMs: 60_000 });
     procs[name] = p;
     t.teardown(() => p.stop('SIGTERM', 8_000));
     return p;
