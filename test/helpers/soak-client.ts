@@ -12,6 +12,8 @@ export interface ClientResult {
   status?: number;
   /** The tollgate error code (`x-tollgate-error`), when it refused. */
   code?: string;
+  /** tollgate's request id (`x-tollgate-request-id`), when the client got headers. */
+  requestId?: string;
   /** The client read the whole answer. */
   complete: boolean;
   /** The client left on purpose (its fault) or the connection failed (`error`). */
@@ -73,8 +75,9 @@ export function sendSoakRequest(q: SoakRequest, proxyUrl: string, agent: Agent, 
       resolve({ ...r, start, end: performance.now() });
     };
     let res: IncomingMessage | undefined;
+    const rid = () => (res?.headers['x-tollgate-request-id'] ? { requestId: String(res.headers['x-tollgate-request-id']) } : {});
     const leave = () => {
-      finish(res ? { status: res.statusCode!, complete: false, left: true } : { complete: false, left: true });
+      finish(res ? { status: res.statusCode!, complete: false, left: true, ...rid() } : { complete: false, left: true });
       req.destroy();
     };
     const req = request(`${proxyUrl}${path}`, { method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } });
@@ -103,9 +106,9 @@ export function sendSoakRequest(q: SoakRequest, proxyUrl: string, agent: Agent, 
         tail = s.slice(-5);
         if (deltas >= q.k) leave();
       });
-      r.on('error', () => finish({ status, complete: false, left: false, error: 'response error' }));
-      r.on('end', () => finish(code ? { status, code, complete: true, left: false } : { status, complete: true, left: false }));
-      r.on('aborted', () => finish({ status, complete: false, left: false, error: 'aborted' }));
+      r.on('error', () => finish({ status, complete: false, left: false, error: 'response error', ...rid() }));
+      r.on('end', () => finish(code ? { status, code, complete: true, left: false, ...rid() } : { status, complete: true, left: false, ...rid() }));
+      r.on('aborted', () => finish({ status, complete: false, left: false, error: 'aborted', ...rid() }));
     });
     req.end(body);
     if (q.fault === 'early') setImmediate(leave);

@@ -30,8 +30,6 @@ const REDIS_RESTART_AT = Math.floor(COUNT * 0.65);
 const REDIS_DOWN_MS = 1_500;
 /** Longer than any request takes (even on a loaded machine), shorter than the run after the kill: the killed process's reservations expire by the end. */
 const RESERVATION_TTL_MS = 20_000;
-/** Requests of the killed process that finished this soon before the kill may still have had their settle in the air. */
-const SETTLE_MARGIN_MS = 2_000;
 
 t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger matches the providers\u2019 bill', async (t) => {
   const wall0 = performance.now();
@@ -97,6 +95,16 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   const outage = { downMs: 0, from: 0, to: 0 };
   const chaos: Array<Promise<void>> = [];
 
+  // Idempotency markers (ledger/scripts/lib/batch.lua): request id -> 'S' settled, 'X<µcr>' expired and charged its floor.
+  const rc = redis.client();
+  const markers = async (account: string): Promise<Map<string, string>> => {
+    const out = new Map<string, string>();
+    for (const k of await rc.keys(`tg:{acct:${account}}:mk:*`)) for (const [f, v] of Object.entries(await rc.hgetall(k))) out.set(f, v);
+    return out;
+  };
+  // The crash window: the killed process's requests whose settle was not in Redis when it died
+  // (read at once, before the ttl could charge anything).
+  const windowIds = new Set<string>();
   const doKill = async () => {
     const victim = procs.A1!;
     aName = undefined;
@@ -105,6 +113,15 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
     victim.child.kill('SIGKILL');
     await victim.exited;
     const t0 = performance.now();
+    const ridOf = new Map<string, string>();
+    for (const rec of logRecords(victim, 'settled')) ridOf.set(String(rec.clientRequestId), String(rec.requestId));
+    const seen = new Map<string, Map<string, string>>();
+    for (const s of [...sent, ...[...inFlight.values()].map((f) => ({ q: f.q, proc: f.proc }))]) {
+      if (s.proc !== 'A1') continue;
+      const m = seen.get(s.q.account.id) ?? seen.set(s.q.account.id, await markers(s.q.account.id)).get(s.q.account.id)!;
+      const rid = ridOf.get(s.q.id);
+      if (!rid || m.get(rid) !== 'S') windowIds.add(s.q.id);
+    }
     await start('A2');
     kill.restartMs = Math.round(performance.now() - t0);
     aName = 'A2';
@@ -176,20 +193,18 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
     }
     settleDropped += logRecords(p, 'settlement failed after retries').length;
   }
-  // The crash window: the killed process's requests in flight at the kill, and those it had
-  // answered in the last SETTLE_MARGIN_MS, minus those whose settle is in Redis (their marker
-  // says settled): what is left is what the kill could lose.
-  const candidates = sent.filter((s) => s.proc === 'A1' && s.r.end >= kill.at - SETTLE_MARGIN_MS);
-  const rc = redis.client();
-  const settledInRedis = async (s: Sent): Promise<boolean> => {
-    const line = settled.get(s.q.id)?.find((l) => l.proc === 'A1');
-    if (!line) return false;
-    const keys = await rc.keys(`tg:{acct:${s.q.account.id}}:mk:*`);
-    for (const k of keys) if ((await rc.hget(k, line.requestId)) === 'S') return true;
-    return false;
-  };
-  const windowIds = new Set<string>();
-  for (const s of candidates) if (!(await settledInRedis(s))) windowIds.add(s.q.id);
+  // Reservations charged their floor with no settle from anyone: requests that never reached a
+  // provider (refused while Redis restarted) or lost in the kill.
+  const settledRids = new Set([...settled.values()].flat().map((l) => l.requestId));
+  const byRid = new Map(sent.filter((s) => s.r.requestId).map((s) => [s.r.requestId!, s]));
+  const orphans: Array<{ account: string; micro: number; id?: string; kind?: string; fault?: string; status?: number; code?: string; received: boolean }> = [];
+  for (const a of SOAK_ACCOUNTS) {
+    for (const [rid, v] of await markers(a.id)) {
+      if (!v.startsWith('X') || settledRids.has(rid)) continue;
+      const s = byRid.get(rid);
+      orphans.push({ account: a.id, micro: Number(v.slice(1)), ...(s ? { id: s.q.id, kind: s.q.kind, fault: s.q.fault, status: s.r.status, code: s.r.code } : {}), received: s ? providers.received.has(s.q.id) : false });
+    }
+  }
   const fig = soakFigures(sent, providers.bill, providers.received, settled, usage, windowIds, SOAK_ACCOUNTS);
   const wallMs = Math.round(performance.now() - wall0);
 
@@ -207,7 +222,11 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   for (const s of sent) (lat.get(s.q.fault) ?? lat.set(s.q.fault, []).get(s.q.fault)!).push(s.r.end - s.r.start);
   t.comment(`latency ms p50/p95/max by fault: ${[...lat].sort().map(([k, v]) => { v.sort((x, y) => x - y); return `${k} ${Math.round(v[v.length >> 1]!)}/${Math.round(v[Math.floor(v.length * 0.95)]!)}/${Math.round(v[v.length - 1]!)}`; }).join(', ')}`);
   t.comment(`by process: ${count((s) => s.proc)}; provider received ${providers.received.size}, billed ${providers.bill.size}`);
-  t.comment(`kill -9 of A1 at request ${KILL_AT}: ${kill.inFlight.length} requests in flight there; ${candidates.length} in flight or answered in the ${SETTLE_MARGIN_MS} ms before, of which ${windowIds.size} not settled in Redis (the crash window); A2 up in ${kill.restartMs} ms`);
+  t.comment(`kill -9 of A1 at request ${KILL_AT}: ${kill.inFlight.length} client requests in flight there; ${windowIds.size} of its requests not settled in Redis when it died (the crash window); A2 up in ${kill.restartMs} ms`);
+  const orphanOf = (f: (o: (typeof orphans)[number]) => boolean) => orphans.filter(f);
+  const windowOrphans = orphanOf((o) => o.id !== undefined && windowIds.has(o.id));
+  const strays = orphanOf((o) => !(o.id !== undefined && windowIds.has(o.id)));
+  t.comment(`floors charged with no settle: ${orphans.length} (${credits(orphans.reduce((x, o) => x + o.micro, 0))} credits), ${windowOrphans.length} in the crash window; outside it: ${strays.map((o) => JSON.stringify(o)).join(' ') || 'none'}`);
   const inOutage = sent.filter((s) => s.r.start >= outage.from && s.r.start <= outage.to);
   t.comment(`Redis restart at request ${REDIS_RESTART_AT}: down ${outage.downMs} ms; requests started meanwhile ${inOutage.length} (${inOutage.filter((s) => s.r.code === 'ledger_unavailable').length} refused 503 ledger_unavailable); settles dropped after retries: ${settleDropped}`);
   t.comment(`peak RSS MB: ${Object.entries(rssPeak).map(([k, v]) => `${k} ${Math.round(v / 2 ** 20)}`).join(', ')}`);
@@ -230,6 +249,7 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   t.equal(fig.settleErrors.length, 0, 'outside the crash window every request a provider received settled exactly once');
   t.equal(fig.estimated.outputWrong.length, 0, 'a cut OpenAI stream is charged exactly the output tokens streamed');
   t.equal(settleDropped, 0, 'no settle was dropped during the Redis restart');
+  t.equal(strays.length, 0, 'outside the crash window no reservation was charged its floor without a settle');
   for (const f of fig.accounts) {
     const id = f.account.id;
     t.equal(f.reserved, 0, `${id}: nothing reserved once the reservations expired`);
