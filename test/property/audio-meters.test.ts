@@ -1,13 +1,13 @@
 // Property: the STT upload meters measure the same audio however the upload is cut into chunks:
-// WAV of any rate, channels and depth (exact: data bytes ÷ byte rate), declared raw PCM, the
-// committed container fixtures (MP3, FLAC, OGG, WebM, M4A), a multipart form with the file
-// anywhere among its fields, and a msgpack map (Fish Audio) with the audio among other values.
+// WAV of any rate, channels and depth (exact: data bytes ÷ byte rate), declared raw PCM, a
+// multipart form with the file anywhere among its fields, and a msgpack map (Fish Audio) with
+// the audio among other values. Container files: audio-containers.test.ts.
 import t from 'tap';
 import fc from 'fast-check';
 import { encode } from '@msgpack/msgpack';
 import { createAudioDuration, createMultipartAudioMeter, pcmMs, type AudioDuration } from '../../proxy/meters/audio.js';
 import { createMsgpackAudioMeter } from '../../proxy/meters/audio-msgpack.js';
-import { fixture, multipart, wavBytes, type PcmSpec } from '../voice-audio-fixtures.js';
+import { multipart, wavBytes, type PcmSpec } from '../voice-audio-fixtures.js';
 import { cuts, fcParams, splitAt, trickyText } from '../helpers/property.js';
 
 const spec: fc.Arbitrary<PcmSpec> = fc.record({
@@ -56,23 +56,6 @@ t.test('declared raw PCM: bytes ÷ (rate × channels × bytes per sample), whole
     fcParams(100),
   );
   t.equal(runs, 100, '100 generated PCM uploads');
-});
-
-const FIXTURES = ['tone-60s-cbr.mp3', 'tone-60s-xing.mp3', 'tone-60s.flac', 'tone-60s.ogg', 'tone-60s.webm', 'tone-60s.m4a', 'tone-60s-faststart.m4a'];
-t.test('container fixtures: the same duration at every split', async (t) => {
-  for (const name of FIXTURES) {
-    const bytes = fixture(`audio/${name}`);
-    const whole = await measure(createAudioDuration({}), [bytes]);
-    let runs = 0;
-    await fc.assert(
-      fc.asyncProperty(cuts().filter((c) => c[0] !== -1), async (fractions) => {
-        runs++;
-        return (await measure(createAudioDuration({}), splitAt(bytes, fractions))) === whole;
-      }),
-      fcParams(5),
-    );
-    t.ok(whole !== undefined && runs === 5, `${name}: ${whole} ms whole and in 5 random splits`);
-  }
 });
 
 const fieldValue = fc.oneof(trickyText(20).filter((s) => !s.includes('\r') && !s.includes('\n')), fc.constantFrom('whisper-1', 'json', 'en'));
