@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config/schema.js';
+import { SHUTDOWN_MARGIN_MS, type Config } from '../config/schema.js';
 import type { AppOptions } from '../proxy/app.js';
 import { ADMIN_USAGE, runAdminCommand } from './admin-commands.js';
 import { LEDGER_USAGE, runLedgerCommand } from './ledger-commands.js';
@@ -84,7 +84,8 @@ async function serve(argv: string[]): Promise<void> {
       // Workers load the same config; a generated demo key must be the same in all of them.
       const env: Record<string, string> = loaded.demoKey ? { TOLLGATE_DEMO_KEY: loaded.demoKey } : {};
       const { runPrimary } = await import('../proxy/cluster.js');
-      const code = await runPrimary({ workers, logger, env, stopTimeoutMs: loaded.config.shutdown.graceMs + 15_000 });
+      // A worker exits on its own by graceMs + SHUTDOWN_MARGIN_MS; SIGKILL only past that.
+      const code = await runPrimary({ workers, logger, env, stopTimeoutMs: loaded.config.shutdown.graceMs + SHUTDOWN_MARGIN_MS + 1_000 });
       process.exit(code);
     }
   }
@@ -123,6 +124,12 @@ async function runApp(loaded: LoadedConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.logger.info({ signal }, 'shutting down');
+    // Always within graceMs + SHUTDOWN_MARGIN_MS (an orchestrator's stop timeout is counted from here).
+    setTimeout(() => {
+      app.logger.error('graceful stop overran its margin: exiting');
+      app.logger.flush();
+      process.exit(1);
+    }, loaded.config.shutdown.graceMs + SHUTDOWN_MARGIN_MS).unref();
     app.close().then(
       () => process.exit(0),
       (err) => {

@@ -37,6 +37,12 @@ export const DEFAULT_STT_RESERVE_BYTES_PER_SECOND = 4_000;
 /** STT reservation cap in seconds when only Content-Length is known. */
 export const DEFAULT_STT_MAX_RESERVE_SECONDS = 3_600;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/**
+ * A graceful stop ends within shutdown.graceMs plus this: past the grace period, calls still
+ * running are cut and settled (1 s), then the admin port and the ledger close; bin/tollgate.ts
+ * exits at graceMs + SHUTDOWN_MARGIN_MS whatever still hangs.
+ */
+export const SHUTDOWN_MARGIN_MS = 3_000;
 /** A non-streamed answer whose client left is read on (and discarded) up to this many bytes for its usage. */
 export const DEFAULT_DRAIN_MAX_BYTES = 16 * 1024 * 1024;
 /** A stored BYOK key changed on one replica reaches the others within this time. */

@@ -29,6 +29,9 @@ import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createUpgradeHandler } from './websocket.js';
 import { createBodyBudget } from './body-budget.js';
 
+/** Past the grace period, calls still running are cut and given this long to write their settles. */
+const CUT_SETTLE_MS = 1_000;
+
 export interface AppOptions {
   config: Config;
   logger?: Logger;
@@ -247,10 +250,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const finished = await pipeline.idle(graceMs);
     // 3. Past the grace period: cut what is left. A cut request settles as `aborted`, charged
     //    what its meter saw (pipeline.ts); idle() resolves once every settlement is written.
+    //    Calls read on for clients that left (pipeline.ts, `keep`) are cut too.
     if (!finished) {
       log.warn({ inFlight: pipeline.inFlight() }, 'grace period over: cutting the requests still open');
+      pipeline.cut();
       proxyServer.closeAllConnections();
-      if (!(await pipeline.idle(10_000))) log.error({ inFlight: pipeline.inFlight() }, 'requests still unsettled after the cut');
+      if (!(await pipeline.idle(CUT_SETTLE_MS))) log.error({ inFlight: pipeline.inFlight() }, 'requests still unsettled after the cut');
     }
     proxyServer.closeAllConnections();
     upgrades.close();
@@ -267,7 +272,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     await closeServer(adminServer, 1_000);
     if (metricsServer) await closeServer(metricsServer, 1_000);
     auth.close();
-    await dispatcher.close().catch(() => {});
+    // Past the grace period nothing may hold the stop: connections still open are destroyed.
+    await (finished ? dispatcher.close() : dispatcher.destroy()).catch(() => {});
     await ledger.close();
     log.info('stopped');
   }

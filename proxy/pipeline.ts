@@ -86,6 +86,12 @@ export interface Pipeline {
   inFlight(): number;
   /** Resolves when every request in flight has settled (or after `timeoutMs`). */
   idle(timeoutMs: number): Promise<boolean>;
+  /**
+   * Past a graceful stop's grace period (after the client connections were closed): cuts the
+   * provider calls still running for clients that left (read for their usage, pipeline's
+   * `keep`), and every later one at once. Each settles with what its meter saw.
+   */
+  cut(): void;
 }
 
 // Hop-by-hop headers (RFC 9110 §7.6.1), headers that carry the customer's credentials, and the
@@ -126,6 +132,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     open--;
     maybeIdle();
   };
+  // Calls still read for a client that left (rare), so cut() can stop them; set by cut().
+  const draining = new Set<() => void>();
+  let cutting = false;
 
   /** `unread`: a request whose body is left unread (refused by size): answered while it drains. */
   function sendError(res: ServerResponse, adapter: ProviderAdapter | undefined, err: TollgateError, requestId: string, provider: string, unread?: IncomingMessage): void {
@@ -233,6 +242,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     const route: RouteSpec | undefined = matched?.route;
     const metered = route !== undefined && !route.free && route.plan !== undefined;
+    // The client left while it was authenticated (a cache miss, a key lookup): nothing to do.
+    if (res.destroyed) return;
 
     // Read the body the plan needs.
     let body: RequestBody = { kind: 'none' };
@@ -368,7 +379,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // CPU in the bench profile). Backpressure: a full client socket pauses the upstream read.
     const timeout = p.timeoutMs ?? limits.upstreamTimeoutMs;
     let controller: Dispatcher.DispatchController | undefined;
-    let clientGone = res.destroyed; // the client may have left while we authenticated or reserved
+    let clientGone: boolean = res.destroyed; // the client may have left while we reserved
     let responded = false;
     let streaming = false;
     let first = true;
@@ -388,10 +399,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         cut('drain time bound');
       }, limits.drainTimeoutMs ?? timeout);
     };
+    const stop = () => cut('tollgate is stopping');
     const leave = () => {
       clientGone = true;
       if (settledOnce) return; // the answer had ended; only its last bytes were still on their way
-      if (!keep || (responded && (streaming || !ok()))) return cut('client closed the connection');
+      if (!keep || cutting || (responded && (streaming || !ok()))) return cut('client closed the connection');
+      draining.add(stop);
       if (!responded) return;
       controller?.resume(); // a write refused on the dead socket may have paused the upstream
       drainFor();
@@ -403,6 +416,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     });
     const done = () => {
       res.off('drain', onDrain);
+      if (clientGone) draining.delete(stop);
       if (drainTimer) clearTimeout(drainTimer);
       if (streaming) events?.streamClosed?.(adapter.id);
     };
@@ -584,6 +598,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         });
     },
     inFlight: () => open + entered,
+    cut() {
+      cutting = true;
+      for (const stop of draining) stop();
+    },
     idle(timeoutMs) {
       if (open === 0 && entered === 0) return Promise.resolve(true);
       return new Promise((resolve) => {
@@ -620,6 +638,9 @@ function upstreamHeaders(incoming: IncomingMessage['headers'], metered: boolean)
  * length is taken at once, so a body that cannot fit is refused before any of it is read.
  */
 function readBody(req: IncomingMessage, limit: number, budget: BodyBudget, hold: BodyHold): Promise<Buffer> {
+  // The client left while the request waited (auth, key lookup): its body is gone with it, and
+  // a destroyed stream emits nothing more, so waiting for it would keep the request forever.
+  if (req.destroyed && !req.readableEnded) return Promise.reject(createError('invalid_request', 'the client closed the connection before the body was read'));
   const declared = Number(req.headers['content-length']);
   const known = req.headers['content-length'] !== undefined && Number.isFinite(declared);
   if (known && declared > limit) return Promise.reject(createError('payload_too_large', `the request body is over ${limit} bytes`));

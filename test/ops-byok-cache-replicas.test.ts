@@ -25,8 +25,8 @@ t.test('a DELETE on one replica reaches the other within cacheTtlMs', async (t) 
     await r.arrayBuffer();
     return up.requests.at(-1)!.headers.authorization;
   };
-  t.equal((await fetch(`${a.adminUrl}/v1/provider-keys/openai`, { method: 'PUT', headers: customer, body: JSON.stringify({ key: 'sk-own' }) })).status, 200);
-  t.equal(await chat(b.base('openai')), 'Bearer sk-own', 'B reads the key A stored');
+  t.equal((await fetch(`${a.adminUrl}/v1/provider-keys/openai`, { method: 'PUT', headers: customer, body: JSON.stringify({ key: 'sk-own-replica-key' }) })).status, 200);
+  t.equal(await chat(b.base('openai')), 'Bearer sk-own-replica-key', 'B reads the key A stored');
 
   const deletedAt = Date.now();
   t.equal((await fetch(`${a.adminUrl}/v1/provider-keys/openai`, { method: 'DELETE', headers: customer })).status, 200);

@@ -29,7 +29,7 @@ t.test('rotation: old key readable, re-sealed lazily and by the rotate command',
 
   // 1. Two keys stored under the old master key.
   let tg = await start({ masterKey: OLD });
-  for (const [p, key] of [['openai', 'sk-own-openai'], ['anthropic', 'sk-ant-own']]) {
+  for (const [p, key] of [['openai', 'sk-own-openai'], ['anthropic', 'sk-ant-api03-own-key-for-rotation-tests-0001']]) {
     t.equal((await fetch(`${tg.adminUrl}/v1/provider-keys/${p}`, { method: 'PUT', headers: customer, body: JSON.stringify({ key }) })).status, 200);
   }
   await tg.close();

@@ -25,12 +25,7 @@ export interface OpsProcess {
 }
 
 /** `serve --config <tmp>`; `config` gets ports 0 and info logging unless it sets them. */
-export async function startOpsProcess(
-  config: Record<string, unknown>,
-  args: string[] = [],
-  env: NodeJS.ProcessEnv = {},
-  { startTimeoutMs = 20_000 }: { startTimeoutMs?: number } = {},
-): Promise<OpsProcess> {
+export async function startOpsProcess(config: Record<string, unknown>, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<OpsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-ops-'));
   const file = join(dir, 'config.yaml');
   // A journal dir inside the process's temp dir (removed at exit), unless the test names one.
@@ -56,7 +51,7 @@ export async function startOpsProcess(
     }),
   );
   const urls = await new Promise<{ proxyUrl: string; adminUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tollgate did not start in ${startTimeoutMs / 1000} s: ${stderr}`)), startTimeoutMs);
+    const timer = setTimeout(() => reject(new Error(`tollgate did not start in 60 s: ${stderr}`)), 60_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`tollgate exited with ${code}: ${stderr}`));

@@ -39,7 +39,7 @@ t.test('kill -9 with 20 requests in flight: each is charged its floor after the 
     pricing: { tts: { openai: 15 } },
     providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
     accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
-  });
+  }, ['--workers', '1']);
   t.teardown(() => tg.stop('SIGKILL'));
   const speech = () =>
     fetch(`${tg.proxyUrl}/openai/v1/audio/speech`, {

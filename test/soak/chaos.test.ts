@@ -58,9 +58,8 @@ t.test('chaos soak: two processes, one kill -9, one Redis restart; the ledger ma
   const dirs = { A: mkdtempSync(join(tmpdir(), 'tollgate-soak-a-')), B: mkdtempSync(join(tmpdir(), 'tollgate-soak-b-')) };
   t.teardown(() => Object.values(dirs).forEach((d) => rmSync(d, { recursive: true, force: true })));
   const start = async (name: string) => {
-    // A process starting on a loaded 2-core machine, beside the run, may take tens of seconds.
     const journal = { dir: join(name === 'B' ? dirs.B : dirs.A, 'journal') };
-    const p = await startOpsProcess({ ...config, redis: { ...config.redis, journal } }, [], {}, { startTimeoutMs: 60_000 });
+    const p = await startOpsProcess({ ...config, redis: { ...config.redis, journal } });
     procs[name] = p;
     t.teardown(() => p.stop('SIGTERM', 8_000));
     return p;

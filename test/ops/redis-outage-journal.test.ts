@@ -1,0 +1,89 @@
+// Redis down longer than the old settle retry budget (about 16 s) under load: every settle that
+// could not reach it waits in the process's journal on disk and lands exactly once when Redis
+// is back (restarted on the same port with its data: AOF). A tollgate without the journal
+// dropped them after its retries ("settlement failed after retries").
+
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { logRecords, startOpsProcess } from '../helpers/ops-process.js';
+import { startRedis } from '../helpers/redis.js';
+import { startUpstream } from '../helpers/upstream.js';
+
+const KEY = 'tg_outage_journal_key_00000000001';
+const N = 30;
+const TEXT = 'y'.repeat(1000); // 15 credits a request at 15 per 1,000 code points
+const OUTAGE_MS = 18_000;
+
+t.test('Redis down 18 s with 30 settles due: all land exactly once when it returns', async (t) => {
+  const redis = await startRedis({ persistence: 'aof' });
+  t.teardown(() => redis.stop());
+  const journalDir = mkdtempSync(join(tmpdir(), 'tollgate-journal-test-'));
+  t.teardown(() => rmSync(journalDir, { recursive: true, force: true }));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let hold = false;
+  const up = await startUpstream(async (_req, res) => {
+    if (hold) await released;
+    res.writeHead(200, { 'content-type': 'audio/mpeg' });
+    res.end(Buffer.alloc(256, 1));
+  });
+  t.teardown(() => up.close());
+  const tg = await startOpsProcess({
+    redis: { url: redis.url, keyPrefix: 'out', journal: { dir: journalDir } },
+    pricing: { tts: { openai: 15 } },
+    providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
+    accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
+  }, ['--workers', '1']);
+  t.teardown(() => tg.stop('SIGKILL'));
+  const speech = () =>
+    fetch(`${tg.proxyUrl}/openai/v1/audio/speech`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini-tts', voice: 'coral', input: TEXT }),
+    });
+  const readyz = async () => {
+    const r = await fetch(`${tg.adminUrl}/readyz`);
+    return { status: r.status, body: (await r.json()) as { journaled?: number; ledgerReason?: string } };
+  };
+  const usage = async () => (await fetch(`${tg.adminUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })).json() as Promise<any>;
+
+  t.equal((await speech()).status, 200, 'warm-up');
+  hold = true;
+  const inflight = Array.from({ length: N }, () => speech().then((r) => r.status));
+  const deadline = Date.now() + 20_000;
+  while (up.requests.length < N + 1 && Date.now() < deadline) await sleep(20);
+  t.equal(up.requests.length, N + 1, 'the provider works on all 30');
+  await sleep(200); // their reservation records reach Redis
+
+  await redis.kill();
+  const downAt = Date.now();
+  release(); // the provider answers now: 30 settles due, Redis gone
+  t.same(new Set(await Promise.all(inflight)), new Set([200]), 'every client got its answer');
+  while ((await readyz()).body.journaled !== N && Date.now() < deadline + 10_000) await sleep(50);
+  const down = await readyz();
+  t.equal(down.status, 503, 'not ready while Redis is down');
+  t.equal(down.body.journaled, N, 'all 30 settles wait in the journal');
+
+  await sleep(Math.max(0, downAt + OUTAGE_MS - Date.now()));
+  await redis.restart();
+  let ready = await readyz();
+  const back = Date.now() + 20_000;
+  while ((ready.status !== 200 || ready.body.journaled !== undefined) && Date.now() < back) {
+    await sleep(100);
+    ready = await readyz();
+  }
+  t.equal(ready.status, 200, 'ready again');
+  t.equal(ready.body.journaled, undefined, 'the journal is empty');
+  let u = await usage();
+  t.equal(u.credits.used, (N + 1) * 15, '31 requests at 15 credits: every settle landed');
+  t.equal(u.requestCount, N + 1, 'each exactly once');
+  t.equal(u.reserved, 0, 'every reservation released');
+  await sleep(1_000);
+  u = await usage();
+  t.equal(u.credits.used, (N + 1) * 15, 'and nothing more later');
+  t.equal(logRecords(tg, 'settlement failed after retries').length, 0, 'none dropped');
+  t.equal(logRecords(tg, 'journaled settles replayed').reduce((n, r) => n + Number(r.settled), 0), N, 'replayed once');
+});
