@@ -252,7 +252,8 @@ function measureOf(f: IFormat, bytes: number): AudioMeasure {
     // duration), and a cut upload declares more than was sent: the samples actually received,
     // after a canonical 44-byte header, bound the duration.
     const byteRate = f.sampleRate * f.numberOfChannels * Math.ceil(f.bitsPerSample / 8);
-    const receivedMs = Math.floor((Math.max(0, bytes - WAV_HEADER_BYTES) * 1000) / byteRate);
+    // Rounded as the declared duration is (half up), so a complete WAV bills the same either way.
+    const receivedMs = Math.round((Math.max(0, bytes - WAV_HEADER_BYTES) * 1000) / byteRate);
     ms = ms === undefined || ms === 0 ? receivedMs : Math.min(ms, receivedMs);
   }
   if (ms !== undefined && (!Number.isFinite(ms) || ms < 0)) ms = undefined;
