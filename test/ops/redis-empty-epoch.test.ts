@@ -97,7 +97,10 @@ t.test('an emptied Redis is refused, not served as a new ledger; adopt-epoch is 
   }
   t.equal(r.status, 200, 'ready again once adopted');
   t.equal((await speech()).status, 200, 'and serving');
-  const after = (await (await fetch(`${tg.adminUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as any;
+  // The settle follows the answer by up to redis openSettleDelayMs (local admission): poll for it.
+  const usageNow = async () => (await (await fetch(`${tg.adminUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as any;
+  let after = await usageNow();
+  for (const until = Date.now() + 10_000; after.reserved !== 0 && Date.now() < until; after = await usageNow()) await sleep(50);
   t.equal(after.credits.used, 15, 'on the adopted ledger: what Redis lost stays lost (the first 15 credits)');
   t.equal(after.requestCount, 1);
   await sleep(1_100);
