@@ -69,7 +69,9 @@ export const deepgramListen: RealtimeEndpoint = {
         const t = estimate.take(frame.data.length, budget);
         if (t.needMicro !== undefined) return { forward: null, microCredits: 0, needMicro: t.needMicro };
         if (t.cut) return { forward: null, microCredits: 0, cut: true };
-        if (parser && !parser.finished) void parser.push(frame.data);
+        // Always pushed, even once the parser has what it needs: it counts every byte, and a WAV's
+        // duration is bounded by the samples actually received (proxy/meters/audio.ts measureOf).
+        if (parser) void parser.push(frame.data);
         return pass(frame);
       },
       provider(frame) {
