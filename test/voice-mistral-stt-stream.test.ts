@@ -35,5 +35,6 @@ t.test("@mistralai/mistralai streamed transcription of a file_url: transcription
   t.equal(u.breakdown.stt, 10);
   t.same(settled[0]!.units, { audioMs: 75_000 });
   t.equal(settled[0]!.source, 'provider', 'audio by reference: the provider reports, tollgate cannot measure');
-  t.equal(settled[0]!.model, 'voxtral-mini-latest');
+  t.equal(settled[0]!.model, 'voxtral-mini', 'the normalised model (issue 20)');
+  t.equal(settled[0]!.providerModel, 'voxtral-mini-latest', "and the provider's beside it");
 });

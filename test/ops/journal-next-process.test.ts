@@ -3,7 +3,7 @@
 // dir adopts the dead one's file and replays it: exact totals. A second start replays nothing.
 
 import t from 'tap';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,6 +58,10 @@ t.test('kill -9 with settles journaled; the next process replays them once', asy
   release();
   t.same(new Set(await Promise.all(inflight)), new Set([200]));
   while ((await journaled(a.adminUrl)) !== N && Date.now() < deadline) await sleep(50);
+  // `journaled` counts a settle from when it is handed to the journal; its line reaches the disk
+  // with the next batch's fsync (50 ms; longer on a loaded machine): wait for all N lines.
+  const linesOnDisk = () => journalFiles().reduce((n, f) => n + readFileSync(join(journalDir, f), 'utf8').split('\n').filter((l) => l.trim() !== '').length, 0);
+  while (linesOnDisk() < N && Date.now() < deadline + 10_000) await sleep(50);
   t.equal(await journaled(a.adminUrl), N, 'all 25 settles on disk');
   t.equal(journalFiles().length, 1, 'in one journal file, the process’s own');
 
