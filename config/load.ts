@@ -98,6 +98,7 @@ function crossCheck(c: Config): string[] {
   placeholder('stripe.secretKey', c.stripe?.secretKey);
   placeholder('stripe.webhookSecret', c.stripe?.webhookSecret);
   placeholder('byok.masterKey', c.byok.masterKey);
+  placeholder('alerts.secret', c.alerts?.secret);
   for (const [id, p] of Object.entries(c.providers)) placeholder(`providers.${id}.apiKey`, p?.apiKey);
   c.accounts.forEach((a, i) => {
     a.apiKeys.forEach((k, j) => placeholder(`accounts.${i}.apiKeys.${j}`, k));

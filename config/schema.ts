@@ -59,6 +59,16 @@ export const DEFAULT_REALTIME_SETTLE_INTERVAL_MS = 5_000;
 /** Open realtime sessions per account, per tier (on each tollgate process). */
 export const DEFAULT_REALTIME_MAX_SESSIONS = { free: 2, starter: 10, pro: 50, scale: 200 } as const;
 
+/** Alert thresholds in percent of the period's limit (README, Alerts). */
+export const DEFAULT_ALERT_THRESHOLDS = [50, 80, 100] as const;
+export const DEFAULT_ALERT_TIMEOUT_MS = 10_000;
+export const DEFAULT_ALERT_RETRIES = 3;
+export const DEFAULT_ALERT_BACKOFF_MS = 1_000;
+export const DEFAULT_ALERT_MAX_BACKOFF_MS = 300_000;
+export const DEFAULT_ALERT_INTERVAL_MS = 5_000;
+export const DEFAULT_ALERT_LEASE_MS = 60_000;
+export const DEFAULT_ALERT_SWEEP_EVERY = 12;
+
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
 const url = z.string().url();
@@ -101,6 +111,13 @@ const providerSchema = z.strictObject({
 
 const tierEnum = z.enum(TIER_IDS as unknown as [string, ...string[]]);
 
+const sortedUnique = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+const alertPercents = z.array(z.number().int('alert thresholds are whole percents').min(1).max(1000)).transform(sortedUnique);
+/** Credits left at which an alert fires; stored as µcr (6 decimal places). */
+const alertRemaining = z.array(z.number().positive().max(1e12)).transform(sortedUnique);
+/** An account's own lists; each given one replaces the `alerts` list of its kind. */
+const accountAlertsSchema = z.strictObject({ thresholds: alertPercents.optional(), remainingCredits: alertRemaining.optional() });
+
 const accountSchema = z.strictObject({
   id: z
     .string()
@@ -109,7 +126,33 @@ const accountSchema = z.strictObject({
   apiKeys: z.array(z.string().min(1)).default([]),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: z.number().nonnegative().optional(),
+  alerts: accountAlertsSchema.optional(),
 });
+
+const alertsSchema = z
+  .strictObject({
+    webhookUrl: url.refine((u) => /^https?:/.test(u), 'an http(s) URL'),
+    /** Signs every POST (Tollgate-Signature); give it as ${VAR}. */
+    secret: z.string().min(16, 'the alerts secret is at least 16 characters'),
+    thresholds: alertPercents.default([...DEFAULT_ALERT_THRESHOLDS]),
+    remainingCredits: alertRemaining.default([]),
+    timeoutMs: z.coerce.number().int().positive().default(DEFAULT_ALERT_TIMEOUT_MS),
+    retries: z.coerce.number().int().min(0).max(20).default(DEFAULT_ALERT_RETRIES),
+    backoffMs: z.coerce.number().int().positive().default(DEFAULT_ALERT_BACKOFF_MS),
+    maxBackoffMs: z.coerce.number().int().positive().default(DEFAULT_ALERT_MAX_BACKOFF_MS),
+    intervalMs: z.coerce.number().int().min(50).default(DEFAULT_ALERT_INTERVAL_MS),
+    leaseMs: z.coerce.number().int().positive().default(DEFAULT_ALERT_LEASE_MS),
+    sweepEvery: z.coerce.number().int().positive().default(DEFAULT_ALERT_SWEEP_EVERY),
+  })
+  .superRefine((a, ctx) => {
+    // One event's sends, retries and backoffs must fit in the lease, else a second replica may
+    // take the account mid-send and the receiver sees the id twice.
+    let worst = (a.retries + 1) * a.timeoutMs;
+    for (let i = 0; i < a.retries; i++) worst += Math.min(a.maxBackoffMs, a.backoffMs * 2 ** i);
+    if (a.leaseMs <= worst) {
+      ctx.addIssue({ code: 'custom', path: ['leaseMs'], message: `must exceed one event's sends with their retries and backoffs: ${worst} ms with these settings` });
+    }
+  });
 
 const tierPrices = z.strictObject({ base: z.string().min(1), overage: z.string().min(1) });
 
@@ -206,6 +249,8 @@ export const configSchema = z.strictObject({
   providers: z.partialRecord(z.enum(PROVIDER_IDS), providerSchema).default({}),
   accounts: z.array(accountSchema).default([]),
   stripe: stripeSchema.optional(),
+  /** Threshold alerts to a webhook (README, Alerts); absent: none are recorded. */
+  alerts: alertsSchema.optional(),
   pricing: pricingSchema.default({}),
   tiers: z.partialRecord(tierEnum, tierOverrideSchema).default({}),
   byok: z
@@ -268,3 +313,4 @@ export type Config = z.infer<typeof configSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type StripeConfig = z.infer<typeof stripeSchema>;
 export type AccountConfig = z.infer<typeof accountSchema>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;

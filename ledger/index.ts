@@ -8,3 +8,5 @@ export { createMemoryLedger, type MemoryLedger, type MemoryLedgerOptions } from 
 export { createFlusher, type Flusher, type FlusherOptions, type FlusherStats, type FlushReport } from './flusher.js';
 export { hashApiKey, keyIdOf } from './inputs.js';
 export { recordAudit, AUDIT_GLOBAL, AUDIT_PER_ACCOUNT, AUDIT_MAX_PAGE } from './audit-log.js';
+export { createAlertDeliverer, type AlertDeliverer, type AlertDelivererOptions, type AlertDelivererStats, type AlertDelivery, type AlertSender } from './alert-deliverer.js';
+export { ALERT_TYPES, alertBody, alertEventId, type AlertRecord, type AlertRules, type AlertType } from './alert-rules.js';

@@ -53,6 +53,15 @@ export function checkPatch(patch: AccountPatch): void {
   if (patch.overageCapMicro !== undefined && patch.overageCapMicro !== null && !isMicro(patch.overageCapMicro)) {
     invalid('overageCapMicro must be a non-negative integer or null');
   }
+  if (patch.alerts) {
+    const { percent, remainingMicro } = patch.alerts;
+    if (percent !== undefined && !(Array.isArray(percent) && percent.every((p) => Number.isInteger(p) && p >= 1 && p <= 1000))) {
+      invalid('alerts.percent must be integers from 1 to 1000');
+    }
+    if (remainingMicro !== undefined && !(Array.isArray(remainingMicro) && remainingMicro.every((r) => isMicro(r) && r > 0))) {
+      invalid('alerts.remainingMicro must be positive integers (µcr)');
+    }
+  }
   if (patch.period) {
     const { start, end } = patch.period;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {

@@ -13,6 +13,7 @@ import {
   batchIdentifier,
   chargeable,
   hasWholeOverage,
+  limitOf,
   newState,
   reserveVerdict,
   rollover,
@@ -23,6 +24,7 @@ import {
   type TierParams,
 } from './account-state.js';
 import { createMemoryAuditLog } from './audit-log.js';
+import { alertLevels, byRecordOrder, crossed, effectiveRules, type AlertRecord, type AlertRules } from './alert-rules.js';
 import { createLedgerError } from './errors.js';
 import {
   checkAccountId,
@@ -37,6 +39,8 @@ import {
 } from './inputs.js';
 import type {
   Account,
+  AccountAlerts,
+  AlertOutbox,
   ApiKeyInfo,
   Clock,
   KeyOwner,
@@ -55,11 +59,14 @@ export interface MemoryLedgerOptions {
   logger: Logger;
   /** How long a settled request id is remembered; default 1 h. */
   idempotencyTtlMs?: number;
+  /** Threshold alerts recorded at debit time (config `alerts`); absent: none are recorded. */
+  alerts?: AlertRules;
 }
 
 export interface MemoryLedger extends Ledger {
   readonly kind: 'memory';
   readonly outbox: OverageOutbox;
+  readonly alerts: AlertOutbox;
   history(accountId: string): Promise<PeriodSummary[]>;
 }
 
@@ -78,6 +85,9 @@ interface Entry {
   secrets: Map<string, string>;
   outbox: OverageBatch | null;
   lease: { owner: string; expires: number } | null;
+  /** lib/alerts.lua's key: the tokens the period `ps` recorded, and the events waiting (by `ps:token`). */
+  alerts: { ps: number; fired: Set<string>; waiting: Map<string, AlertRecord> };
+  alertLease: { owner: string; expires: number } | null;
 }
 
 interface KeyRecord {
@@ -97,13 +107,18 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   const keyIds = new Map<string, string>();
   const byCustomer = new Map<string, string>();
   const pending = new Set<string>();
+  const alertsPending = new Set<string>();
   const listeners = new Set<(keyHash: string) => void>();
 
   const tierOf = (e: Entry): TierParams => tiers[e.account.tier] ?? tiers.free;
   /** Nothing bounds the account's spending: no hard cap, no spend limit (ReserveResult `open`). */
   const isOpen = (e: Entry): boolean => !tierOf(e).hardCap && (e.account.overageCapMicro ?? null) === null;
   const OPEN: ReserveResult = Object.freeze({ ok: true, open: true });
-  const copy = (a: Account): Account => ({ ...a });
+  const copyAlerts = (x: AccountAlerts): AccountAlerts => ({
+    ...(x.percent ? { percent: [...x.percent] } : {}),
+    ...(x.remainingMicro ? { remainingMicro: [...x.remainingMicro] } : {}),
+  });
+  const copy = (a: Account): Account => (a.alerts ? { ...a, alerts: copyAlerts(a.alerts) } : { ...a });
 
   function entry(id: string): Entry | undefined {
     checkAccountId(id);
@@ -115,9 +130,40 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     return e;
   }
 
+  /** After a debit (lib/alerts.lua's alert_check): records the levels `used` reached that the period has not. */
+  function alertCheck(e: Entry, now: number): void {
+    if (!opts.alerts) return;
+    const tier = tierOf(e);
+    const limit = limitOf(e.st, tier);
+    const levels = alertLevels(effectiveRules(opts.alerts, e.account.alerts), limit, e.account.overageCapMicro ?? null, tier.hardCap);
+    const a = e.alerts;
+    if (a.ps !== e.st.ps) {
+      a.ps = e.st.ps;
+      a.fired = new Set();
+    }
+    for (const l of crossed(levels, e.st.used, a.fired)) {
+      a.fired.add(l.token);
+      a.waiting.set(`${e.st.ps}:${l.token}`, {
+        accountId: e.account.id,
+        token: l.token,
+        type: l.type,
+        thresholdType: l.thresholdType,
+        threshold: l.threshold,
+        usedMicro: e.st.used,
+        limitMicro: limit,
+        periodStart: e.st.ps,
+        periodEnd: e.st.pe,
+        createdAt: now,
+        at: l.at,
+      });
+      alertsPending.add(e.account.id);
+    }
+  }
+
   /** What every script does first: lazy rollover, then release expired reservations. */
   function catchUp(e: Entry, now: number): void {
     rollover(e.st, now, tierOf(e), (p) => closePeriod(e, p));
+    const used0 = e.st.used;
     // Expired reservations (lib/state.lua's purge_reservations): the hold is released and the
     // floor charged, as its settle would have been; the marker says what was charged.
     for (const [rid, r] of e.resv) {
@@ -130,6 +176,8 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         }
       }
     }
+    // As the scripts: a purge that charged floors is a debit.
+    if (e.st.used !== used0) alertCheck(e, now);
     for (const [rid, m] of e.markers) {
       if (m.expires > now) break;
       e.markers.delete(rid);
@@ -220,9 +268,36 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     },
   };
 
+  const alerts: AlertOutbox = {
+    async pendingAccounts(full) {
+      return full ? [...accounts.keys()].sort() : [...alertsPending].sort();
+    },
+    async lease(accountId, owner, ttlMs) {
+      const e = required(accountId);
+      const now = clock.now();
+      if (e.alertLease && e.alertLease.expires > now) return false;
+      e.alertLease = { owner, expires: now + ttlMs };
+      return true;
+    },
+    async release(accountId, owner) {
+      const e = required(accountId);
+      if (e.alertLease?.owner === owner) e.alertLease = null;
+    },
+    async waiting(accountId) {
+      return [...required(accountId).alerts.waiting.values()].map((r) => ({ ...r })).sort(byRecordOrder);
+    },
+    async delivered(accountId, periodStart, token) {
+      return required(accountId).alerts.waiting.delete(`${periodStart}:${token}`);
+    },
+    async markClean(accountId) {
+      if (required(accountId).alerts.waiting.size === 0) alertsPending.delete(accountId);
+    },
+  };
+
   const ledger: MemoryLedger = {
     kind: 'memory',
     outbox,
+    alerts,
     audit: createMemoryAuditLog(clock),
 
     async ensureAccount(input) {
@@ -246,6 +321,8 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
           secrets: new Map(),
           outbox: null,
           lease: null,
+          alerts: { ps: -1, fired: new Set(), waiting: new Map() },
+          alertLease: null,
         };
         accounts.set(input.id, e);
       }
@@ -288,6 +365,10 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       if (patch.deletedAt !== undefined) {
         if (patch.deletedAt === null) delete a.deletedAt;
         else a.deletedAt = patch.deletedAt;
+      }
+      if (patch.alerts !== undefined) {
+        if (patch.alerts) a.alerts = copyAlerts(patch.alerts);
+        else delete a.alerts;
       }
       if (patch.suspended !== undefined) {
         if (patch.suspended) a.suspended = true;
@@ -404,6 +485,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       const charged = chargeable(e.st, tierOf(e), e.account.overageCapMicro ?? null, amount);
       const accrued = applySettle(e.st, tierOf(e), { modality: input.modality, byok: input.byok, microCredits: charged, units: input.units ?? {} }, prior === undefined);
       if (accrued) pending.add(input.accountId);
+      if (!input.byok) alertCheck(e, now);
       return charged < amount ? { applied: true, writtenOffMicro: amount - charged } : { applied: true };
     },
 

@@ -15,10 +15,13 @@
 //   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
 //   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
 //   tg:{acct:ID}:lease         STRING the flusher holding this account
+//   tg:{acct:ID}:alerts        HASH  threshold alerts fired this period, and waiting (lib/alerts.lua)
+//   tg:{acct:ID}:alerts:lease  STRING the alert deliverer holding this account
 //   tg:{acct:ID}:keys          SET   the account's key hashes
 //   tg:{acct:ID}:secrets       HASH  sealed BYOK keys
 //   tg:accounts                SET   every account id
 //   tg:overage:pending         SET   accounts that may have overage to report
+//   tg:alerts:pending          SET   accounts that may have alerts waiting (ledger/redis-alert-outbox.ts)
 //   tg:key:HASH                HASH  accountId, createdAt, label, revokedAt
 //   tg:keyid:ID                STRING key id -> hash
 //   tg:stripe:CUS              STRING Stripe customer -> account id
@@ -41,6 +44,8 @@ import {
   type TierParams,
 } from './account-state.js';
 import { createRedisAuditLog } from './audit-log.js';
+import { decodeAccountAlerts, encodeAccountAlerts, encodeRulesSuffix, type AlertRules } from './alert-rules.js';
+import { createRedisAlertOutbox } from './redis-alert-outbox.js';
 import { createLedgerError, LedgerError, toLedgerError } from './errors.js';
 import { createEpochGuard, type EpochGuard } from './epoch.js';
 import { openJournal, type Journal } from './journal.js';
@@ -61,6 +66,7 @@ import type {
   Account,
   AccountPatch,
   AccountStatus,
+  AlertOutbox,
   ApiKeyInfo,
   Clock,
   KeyOwner,
@@ -126,6 +132,8 @@ export interface RedisLedgerOptions {
    * operator adopts it. `file`: where the epoch is remembered across restarts.
    */
   epoch?: { checkMs?: number; file?: string };
+  /** Threshold alerts recorded at debit time (config `alerts`); absent: none are recorded. */
+  alerts?: AlertRules;
 }
 
 /** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
@@ -139,6 +147,8 @@ export interface RedisLedger extends Ledger {
   readonly kind: 'redis';
   /** The flusher's view (see createFlusher). */
   readonly outbox: OverageOutbox;
+  /** The alert deliverer's view (see createAlertDeliverer). */
+  readonly alerts: AlertOutbox;
   /** Closed periods, newest first (bounded). */
   history(accountId: string): Promise<PeriodSummary[]>;
   /** Called with the account id whenever any process changes an account's tier or spend limit. */
@@ -155,7 +165,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const { clock } = opts;
   const idemTtl = opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   const tiers = tierTable(opts.pricing);
-  const tierArg = encodeTierTable(tiers);
+  const tierArg = encodeTierTable(tiers) + encodeRulesSuffix(opts.alerts);
   const timeout = opts.commandTimeoutMs ?? 1000;
   const settleDelay = opts.settleDelayMs ?? 1;
   const openSettleDelay = opts.openSettleDelayMs ?? 5;
@@ -279,6 +289,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       secrets: `${base}:secrets`,
       audit: `${base}:audit`,
       marks: `${base}:mk:`,
+      alerts: `${base}:alerts`,
     };
   };
 
@@ -386,8 +397,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     resolve(r: R): void;
     reject(err: unknown): void;
   }
-  type ReserveReply = [number, number, number, number];
-  type SettleReply = [number, number, number];
+  type ReserveReply = [number, number, number, number, number?];
+  type SettleReply = [number, number, number, number?];
   /** A locally admitted request's reservation, sent in the settle batches (settle.lua's 'r' entries). */
   interface HoldRecord {
     record: true;
@@ -423,7 +434,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   /** The batch scripts' keys: the account's, then its markers' windows: current, previous, the one to drop. */
   const markKeys = (k: AcctKeys, now: number): string[] => {
     const w = Math.floor(now / idemTtl);
-    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2)];
+    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2), k.alerts];
   };
 
   /** Queues a call for the next flush: at the end of this turn, or within `delayMs` (> 0). */
@@ -571,6 +582,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
     const fields: Record<string, string> = {};
     for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
+    if (fields['!alerted']) alertOutbox.markPending(accountId);
     return { tier: tierOf(String(reply[0])), st: stateFromHash(fields) };
   }
 
@@ -603,7 +615,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       return Promise.all(
         inputs.map((input) =>
           enqueue(settleQueue, input.accountId, input, 0).then(
-            ([applied, accrued]) => {
+            ([applied, accrued, , alerted]) => {
+              if (Number(alerted) === 1) alertOutbox.markPending(input.accountId);
               if (Number(applied) === -1) logger.error({ settlement: input }, 'journaled settle of an account that no longer exists: dropped');
               if (Number(accrued) === 1) client.sadd(pendingKey, input.accountId).catch(ignore);
               return 'done' as const;
@@ -689,9 +702,12 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     },
   };
 
+  const alertOutbox = createRedisAlertOutbox({ client, prefix, guard, logger, accountsKey, key: (id) => acct(id).alerts });
+
   const ledger: RedisLedger = {
     kind: 'redis',
     outbox,
+    alerts: alertOutbox,
     audit: createRedisAuditLog({ client, prefix, clock, accountKey: (id) => acct(id).audit, guard }),
 
     async ensureAccount(input) {
@@ -742,6 +758,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         opt('cap', patch.overageCapMicro);
         opt('org', patch.origin);
         opt('del', patch.deletedAt);
+        if (patch.alerts !== undefined) opt('alt', patch.alerts && encodeAccountAlerts(patch.alerts));
         if (patch.suspended !== undefined) opt('susp', patch.suspended ? 1 : null);
         if (Object.keys(set).length || del.length) {
           // Terms read before this change must not be used after it (local admission).
@@ -875,7 +892,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         }
         return ADMITTED_LOCALLY;
       }
-      const [code, used, limit, open] = await enqueue(reserveQueue, input.accountId, input, 0);
+      const [code, used, limit, open, alerted] = await enqueue(reserveQueue, input.accountId, input, 0);
+      if (Number(alerted) === 1) alertOutbox.markPending(input.accountId);
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
       switch (Number(code)) {
@@ -897,9 +915,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
       const t = terms.get(input.accountId);
       const delay = t !== undefined && t.open && t.until > clock.now() && termsUsable() ? openSettleDelay : settleDelay;
-      let applied: number, accrued: number, writtenOff: number;
+      let applied: number, accrued: number, writtenOff: number, alerted: number | undefined;
       try {
-        [applied, accrued, writtenOff] = await enqueue(settleQueue, input.accountId, input, delay);
+        [applied, accrued, writtenOff, alerted] = await enqueue(settleQueue, input.accountId, input, delay);
       } catch (err) {
         const why = outage(err);
         if (why) return journaled(input, why === 'maybe', err);
@@ -909,6 +927,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
       // periodic full sweep covers a crash between the script and this line.
       if (Number(accrued) === 1) await guard(() => client.sadd(pendingKey, input.accountId));
+      if (Number(alerted) === 1) alertOutbox.markPending(input.accountId);
       const wo = Number(writtenOff ?? 0);
       return wo > 0 ? { applied: Number(applied) === 1, writtenOffMicro: wo } : { applied: Number(applied) === 1 };
     },
@@ -1004,6 +1023,7 @@ function parseAccount(h: Record<string, string>): Account | null {
   if (h.org === 'config') a.origin = 'config';
   if (h.susp) a.suspended = true;
   if (h.del) a.deletedAt = Number(h.del);
+  if (h.alt) a.alerts = decodeAccountAlerts(h.alt)!;
   return a;
 }
 

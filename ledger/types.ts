@@ -3,6 +3,7 @@
 // unless a name says otherwise.
 
 import type { Modality, TierId } from '../pricing/types.js';
+import type { AlertRecord } from './alert-rules.js';
 
 /** Injectable time source, so tests can cross period boundaries. */
 export interface Clock {
@@ -27,6 +28,16 @@ export interface Account {
   suspended?: boolean;
   /** Deleted by the operator (ms): its keys are revoked; its usage and history stay readable. */
   deletedAt?: number;
+  /** The account's own alert thresholds (absent: the config's `alerts` lists). */
+  alerts?: AccountAlerts;
+}
+
+/** An account's own alert lists; each given list replaces the config's list of its kind. */
+export interface AccountAlerts {
+  /** Percents of the period's limit (included + carryover), integers 1..1000. */
+  percent?: number[];
+  /** Remaining-credit levels in µcr: fires when remaining falls to it or below. */
+  remainingMicro?: number[];
 }
 
 export interface AccountPatch {
@@ -41,6 +52,8 @@ export interface AccountPatch {
   /** A change is published like a revocation: every replica's key cache forgets the account's keys. */
   suspended?: boolean;
   deletedAt?: number | null;
+  /** The account's own alert thresholds; null: back to the config's. */
+  alerts?: AccountAlerts | null;
 }
 
 /** What a key resolves to: its account, its public id, and whether the account is suspended. */
@@ -344,4 +357,23 @@ export interface OverageOutbox {
   markClean(accountId: string): Promise<void>;
   /** Total overage reported to the sink for this account, µcr (whole credits only). */
   reportedMicro(accountId: string): Promise<number>;
+}
+
+/**
+ * The alert deliverer's view of a ledger (ledger/alert-deliverer.ts): per-account outboxes of
+ * the events the debits recorded (ledger/alert-rules.ts). Both backends implement it
+ * (`ledger.alerts`); every method is atomic on its own.
+ */
+export interface AlertOutbox {
+  /** Accounts that may have events waiting; `full` lists every account (the backstop sweep). */
+  pendingAccounts(full: boolean): Promise<string[]>;
+  /** One deliverer at a time per account (a lease of its own, beside the flusher's). */
+  lease(accountId: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(accountId: string, owner: string): Promise<void>;
+  /** The account's waiting events, in the order they were recorded. */
+  waiting(accountId: string): Promise<AlertRecord[]>;
+  /** Delivered (the receiver answered 2xx): remove it; false if it was gone already. */
+  delivered(accountId: string, periodStart: number, token: string): Promise<boolean>;
+  /** Drop the account from the pending index unless events still wait. */
+  markClean(accountId: string): Promise<void>;
 }

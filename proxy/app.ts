@@ -33,6 +33,8 @@ import { createBodyBudget } from './body-budget.js';
 /** Past the grace period, calls still running are cut and given this long to write their settles. */
 const CUT_SETTLE_MS = 1_000;
 import { createSettlement } from './metering/settlement.js';
+import { alertRulesOf, createAlerts } from './alerts/setup.js';
+import type { AlertDeliverer } from '../ledger/index.js';
 import { createRealtimeServer, type RealtimeServer } from './realtime/server.js';
 
 export interface AppOptions {
@@ -56,6 +58,8 @@ export interface App {
   billing: Billing | undefined;
   /** The overage flusher, when `stripe:` is configured; started by listen(), drained by close(). */
   flusher: Flusher | undefined;
+  /** The alert deliverer, when `alerts:` is configured; started by listen(), stopped by close(). */
+  alerts: AlertDeliverer | undefined;
   metrics: Metrics;
   /** Stored BYOK keys (sealed under byok.masterKey). */
   keyStore: KeyStore;
@@ -80,6 +84,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const logger = opts.logger ?? createLogger(config.logging.level);
   const clock = opts.clock ?? systemClock;
   const pricing = createPricing(config.pricing, config.tiers as TierOverrides);
+  const alertRules = config.alerts ? alertRulesOf(config.alerts) : undefined;
   const ledger =
     opts.ledger ??
     (config.redis
@@ -95,8 +100,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
           ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
           journal: config.redis.journal,
           epoch: { checkMs: config.redis.epochCheckMs, file: join(config.redis.journal.dir, 'epochs.json') },
+          ...(alertRules ? { alerts: alertRules } : {}),
         })
-      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
+      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }), ...(alertRules ? { alerts: alertRules } : {}) }));
 
   // Static accounts: the config is the truth for what it lists (keys stored as hashes only). Not
   // on a ledger that came back empty: that would seed it as if it were new (docs/reliability.md,
@@ -167,6 +173,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         })
       : undefined;
   if (flusher) metrics.watchFlusher(() => flusher.stats());
+  const alerts = createAlerts(config, ledger, clock, logger);
+  if (alerts) metrics.watchAlerts(() => alerts.stats());
 
   let shuttingDown = false;
   const router = new AdminRouter({ logger: logger.child({ component: 'admin' }), adminToken: config.admin.token, resolveCustomer: (k) => auth.resolvePrincipal(k) });
@@ -289,6 +297,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       });
       if (report) log.info({ report }, 'overage flushed');
     }
+    // 4a. Alerts: the run in progress ends; what was not sent waits in the outbox for any replica.
+    await alerts?.stop();
     // 5. The admin port last, so /readyz could say "stopping" until now.
     await closeServer(adminServer, 1_000);
     if (metricsServer) await closeServer(metricsServer, 1_000);
@@ -306,6 +316,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ledger,
     billing,
     flusher,
+    alerts,
     metrics,
     keyStore,
     auth,
@@ -321,6 +332,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       const adminUrl = await listen(adminServer, config.admin.host, config.admin.port, 'admin');
       const metricsUrl = metricsServer ? await listen(metricsServer, config.metrics.host ?? config.admin.host, config.metrics.port!, 'metrics') : undefined;
       flusher?.start();
+      alerts?.start();
       return metricsUrl ? { proxyUrl, adminUrl, metricsUrl } : { proxyUrl, adminUrl };
     },
     close(graceMs = config.shutdown.graceMs) {

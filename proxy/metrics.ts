@@ -5,6 +5,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HotCounter, HotHistogram } from './hot-metrics.js';
 import type { FlusherStats } from '../ledger/flusher.js';
+import type { AlertDelivererStats } from '../ledger/alert-deliverer.js';
+import type { AlertType } from '../ledger/alert-rules.js';
 import type { ProxyEvents, SettledRecord } from './pipeline.js';
 import type { RealtimeEvents } from './realtime/relay.js';
 
@@ -16,6 +18,8 @@ export interface Metrics {
   readonly realtime: RealtimeEvents;
   /** Report the flusher's counters and lag (read at scrape time); call once. */
   watchFlusher(stats: () => FlusherStats): void;
+  /** Report the alert deliverer (read at scrape time). */
+  watchAlerts(stats: () => AlertDelivererStats): void;
   /** Report requests in flight (read at scrape time). */
   watchInFlight(count: () => number): void;
   /** Report the bytes of request bodies held before their reservation (read at scrape time). */
@@ -221,12 +225,45 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     });
   }
 
+  function registerAlerts(stats: () => AlertDelivererStats): void {
+    const byType = (name: string, help: string, read: (s: AlertDelivererStats) => Record<AlertType, number>) => {
+      const last = new Map<string, number>();
+      new Counter({
+        name,
+        help,
+        labelNames: ['type'] as const,
+        registers,
+        collect() {
+          for (const [type, v] of Object.entries(read(stats()))) {
+            const was = last.get(type) ?? 0;
+            if (v > was) this.inc({ type }, v - was);
+            else if (!last.has(type)) this.inc({ type }, 0);
+            last.set(type, v);
+          }
+        },
+      });
+    };
+    byType('tollgate_alerts_sent_total', 'Alert events the webhook took (2xx), by type', (s) => s.sent);
+    byType('tollgate_alerts_failures_total', 'Alert webhook sends that failed (non-2xx, timeout, network; each retry counts), by type', (s) => s.failed);
+    new Gauge({
+      name: 'tollgate_alerts_deferred',
+      help: 'Alert events whose retries all failed, waiting for a later run (this process)',
+      registers,
+      collect() {
+        this.set(stats().deferred);
+      },
+    });
+  }
+
   return {
     registry,
     events,
     realtime,
     watchFlusher(stats) {
       registerFlusher(stats);
+    },
+    watchAlerts(stats) {
+      registerAlerts(stats);
     },
     watchInFlight(count) {
       inFlight = count;

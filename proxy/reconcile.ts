@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { AccountConfig } from '../config/schema.js';
 import { recordAudit } from '../ledger/audit-log.js';
-import type { Account, AccountPatch, Ledger } from '../ledger/types.js';
+import type { Account, AccountAlerts, AccountPatch, Ledger } from '../ledger/types.js';
 import type { TierId } from '../pricing/types.js';
 import { hashKey } from './auth.js';
 
@@ -28,11 +28,12 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
       continue;
     }
     const cap = a.overageCapCredits === undefined ? null : micro(a.overageCapCredits);
+    const alerts = accountAlertsOf(a);
     if (!account) {
       const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
       if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
       await ledger.ensureAccount(input);
-      account = await ledger.updateAccount(a.id, { origin: 'config', overageCapMicro: cap });
+      account = await ledger.updateAccount(a.id, { origin: 'config', overageCapMicro: cap, ...(alerts ? { alerts } : {}) });
       await audit('account.created', a.id, null, { tier: account.tier, overageCapMicro: cap });
       log.info({ account: a.id, tier: account.tier }, 'static account created');
     } else {
@@ -47,6 +48,11 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
       };
       if (account.origin !== 'config') set('origin', 'config');
       set('overageCapMicro', cap);
+      if (JSON.stringify(account.alerts ?? null) !== JSON.stringify(alerts)) {
+        patch.alerts = alerts;
+        before.alerts = account.alerts ?? null;
+        after.alerts = alerts;
+      }
       if (!account.stripeSubscriptionId) set('tier', a.tier as TierId);
       else if (account.tier !== a.tier) log.info({ account: a.id, tier: account.tier, configTier: a.tier }, 'tier left as the Stripe subscription has it');
       if (Object.keys(patch).length > 0) {
@@ -57,6 +63,15 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
     }
     await reconcileKeys(ledger, a, log, audit);
   }
+}
+
+/** The account's own alert lists from the config (null: the `alerts` defaults), as the ledger stores them. */
+function accountAlertsOf(a: AccountConfig): AccountAlerts | null {
+  if (!a.alerts) return null;
+  const out: AccountAlerts = {};
+  if (a.alerts.thresholds) out.percent = a.alerts.thresholds;
+  if (a.alerts.remainingCredits) out.remainingMicro = a.alerts.remainingCredits.map(micro);
+  return out;
 }
 
 async function reconcileKeys(ledger: Ledger, a: AccountConfig, log: Logger, audit: (action: string, accountId: string, before: unknown, after: unknown) => Promise<void>): Promise<void> {

@@ -11,9 +11,11 @@
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
+-- KEYS[9] tg:{acct:ID}:alerts    threshold alerts (lib/alerts.lua): an expired reservation's
+--                                floor is a debit
 -- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency window (ms; at least
 -- the reservation ttl + 60 s, so a marker outlives its reservation and a late duplicate
--- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)
+-- reserve holds nothing)  ARGV[4] tier table (see parse_tiers; then the alert rules)
 -- ARGV[1+4i] entry i's requestId  ARGV[2+4i] its estimate (µcr)  ARGV[3+4i] its floor (µcr
 -- charged if it expires unsettled; lib/state.lua)  ARGV[4+4i] its modality ('' with floor 0)
 --
@@ -22,11 +24,13 @@
 --   -1 insufficient_credits (hard-capped tier); -2 overage_cap (the account's spend limit);
 --   open 1 when nothing bounds the account (no hard cap, no spend limit), else 0: a capped
 --   account's request gets its output bound written in (ReserveResult.open)
+-- The first row has a 5th column, 1, when the purge's floors recorded an alert (settle.lua's 4th).
 --
 -- Rolls the period over and releases expired reservations first, in the same script.
 
 --@include lib/base.lua
 --@include lib/batch.lua
+--@include lib/alerts.lua
 
 local now, ttl, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local n = (#ARGV - 4) / 4
@@ -77,7 +81,9 @@ local full = lazy(function()
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
+    local u0 = st.get('used')
     purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
+    if st.get('used') ~= u0 then alert_check(st, st.get('used'), limit_of(st, tier), cap, tier.hard) end
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
     local open = open_of(tier, cap)
     local r
@@ -98,8 +104,9 @@ local full = lazy(function()
   end
 end)
 
-local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
+local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap', 'alt')
 if not a[1] and not a[2] then return each(n, { 0, 0, 0, 0 }) end
+alerts_init(tiers, a[4], KEYS[9], now)
 do
   local rids = {}
   for i = 1, n do rids[i] = ARGV[1 + 4 * i] end
@@ -134,4 +141,4 @@ local function fast(i)
   return { 1, used, limit, open }
 end
 
-return run_batch(n, read, fast, flush, full)
+return alerts_flag(run_batch(n, read, fast, flush, full), 5)

@@ -11,7 +11,8 @@
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
--- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table
+-- KEYS[9] tg:{acct:ID}:alerts    threshold alerts fired this period, and waiting (lib/alerts.lua)
+-- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table (then the alert rules)
 -- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
 -- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...); or a locally admitted
 -- request's reservation record (ledger/redis-ledger.ts: sent beside the settles, never refused):
@@ -25,6 +26,8 @@
 --   a key of no account's slot. Once per episode, so requests stay at one round trip each;
 --   outbox-clean.lua clears mk when the flusher has taken everything whole. writtenOff: µcr
 --   of the entry's cost not charged because the account is capped (see apply).
+-- The first row has a 4th column, 1, when the call recorded an alert: the caller adds the
+--   account to the alert deliverer's pending index.
 --
 -- A settle without a reservation still applies (BYOK requests are not reserved). On an
 -- account with no cap it may take used past the limit (the estimate was low): that is what
@@ -32,6 +35,7 @@
 
 --@include lib/base.lua
 --@include lib/batch.lua
+--@include lib/alerts.lua
 
 local now, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 
@@ -122,6 +126,7 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     end
     local used = st.get('used') + amount
     st.set('used', used)
+    alert_check(st, used, limit_of_st(st, tier), cap, tier.hard)
     local bf = 'b:' .. e.modality
     st.set(bf, st.get(bf) + amount)
     -- Paid tiers: overage accrues as the high-water mark of used - limit.
@@ -150,15 +155,18 @@ local full = lazy(function()
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
+    local u0 = st.get('used')
     purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
+    if st.get('used') ~= u0 then alert_check(st, st.get('used'), limit_of(st, tier), cap, tier.hard) end
     local r = apply(j, st, tier, cap, limit_of, function(rid) return redis.call('HGET', KEYS[4], rid) end)
     save_all(st, now, window)
     return r
   end
 end)
 
-local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
+local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap', 'alt')
 if not a[1] and not a[2] then return each(n, { -1, 0, 0 }) end
+alerts_init(tiers, a[4], KEYS[9], now)
 local tier = find_tier(tiers, a[2] or 'free')
 local cap = nil
 if a[3] and a[3] ~= '' then cap = tonumber(a[3]) end
@@ -217,4 +225,4 @@ local function fast(i)
   return apply(i, st, tier, cap, fast_limit, held_of)
 end
 
-return run_batch(n, read, fast, flush, full)
+return alerts_flag(run_batch(n, read, fast, flush, full), 4)

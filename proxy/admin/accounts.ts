@@ -1,6 +1,6 @@
 // The operator's accounts and API keys on the admin port (Authorization: Bearer <admin token>):
 //   POST /admin/accounts {id, tier}             GET /admin/accounts        GET /admin/accounts/:id
-//   PATCH /admin/accounts/:id {tier?, overageCapCredits?}
+//   PATCH /admin/accounts/:id {tier?, overageCapCredits?, alerts?: {thresholds?, remainingCredits?} | null}
 //   POST /admin/accounts/:id/keys {label?}      GET /admin/accounts/:id/keys
 //   DELETE /admin/keys/:id
 //   POST /admin/accounts/:id/suspend            POST /admin/accounts/:id/resume
@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import { recordAudit } from '../../ledger/audit-log.js';
-import type { Account, ApiKeyInfo, Clock, Ledger } from '../../ledger/types.js';
+import type { Account, AccountPatch, ApiKeyInfo, Clock, Ledger } from '../../ledger/types.js';
 import { TIER_IDS, type TierId } from '../../pricing/types.js';
 import { hashKey } from '../auth.js';
 import { generateApiKey } from '../keys.js';
@@ -32,9 +32,15 @@ const CreateAccount = z.strictObject({
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: credits.optional(),
 });
+const sortedUnique = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+/** The account's own alert lists (README, Alerts); null: back to the config's. */
+const AccountAlerts = z.strictObject({
+  thresholds: z.array(z.number().int('alert thresholds are whole percents').min(1).max(1000)).max(20).transform(sortedUnique).optional(),
+  remainingCredits: z.array(credits.positive()).max(20).transform(sortedUnique).optional(),
+});
 const PatchAccount = z
-  .strictObject({ tier: tier.optional(), overageCapCredits: credits.nullable().optional() })
-  .refine((b) => b.tier !== undefined || b.overageCapCredits !== undefined, 'give tier and/or overageCapCredits');
+  .strictObject({ tier: tier.optional(), overageCapCredits: credits.nullable().optional(), alerts: AccountAlerts.nullable().optional() })
+  .refine((b) => b.tier !== undefined || b.overageCapCredits !== undefined || b.alerts !== undefined, 'give tier, overageCapCredits and/or alerts');
 const IssueKey = z.strictObject({ label: z.string().trim().min(1).max(64).optional() });
 
 const micro = (credits: number) => Math.round(credits * 1_000_000);
@@ -51,6 +57,15 @@ export function accountView(a: Account): Record<string, unknown> {
     origin: a.origin ?? 'api',
     suspended: a.suspended === true,
     deletedAt: a.deletedAt ? new Date(a.deletedAt).toISOString() : null,
+    // Only when the account has its own: absent means the config's `alerts` lists.
+    ...(a.alerts
+      ? {
+          alerts: {
+            ...(a.alerts.percent ? { thresholds: a.alerts.percent } : {}),
+            ...(a.alerts.remainingMicro ? { remainingCredits: a.alerts.remainingMicro.map((m) => m / 1_000_000) } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -110,9 +125,15 @@ export function registerAccountRoutes(router: AdminRouter, ledger: Ledger, deps:
   router.add('PATCH', '/admin/accounts/:id', 'admin', async (ctx) => {
     const account = await requireAccount(ctx.params[0]!);
     const b = parseBody(PatchAccount, await ctx.json());
-    const patch: { tier?: TierId; overageCapMicro?: number | null } = {};
+    const patch: AccountPatch = {};
     if (b.tier !== undefined) patch.tier = b.tier;
     if (b.overageCapCredits !== undefined) patch.overageCapMicro = b.overageCapCredits === null ? null : micro(b.overageCapCredits);
+    if (b.alerts !== undefined) {
+      patch.alerts = b.alerts && {
+        ...(b.alerts.thresholds ? { percent: b.alerts.thresholds } : {}),
+        ...(b.alerts.remainingCredits ? { remainingMicro: b.alerts.remainingCredits.map(micro) } : {}),
+      };
+    }
     const after = await ledger.updateAccount(account.id, patch);
     const d = changed(accountView(account), accountView(after));
     if (Object.keys(d.after).length) await audit(ctx.actor, d.after.tier !== undefined ? 'account.tier_changed' : 'account.updated', account.id, d.before, d.after);
