@@ -128,9 +128,12 @@ export function parseAlertRecord(accountId: string, token: string, v: string): A
   };
 }
 
-/** Delivery order: as recorded (createdAt), then by level within one debit. */
+const KIND_ORDER = ['p', 'r', 'exhausted', 'overage', 'spend'];
+const kindRank = (token: string) => KIND_ORDER.findIndex((k) => token === k || (k.length === 1 && token.startsWith(k)));
+
+/** Delivery order: as recorded (createdAt), then by level within one debit, then as alertLevels lists them. */
 export function byRecordOrder(a: AlertRecord, b: AlertRecord): number {
-  return a.createdAt - b.createdAt || a.periodStart - b.periodStart || a.at - b.at || a.token.localeCompare(b.token);
+  return a.createdAt - b.createdAt || a.periodStart - b.periodStart || a.at - b.at || kindRank(a.token) - kindRank(b.token);
 }
 
 const credits = (micro: number): number => micro / 1_000_000;

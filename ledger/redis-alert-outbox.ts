@@ -46,7 +46,7 @@ export function createRedisAlertOutbox(o: RedisAlertOutboxOptions): RedisAlertOu
       client.sadd(pendingKey, accountId).catch((err: unknown) => o.logger.warn({ err: (err as Error).message, accountId }, 'alert pending index not updated; the sweep will find it'));
     },
     async pendingAccounts(full) {
-      return guard(() => client.smembers(full ? o.accountsKey : pendingKey));
+      return guard(async () => (await client.smembers(full ? o.accountsKey : pendingKey)).sort());
     },
     async lease(accountId, owner, ttlMs) {
       return guard(async () => (await client.set(leaseKey(accountId), owner, 'PX', ttlMs, 'NX')) === 'OK');

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { createMemoryLedger } from '../ledger/index.js';
 import { ledgerContract } from './helpers/ledger-contract.js';
 
-ledgerContract(t, async (clock, pricing) => {
-  const ledger = createMemoryLedger({ pricing, clock, logger: pino({ level: 'silent' }) });
+ledgerContract(t, async (clock, pricing, extra) => {
+  const ledger = createMemoryLedger({ pricing, clock, logger: pino({ level: 'silent' }), ...extra });
   return { ledger, close: () => ledger.close() };
 });

@@ -49,7 +49,7 @@ t.test('the metering and outbox scripts touch only the account’s own keys', as
 });
 
 let n = 0;
-ledgerContract(t, async (clock, pricing) => {
-  const ledger = await createRedisLedger({ url: cluster.url, keyPrefix: `k${++n}`, pricing, clock, logger: silent });
+ledgerContract(t, async (clock, pricing, extra) => {
+  const ledger = await createRedisLedger({ url: cluster.url, keyPrefix: `k${++n}`, pricing, clock, logger: silent, ...extra });
   return { ledger, close: () => ledger.close() };
 });

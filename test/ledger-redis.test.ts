@@ -10,7 +10,7 @@ const redis = await startRedis();
 t.teardown(() => redis.stop());
 let n = 0;
 
-ledgerContract(t, async (clock, pricing) => {
-  const ledger = await createRedisLedger({ url: redis.url, keyPrefix: `c${++n}`, pricing, clock, logger: pino({ level: 'silent' }) });
+ledgerContract(t, async (clock, pricing, extra) => {
+  const ledger = await createRedisLedger({ url: redis.url, keyPrefix: `c${++n}`, pricing, clock, logger: pino({ level: 'silent' }), ...extra });
   return { ledger, close: () => ledger.close() };
 });

@@ -2,15 +2,16 @@
 
 import type { Test } from 'tap';
 import type { Pricing } from '../../pricing/types.js';
-import type { Clock, Ledger, OverageOutbox, PeriodSummary, SettleInput } from '../../ledger/types.js';
+import type { AlertOutbox, Clock, Ledger, OverageOutbox, PeriodSummary, SettleInput } from '../../ledger/types.js';
+import type { AlertRecord, AlertRules } from '../../ledger/alert-rules.js';
 import { hashApiKey } from '../../ledger/index.js';
 import { manualClock, utc, type ManualClock } from './ledger-clock.js';
 import { cr, testPricing } from './ledger-pricing.js';
 
-export type TestLedger = Ledger & { outbox: OverageOutbox; history(accountId: string): Promise<PeriodSummary[]> };
+export type TestLedger = Ledger & { outbox: OverageOutbox; alerts: AlertOutbox; history(accountId: string): Promise<PeriodSummary[]> };
 
-/** Makes a fresh, empty ledger on `clock`; `close` frees everything it made. */
-export type LedgerFactory = (clock: Clock, pricing: Pricing) => Promise<{ ledger: TestLedger; close(): Promise<void> }>;
+/** Makes a fresh, empty ledger on `clock` (recording alerts by `extra.alerts`); `close` frees everything it made. */
+export type LedgerFactory = (clock: Clock, pricing: Pricing, extra?: { alerts?: AlertRules }) => Promise<{ ledger: TestLedger; close(): Promise<void> }>;
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -20,9 +21,9 @@ function settleInput(accountId: string, requestId: string, microCredits: number,
 }
 
 export function ledgerContract(t: Test, factory: LedgerFactory): void {
-  async function setup(t: Test, start = utc(2026, 1, 10), pricing = testPricing()): Promise<{ ledger: TestLedger; clock: ManualClock }> {
+  async function setup(t: Test, start = utc(2026, 1, 10), pricing = testPricing(), alerts?: AlertRules): Promise<{ ledger: TestLedger; clock: ManualClock }> {
     const clock = manualClock(start);
-    const { ledger, close } = await factory(clock, pricing);
+    const { ledger, close } = await factory(clock, pricing, alerts ? { alerts } : undefined);
     t.teardown(close);
     return { ledger, clock };
   }
@@ -642,5 +643,128 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.equal(u.reservedMicro, 0);
     t.equal(u.usedMicro, cr(40), 'settled in the period it finished in');
     t.equal(u.carryoverMicro, cr(200_000));
+  });
+
+  // Threshold alerts (ledger/alert-rules.ts, lib/alerts.lua): recorded by the debit, once per
+  // account, period and threshold, with the same numbers on both backends.
+  const DEFAULT_ALERTS: AlertRules = { percent: [50, 80, 100], remainingMicro: [] };
+  const rec = (r: Partial<AlertRecord> & Pick<AlertRecord, 'token' | 'type' | 'threshold' | 'usedMicro' | 'at'>): AlertRecord => ({
+    accountId: 'acme',
+    thresholdType: 'percent',
+    limitMicro: cr(2500),
+    periodStart: utc(2026, 1, 1),
+    periodEnd: utc(2026, 2, 1),
+    createdAt: utc(2026, 1, 10),
+    ...r,
+  });
+
+  t.test('alerts: a Free account driven to 50/80/100% records 3 threshold events and 1 exhausted, each once; a new period re-arms', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 1, 10), testPricing(), DEFAULT_ALERTS);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.settle(settleInput('acme', 's1', cr(1249.999999)));
+    t.same(await ledger.alerts.waiting('acme'), [], '1 µcr short of 50%: nothing');
+    t.same(await ledger.alerts.pendingAccounts(false), []);
+    await ledger.settle(settleInput('acme', 's2', 1));
+    t.same(await ledger.alerts.waiting('acme'), [rec({ token: 'p50', type: 'credits.threshold_crossed', threshold: 50, usedMicro: cr(1250), at: cr(1250) })]);
+    t.same(await ledger.alerts.pendingAccounts(false), ['acme']);
+    await ledger.settle(settleInput('acme', 's2', cr(999)));
+    await ledger.settle(settleInput('acme', 's3', cr(10)));
+    t.equal((await ledger.alerts.waiting('acme')).length, 1, 'a repeated settle and a debit below 80% record nothing');
+    await ledger.settle(settleInput('acme', 's4', cr(1000)));
+    await ledger.settle(settleInput('acme', 's5', cr(239.999999)));
+    await ledger.settle(settleInput('acme', 's6', cr(500))); // capped at 2,500: the rest written off
+    await ledger.settle(settleInput('acme', 's7', cr(5)));
+    await ledger.settle(settleInput('acme', 'b1', 0, { byok: true, units: { inputTokens: 10 } }));
+    const all = await ledger.alerts.waiting('acme');
+    t.same(all, [
+      rec({ token: 'p50', type: 'credits.threshold_crossed', threshold: 50, usedMicro: cr(1250), at: cr(1250) }),
+      rec({ token: 'p80', type: 'credits.threshold_crossed', threshold: 80, usedMicro: cr(2260), at: cr(2000) }),
+      rec({ token: 'p100', type: 'credits.threshold_crossed', threshold: 100, usedMicro: cr(2500), at: cr(2500) }),
+      rec({ token: 'exhausted', type: 'credits.exhausted', threshold: 100, usedMicro: cr(2500), at: cr(2500) }),
+    ]);
+    t.equal((await ledger.usage('acme')).usedMicro, cr(2500));
+
+    // Delivered ones leave; the account leaves the pending index once nothing waits.
+    t.equal(await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'p50'), true);
+    t.equal(await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'p50'), false, 'delivered twice: the second finds nothing');
+    await ledger.alerts.markClean('acme');
+    t.same(await ledger.alerts.pendingAccounts(false), ['acme'], 'three still wait');
+    for (const tk of ['p80', 'p100', 'exhausted']) await ledger.alerts.delivered('acme', utc(2026, 1, 1), tk);
+    await ledger.alerts.markClean('acme');
+    t.same(await ledger.alerts.pendingAccounts(false), []);
+    t.same(await ledger.alerts.pendingAccounts(true), ['acme'], 'the sweep lists every account');
+
+    // February: every threshold is armed again.
+    clock.set(utc(2026, 2, 3));
+    await ledger.settle(settleInput('acme', 'f1', cr(2000)));
+    t.same(await ledger.alerts.waiting('acme'), [
+      rec({ token: 'p50', type: 'credits.threshold_crossed', threshold: 50, usedMicro: cr(2000), at: cr(1250), periodStart: utc(2026, 2, 1), periodEnd: utc(2026, 3, 1), createdAt: utc(2026, 2, 3) }),
+      rec({ token: 'p80', type: 'credits.threshold_crossed', threshold: 80, usedMicro: cr(2000), at: cr(2000), periodStart: utc(2026, 2, 1), periodEnd: utc(2026, 3, 1), createdAt: utc(2026, 2, 3) }),
+    ]);
+  });
+
+  t.test('alerts: a paid account records overage.started past its limit and spend_limit.reached at limit + spend limit', async (t) => {
+    const { ledger } = await setup(t, utc(2026, 1, 10), testPricing(), DEFAULT_ALERTS);
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    await ledger.updateAccount('acme', { overageCapMicro: cr(1000) });
+    const pro = { limitMicro: cr(200_000) };
+    await ledger.settle(settleInput('acme', 's1', cr(200_000)));
+    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.usedMicro]), [['p50', cr(200_000)], ['p80', cr(200_000)], ['p100', cr(200_000)]], 'one debit, three thresholds, in order');
+    await ledger.settle(settleInput('acme', 's2', 1));
+    await ledger.settle(settleInput('acme', 's3', cr(2000)));
+    await ledger.settle(settleInput('acme', 's4', cr(1)));
+    const all = await ledger.alerts.waiting('acme');
+    t.same(all.slice(3), [
+      rec({ ...pro, token: 'overage', type: 'overage.started', threshold: 100, usedMicro: cr(200_000) + 1, at: cr(200_000) + 1 }),
+      rec({ ...pro, token: 'spend', type: 'spend_limit.reached', thresholdType: 'spendLimit', threshold: cr(1000), usedMicro: cr(201_000), at: cr(201_000) }),
+    ]);
+    t.equal(all.length, 5);
+  });
+
+  t.test('alerts: an account’s own lists replace the config’s; remaining-credit levels; an expired floor is a debit too', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 1, 10), testPricing(), { percent: [50, 80, 100], remainingMicro: [cr(100)] });
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    const a = await ledger.updateAccount('acme', { alerts: { percent: [90] } });
+    t.same(a.alerts, { percent: [90] });
+    t.same((await ledger.getAccount('acme'))?.alerts, { percent: [90] });
+    // A crashed request's floor (2,300 credits) is charged when its reservation expires, on
+    // the read that finds it expired: 90% (2,250) is crossed there.
+    await ledger.reserve({ accountId: 'acme', requestId: 'lost', microCredits: cr(2300), floorMicro: cr(2300), modality: 'tts', ttlMs: 1000 });
+    clock.advance(1000);
+    t.equal((await ledger.usage('acme')).usedMicro, cr(2300));
+    const created = utc(2026, 1, 10) + 1000;
+    t.same(await ledger.alerts.waiting('acme'), [rec({ token: 'p90', type: 'credits.threshold_crossed', threshold: 90, usedMicro: cr(2300), at: cr(2250), createdAt: created })]);
+    t.same(await ledger.alerts.pendingAccounts(false), ['acme'], 'the read that charged it marked the account pending');
+    // The config's remaining level still applies (the account replaced only the percents).
+    await ledger.settle(settleInput('acme', 's1', cr(100)));
+    const r100 = rec({ token: 'r100000000', type: 'credits.threshold_crossed', thresholdType: 'remainingCredits', threshold: cr(100), usedMicro: cr(2400), at: cr(2400), createdAt: created });
+    t.same((await ledger.alerts.waiting('acme'))[1], r100);
+    // Back to the config's lists: 50% and 80%, already passed, are recorded by the next debit.
+    t.equal((await ledger.updateAccount('acme', { alerts: null })).alerts, undefined);
+    clock.advance(1000);
+    await ledger.settle(settleInput('acme', 's2', 1));
+    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.usedMicro]), [['p90', cr(2300)], ['r100000000', cr(2400)], ['p50', cr(2400) + 1], ['p80', cr(2400) + 1]]);
+
+    // The reserve that finds a floor expired records it the same way.
+    await ledger.ensureAccount({ id: 'beta', tier: 'free' });
+    await ledger.reserve({ accountId: 'beta', requestId: 'lost', microCredits: cr(1300), floorMicro: cr(1300), modality: 'llm', ttlMs: 1000 });
+    clock.advance(1000);
+    t.same(await ledger.reserve({ accountId: 'beta', requestId: 'next', microCredits: cr(1), ttlMs: 1000 }), { ok: true });
+    t.same((await ledger.alerts.waiting('beta')).map((r) => [r.token, r.usedMicro, r.accountId]), [['p50', cr(1300), 'beta']]);
+    t.same(await ledger.alerts.pendingAccounts(false), ['acme', 'beta']);
+  });
+
+  t.test('alerts: off without rules; the alert lease is one holder at a time', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    await ledger.settle(settleInput('acme', 's1', cr(2500)));
+    t.same(await ledger.alerts.waiting('acme'), []);
+    t.same(await ledger.alerts.pendingAccounts(false), []);
+    t.equal(await ledger.alerts.lease('acme', 'one', 10_000), true);
+    t.equal(await ledger.alerts.lease('acme', 'two', 10_000), false);
+    await ledger.alerts.release('acme', 'two');
+    t.equal(await ledger.alerts.lease('acme', 'two', 10_000), false, 'only the holder releases it');
+    await ledger.alerts.release('acme', 'one');
+    t.equal(await ledger.alerts.lease('acme', 'two', 10_000), true);
   });
 }
