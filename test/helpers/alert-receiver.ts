@@ -5,6 +5,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** The secret test processes sign with (tests/helpers/alert-child.ts and its parent). */
+export const ALERT_TEST_SECRET = 'whsec_child_alerts_0123456789abcd';
+
 export interface AlertAttempt {
   id: string;
   body: string;
