@@ -87,8 +87,8 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
 
   const sent = byType();
   const failed = byType();
-  /** Event id -> when it may be tried again, and how many runs failed it (backoff across runs). */
-  const later = new Map<string, { at: number; fails: number }>();
+  /** Per account, event id -> when it may be tried again and how many runs failed it (backoff across runs). */
+  const later = new Map<string, Map<string, { at: number; fails: number }>>();
   let runs = 0;
   let lastRunAt: number | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -114,14 +114,23 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
   async function deliverAccount(accountId: string): Promise<void> {
     // 1. Lease the account. A crash while holding it: the lease expires after leaseMs and
     //    another deliverer takes over; the outbox carries the state, not the lease.
-    if (!(await outbox.lease(accountId, owner, leaseMs))) return;
+    try {
+      if (!(await outbox.lease(accountId, owner, leaseMs))) return;
+    } catch (err) {
+      logger.error({ err, accountId }, 'alert lease not taken');
+      return;
+    }
     try {
       // 2. Read what waits. A crash before or after: nothing changed.
       const waiting = await outbox.waiting(accountId);
+      // Backoffs of events no longer waiting (another replica delivered them) are forgotten.
+      const backoffs = later.get(accountId) ?? new Map<string, { at: number; fails: number }>();
+      const ids = new Set(waiting.map((r) => alertEventId(r.accountId, r.periodStart, r.token)));
+      for (const id of backoffs.keys()) if (!ids.has(id)) backoffs.delete(id);
       let left = 0;
       for (const r of waiting) {
         const id = alertEventId(r.accountId, r.periodStart, r.token);
-        const wait = later.get(id);
+        const wait = backoffs.get(id);
         if (wait && wait.at > clock.now()) {
           left += 1;
           continue;
@@ -132,17 +141,19 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
         const d: AlertDelivery = { id, type: r.type, accountId, body: alertBody(r) };
         if (!(await send(r, d))) {
           const fails = (wait?.fails ?? 0) + 1;
-          later.set(id, { at: clock.now() + backoff(retries + fails), fails });
+          backoffs.set(id, { at: clock.now() + backoff(retries + fails), fails });
           left += 1;
           break; // the receiver is failing: the account's other events wait for the next run
         }
         // 4. Mark delivered: remove it from the outbox. False: another deliverer (its lease
         //    expired into ours) removed it first; the receiver got the same id twice.
         const removed = await outbox.delivered(accountId, r.periodStart, r.token);
-        later.delete(id);
+        backoffs.delete(id);
         sent[r.type] += 1;
         logger.info({ id, type: r.type, accountId, removed }, 'alert delivered');
       }
+      if (backoffs.size > 0) later.set(accountId, backoffs);
+      else later.delete(accountId);
       // 5. Nothing left: off the pending index (markClean looks again after removing it).
       if (left === 0) await outbox.markClean(accountId);
     } catch (err) {
@@ -201,7 +212,9 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
       await queue;
     },
     stats() {
-      return { runs, sent: { ...sent }, failed: { ...failed }, deferred: later.size, lastRunAt };
+      let deferred = 0;
+      for (const m of later.values()) deferred += m.size;
+      return { runs, sent: { ...sent }, failed: { ...failed }, deferred, lastRunAt };
     },
   };
 }
