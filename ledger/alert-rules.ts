@@ -82,6 +82,15 @@ export function crossed(levels: AlertLevel[], used: number, fired: ReadonlySet<s
   return levels.filter((l) => used >= l.at && !fired.has(l.token));
 }
 
+/**
+ * Whether a fired list recorded under period start `firedPs` still holds in the period starting
+ * `ps`: following a Stripe subscription moves a period's start by up to a day and keeps its
+ * counters (setPeriod), so its thresholds must not fire again; real periods are longer.
+ */
+export function samePeriod(firedPs: number, ps: number): boolean {
+  return ps - firedPs >= 0 && ps - firedPs < 86_400_000;
+}
+
 /** Deterministic per account, period and threshold: a receiver dedupes on it. */
 export function alertEventId(accountId: string, periodStart: number, token: string): string {
   return `tga_${accountId}_${Math.floor(periodStart / 1000)}_${token}`;

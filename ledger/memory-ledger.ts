@@ -24,7 +24,7 @@ import {
   type TierParams,
 } from './account-state.js';
 import { createMemoryAuditLog } from './audit-log.js';
-import { alertLevels, byRecordOrder, crossed, effectiveRules, type AlertRecord, type AlertRules } from './alert-rules.js';
+import { alertLevels, byRecordOrder, crossed, effectiveRules, samePeriod, type AlertRecord, type AlertRules } from './alert-rules.js';
 import { createLedgerError } from './errors.js';
 import {
   checkAccountId,
@@ -137,10 +137,8 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     const limit = limitOf(e.st, tier);
     const levels = alertLevels(effectiveRules(opts.alerts, e.account.alerts), limit, e.account.overageCapMicro ?? null, tier.hardCap);
     const a = e.alerts;
-    if (a.ps !== e.st.ps) {
-      a.ps = e.st.ps;
-      a.fired = new Set();
-    }
+    if (!samePeriod(a.ps, e.st.ps)) a.fired = new Set();
+    a.ps = e.st.ps;
     for (const l of crossed(levels, e.st.used, a.fired)) {
       a.fired.add(l.token);
       a.waiting.set(`${e.st.ps}:${l.token}`, {
@@ -321,7 +319,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
           secrets: new Map(),
           outbox: null,
           lease: null,
-          alerts: { ps: -1, fired: new Set(), waiting: new Map() },
+          alerts: { ps: Number.NEGATIVE_INFINITY, fired: new Set(), waiting: new Map() },
           alertLease: null,
         };
         accounts.set(input.id, e);

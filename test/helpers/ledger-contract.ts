@@ -754,6 +754,21 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.same(await ledger.alerts.pendingAccounts(false), ['acme', 'beta']);
   });
 
+  t.test('alerts: following a Stripe period that starts hours after ours keeps what fired; a real new period re-arms', async (t) => {
+    const { ledger, clock } = await setup(t, utc(2026, 1, 10), testPricing(), DEFAULT_ALERTS);
+    await ledger.ensureAccount({ id: 'acme', tier: 'pro' });
+    await ledger.settle(settleInput('acme', 's1', cr(170_000)));
+    t.same((await ledger.alerts.waiting('acme')).map((r) => r.token), ['p50', 'p80']);
+    // The subscription's period begins 6 hours after ours: one period, counters kept.
+    await ledger.updateAccount('acme', { period: { start: utc(2026, 1, 1, 6), end: utc(2026, 2, 1, 6) } });
+    t.equal((await ledger.usage('acme')).period.start, utc(2026, 1, 1, 6));
+    await ledger.settle(settleInput('acme', 's2', cr(1)));
+    t.same((await ledger.alerts.waiting('acme')).map((r) => r.token), ['p50', 'p80'], 'nothing recorded twice');
+    clock.set(utc(2026, 2, 2));
+    await ledger.settle(settleInput('acme', 'f1', cr(150_000))); // past 50% of 200,000 + ~30,000 carried over
+    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.periodStart]), [['p50', utc(2026, 1, 1)], ['p80', utc(2026, 1, 1)], ['p50', utc(2026, 2, 1, 6)]]);
+  });
+
   t.test('alerts: off without rules; the alert lease is one holder at a time', async (t) => {
     const { ledger } = await setup(t);
     await ledger.ensureAccount({ id: 'acme', tier: 'free' });

@@ -10,7 +10,7 @@
 --
 -- The caller's alert key, tg:{acct:ID}:alerts (HASH, the account's slot):
 --   fired        "<period start ms>:<token>,..."  what the period has recorded; a new period
---                re-arms every threshold (a stale period start reads as nothing fired)
+--                re-arms every threshold (an older period start reads as nothing fired)
 --   e:<ps>:<tk>  an event waiting for the deliverer (ledger/alert-deliverer.ts), removed once
 --                delivered: "type|thresholdType|threshold|used|limit|ps|pe|createdAt|at"
 -- Tokens: p<percent>, r<µcr>, exhausted, overage, spend: once per account, period and token.
@@ -19,6 +19,10 @@
 -- `fired` per call.
 
 local AL = { on = false, n = 0 }
+-- A fired list whose period started less than this before the current one is the same period:
+-- following a Stripe subscription moves the period's start by up to a day and keeps its
+-- counters (set-period.lua), and its thresholds must not fire again. Real periods are longer.
+local AL_SAME_PERIOD_MS = 86400000
 
 local function al_list(s)
   local t = {}
@@ -71,7 +75,7 @@ local function alert_check(st, used, limit, cap, hard)
     if AL.raw == nil then AL.raw = redis.call('HGET', AL.key, 'fired') or '' end
     AL.fired, AL.ps = {}, ps
     local fps, toks = string.match(AL.raw, '^(%d+):(.*)$')
-    if fps and tonumber(fps) == ps then
+    if fps and ps - tonumber(fps) >= 0 and ps - tonumber(fps) < AL_SAME_PERIOD_MS then
       for tk in string.gmatch(toks, '[^,]+') do AL.fired[tk] = true end
     end
   end
