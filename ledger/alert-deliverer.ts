@@ -27,7 +27,8 @@ export interface AlertDelivery {
 
 /** Where events go (proxy/alerts/webhook.ts): resolves on a 2xx, throws on anything else (all retried). */
 export interface AlertSender {
-  send(delivery: AlertDelivery): Promise<void>;
+  /** `signal`: aborted when the deliverer stops (shutdown): the send gives up at once. */
+  send(delivery: AlertDelivery, signal?: AbortSignal): Promise<void>;
 }
 
 export interface AlertDelivererOptions {
@@ -65,7 +66,10 @@ export interface AlertDeliverer {
   start(): void;
   /** One run now (queued behind a run in progress); `full` sweeps every account. */
   deliverOnce(full?: boolean): Promise<void>;
-  /** Stop the timer and wait for the run in progress. Events not sent stay in the outbox. */
+  /**
+   * Stop the timer, cut a send or backoff in progress, and wait for the run to end (its lease
+   * released). Events not sent stay in the outbox for the next process.
+   */
   stop(): Promise<void>;
   stats(): AlertDelivererStats;
 }
@@ -94,19 +98,22 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
   let timer: NodeJS.Timeout | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   let running = false;
+  const stopping = new AbortController();
 
   /** Sends one event, retrying with backoff; true once the receiver answered 2xx. */
   async function send(r: AlertRecord, d: AlertDelivery): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
+      if (stopping.signal.aborted) return false;
       try {
-        await sender.send(d);
+        await sender.send(d, stopping.signal);
         return true;
       } catch (err) {
+        if (stopping.signal.aborted) return false; // cut by stop(): not the receiver's failure
         failed[r.type] += 1;
         const last = attempt >= retries;
         logger.warn({ id: d.id, accountId: d.accountId, attempt: attempt + 1, err: (err as Error).message, ...(last ? {} : { retryInMs: backoff(attempt) }) }, 'alert webhook failed');
         if (last) return false;
-        await sleep(backoff(attempt));
+        await sleep(backoff(attempt), undefined, { signal: stopping.signal }).catch(() => undefined);
       }
     }
   }
@@ -140,6 +147,10 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
         //    (the receiver dedupes). All retries failed: it stays for a later run, backed off.
         const d: AlertDelivery = { id, type: r.type, accountId, body: alertBody(r) };
         if (!(await send(r, d))) {
+          if (stopping.signal.aborted) {
+            left += 1;
+            break;
+          }
           const fails = (wait?.fails ?? 0) + 1;
           backoffs.set(id, { at: clock.now() + backoff(retries + fails), fails });
           left += 1;
@@ -178,7 +189,7 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
       }
       let next = 0;
       const worker = async () => {
-        while (next < ids.length) await deliverAccount(ids[next++]!);
+        while (next < ids.length && !stopping.signal.aborted) await deliverAccount(ids[next++]!);
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
     } finally {
@@ -209,6 +220,7 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
     async stop() {
       if (timer) clearInterval(timer);
       timer = null;
+      stopping.abort();
       await queue;
     },
     stats() {

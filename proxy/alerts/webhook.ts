@@ -29,7 +29,7 @@ export function createWebhookSender(o: WebhookSenderOptions): AlertSender {
     return `${u.origin}${u.pathname}`;
   })();
   return {
-    async send(d: AlertDelivery) {
+    async send(d: AlertDelivery, stop?: AbortSignal) {
       const t = Math.floor(o.clock.now() / 1000);
       let res: Dispatcher.ResponseData;
       try {
@@ -44,7 +44,7 @@ export function createWebhookSender(o: WebhookSenderOptions): AlertSender {
           body: d.body,
           headersTimeout: o.timeoutMs,
           bodyTimeout: o.timeoutMs,
-          signal: AbortSignal.timeout(o.timeoutMs),
+          signal: stop ? AbortSignal.any([AbortSignal.timeout(o.timeoutMs), stop]) : AbortSignal.timeout(o.timeoutMs),
           ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}),
         });
       } catch (err) {

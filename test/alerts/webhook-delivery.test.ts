@@ -138,3 +138,19 @@ t.test('a receiver that does not answer in time is retried; one that keeps faili
   t.equal(deliverer.stats().deferred, 0);
   t.same(await ledger.alerts.waiting('gamma'), []);
 });
+
+t.test('stop() cuts a send in progress: the event stays in the outbox and the lease is released', async (t) => {
+  const receiver = await startAlertReceiver();
+  t.teardown(() => receiver.close());
+  receiver.answer = () => 'hold';
+  const { ledger, deliverer, settle } = await setup(t, receiver, { timeoutMs: 30_000 });
+  await ledger.ensureAccount({ id: 'delta', tier: 'free' });
+  await settle('delta', 'r1', cr(1300));
+  const run = deliverer.deliverOnce();
+  await receiver.next();
+  await deliverer.stop(); // a shutdown: does not wait out the 30 s timeout
+  await run;
+  t.equal(deliverer.stats().failed['credits.threshold_crossed'], 0, 'a cut send is not counted as the receiver failing');
+  t.equal((await ledger.alerts.waiting('delta')).length, 1, 'still waiting for the next process');
+  t.equal(await ledger.alerts.lease('delta', 'someone-else', 1000), true, 'the lease was released');
+});

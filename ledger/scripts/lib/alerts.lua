@@ -15,8 +15,8 @@
 --                delivered: "type|thresholdType|threshold|used|limit|ps|pe|createdAt|at"
 -- Tokens: p<percent>, r<µcr>, exhausted, overage, spend: once per account, period and token.
 --
--- Cost: nothing past a comparison until `used` reaches the lowest level; then one HGET of
--- `fired` per call.
+-- Cost: nothing past a comparison until `used` reaches the lowest level; then an HGET of
+-- `fired` (and of the period start, on the fast path) per call.
 
 local AL = { on = false, n = 0 }
 -- A fired list whose period started less than this before the current one is the same period:
