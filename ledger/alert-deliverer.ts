@@ -140,7 +140,7 @@ export function createAlertDeliverer(opts: AlertDelivererOptions): AlertDelivere
         const wait = backoffs.get(id);
         if (wait && wait.at > clock.now()) {
           left += 1;
-          continue;
+          break; // backed off; the account's later events keep their order behind it
         }
         // 3. Send, retried with backoff. A crash during or after the send, before step 4: the
         //    event is still in the outbox and the next run sends the same id and body again
