@@ -7,7 +7,8 @@
 //                                     process whose script recorded one (the script cannot: the
 //                                     set is in no account's slot), removed by markClean. A crash
 //                                     between the script and the SADD is covered by the
-//                                     deliverer's periodic sweep of every account (`full`).
+//                                     deliverer's periodic sweep of every account (`full`, the
+//                                     flusher's own list of every account).
 // Every command touches one key, so each goes to that key's node on a cluster.
 
 import type { Redis } from 'ioredis';
@@ -24,11 +25,16 @@ export function alertPendingMarker(client: Redis, keys: KeyLayout, logger: Logge
   };
 }
 
-export function createAlertOutbox({ client, keys, guard, script, logger }: LedgerContext): AlertOutbox {
+/**
+ * `everyAccount`: the overage outbox's full list (pendingAccounts(true)), so the alert sweep
+ * finds every account the same way the flusher's does, on a single Redis or a cluster.
+ */
+export function createAlertOutbox({ client, keys, guard, script, logger }: LedgerContext, everyAccount: () => Promise<string[]>): AlertOutbox {
   const hasEvents = (h: Record<string, string>) => Object.keys(h).some((f) => f.startsWith('e:'));
   return {
     async pendingAccounts(full) {
-      return guard(async () => (await client.smembers(full ? keys.accounts : keys.alertsPending)).sort());
+      if (full) return [...(await everyAccount())].sort();
+      return guard(async () => (await client.smembers(keys.alertsPending)).sort());
     },
     async lease(accountId, owner, ttlMs) {
       return guard(async () => (await client.set(keys.acct(accountId).alertsLease, owner, 'PX', ttlMs, 'NX')) === 'OK');

@@ -66,12 +66,13 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const { requireAccount, ...accounts } = createAccounts(ctx, (id) => admission.forget(id));
   const metering = createMetering({ ctx, batcher, admission, durability, alertPending, settleDelay: opts.settleDelayMs ?? 1, openSettleDelay: opts.openSettleDelayMs ?? 5 });
   const ps = pubsub;
+  const outbox = createOutbox(ctx);
   let closed = false;
 
   const ledger: RedisLedger = {
     kind: 'redis',
-    outbox: createOutbox(ctx),
-    alerts: createAlertOutbox(ctx),
+    outbox,
+    alerts: createAlertOutbox(ctx, () => outbox.pendingAccounts(true)),
     audit: createRedisAuditLog({ client, prefix: keys.prefix, clock, accountKey: (id) => keys.acct(id).audit, guard: durability.guard }),
     ...accounts,
     ...createApiKeys(ctx, requireAccount),
