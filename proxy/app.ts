@@ -95,8 +95,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
           ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
           journal: config.redis.journal,
           epoch: { checkMs: config.redis.epochCheckMs, file: join(config.redis.journal.dir, 'epochs.json') },
+          history: config.history,
         })
-      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
+      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }), history: config.history }));
 
   // Static accounts: the config is the truth for what it lists (keys stored as hashes only). Not
   // on a ledger that came back empty: that would seed it as if it were new (docs/reliability.md,
@@ -210,7 +211,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }
     return { text: await metricsText(), headers: { 'content-type': metrics.contentType } };
   });
-  registerUsageRoutes(router, ledger);
+  registerUsageRoutes(router, ledger, { clock, hourlyRetentionDays: config.history.hourlyRetentionDays });
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
   registerOperatorRoutes(router, ledger);
