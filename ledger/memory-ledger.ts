@@ -165,6 +165,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     }
   }
   function receipt(e: Entry, now: number, r: Omit<Receipt, 'id' | 'time'>): void {
+    if (hist.receiptsPerAccount <= 0) return;
     e.receipts.push({ id: `${now}-${receiptSeq++}`, time: now, ...r });
     if (e.receipts.length > hist.receiptsPerAccount) e.receipts.splice(0, e.receipts.length - hist.receiptsPerAccount);
   }

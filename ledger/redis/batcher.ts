@@ -59,6 +59,8 @@ export interface BatcherOptions {
   tierArg: string;
   /** The scripts' usage history settings (ledger/usage-history.ts historyArg). */
   histArg: string;
+  /** false (history.receiptsPerAccount 0): no receipts, no XADD per request. */
+  receipts: boolean;
   zones: Zones;
 }
 
@@ -68,7 +70,7 @@ interface Waiter<I, R> {
   reject(err: unknown): void;
 }
 
-export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, zones }: BatcherOptions): Batcher {
+export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, receipts, zones }: BatcherOptions): Batcher {
   const reserveScript = directScript(client, 'reserve');
   const settleScript = directScript(client, 'settle');
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
@@ -168,7 +170,7 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, h
         continue;
       }
       // Every settle carries its model, units and receipt (settle.lua: the usage history).
-      const r = settleReceipt(input);
+      const r = receipts ? settleReceipt(input) : null;
       const at = args.length;
       args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), input.model ?? '', r ? r.payload : '', r ? String(r.priorMicro) : '0', '0');
       let pairs = 0;

@@ -32,10 +32,11 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
   const conn = await openConnection({ url: opts.url, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
   const { client } = conn;
-  const histArg = historyArg(opts.history ?? DEFAULT_HISTORY);
+  const history = opts.history ?? DEFAULT_HISTORY;
+  const histArg = historyArg(history);
   // Its guard is the durability's, set just below (a zone is first read after that).
   const zones = createZones(client, keys, (fn) => durability.guard(fn));
-  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, zones });
+  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, receipts: history.receiptsPerAccount > 0, zones });
   let durability: Durability;
   let pubsub: PubSub | undefined;
   const admission = createAdmission({

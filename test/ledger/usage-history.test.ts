@@ -228,3 +228,20 @@ t.test('redis: a zone changed by another process moves the days written from the
   t.equal(utcDay!.micro + tokyoDay!.micro, u.usedMicro, 'every charge is in exactly one day');
   t.equal((await a.getAccount('z'))!.timeZone, 'Asia/Tokyo');
 });
+
+for (const [name, make] of BACKENDS) {
+  t.test(`${name}: receiptsPerAccount 0 keeps no receipts; the history is kept all the same`, async (t) => {
+    const clock = manualClock(utc(2026, 6, 1, 12));
+    const ledger = await make(clock, { hourlyRetentionDays: 35, dailyRetentionDays: 400, receiptsPerAccount: 0 });
+    t.teardown(() => ledger.close());
+    await ledger.ensureAccount({ id: 'quiet', tier: 'pro' });
+    await ledger.reserve({ accountId: 'quiet', requestId: 'x1', microCredits: cr(1), ttlMs: 60_000, floorMicro: 5_000, modality: 'tts' });
+    await ledger.settle(settle('quiet', 'q1', 7_000, { model: 'm' }));
+    clock.advance(120_000);
+    await ledger.usage('quiet');
+    t.same((await ledger.receipts('quiet', { limit: 10 })).receipts, []);
+    const [b] = await ledger.historyBuckets('quiet', 'hour', [hourId(clock.now())]);
+    t.equal(b!.micro, 12_000, 'the settle and the expired floor');
+    t.equal(b!.requests, 2);
+  });
+}

@@ -159,8 +159,11 @@ local function hist_flush()
     hist_write(KEYS[10], daily, tonumber(maxg))
     hist_reset()
   end
-  for i = 1, #hist_receipts do
-    redis.call('XADD', KEYS[11], 'MAXLEN', cap, '*', unpack(hist_receipts[i]))
+  -- (receipts 0: the caller sends none; an expired floor's receipt is skipped here too)
+  if cap ~= '0' then
+    for i = 1, #hist_receipts do
+      redis.call('XADD', KEYS[11], 'MAXLEN', cap, '*', unpack(hist_receipts[i]))
+    end
   end
   hist_receipts = {}
 end
