@@ -87,8 +87,10 @@ export function registerUsageRoutes(router: AdminRouter, ledger: Ledger, deps: U
     const account = await ledger.getAccount(accountId);
     if (!account) throw new AdminHttpError(404, 'unknown_account', `no account "${accountId}"`);
     const zone = account.timeZone ?? 'UTC';
-    const u = await ledger.usage(accountId);
-    const q = parseHistoryQuery(ctx.url.searchParams, zone, u.period);
+    const p = ctx.url.searchParams;
+    // The current period is the default range: read only when a bound is missing.
+    const period = p.has('from') && p.has('to') ? { start: 0, end: 0 } : (await ledger.usage(accountId)).period;
+    const q = parseHistoryQuery(p, zone, period);
     const now = clock.now();
     const r = await readHistory(ledger, accountId, zone, q, { now, hourlyRetentionDays });
     if (q.format === 'csv') return { text: historyCsv(r), headers: { 'content-type': 'text/csv; charset=utf-8' } };
