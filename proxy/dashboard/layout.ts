@@ -21,6 +21,7 @@ export function page(s: Shell): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${s.title} · tollgate</title>
+<link rel="icon" href="/dashboard/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/dashboard/static/uPlot.min.css">
 <link rel="stylesheet" href="/dashboard/static/dashboard.css">
 <script src="/dashboard/static/uPlot.iife.min.js" defer></script>

@@ -89,17 +89,19 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * A form POST from another site is refused (CSRF): browsers send Origin on POST, and
- * Sec-Fetch-Site; either naming another origin is enough to refuse. SameSite=Strict is the
- * second wall (the cookie is not sent on a cross-site POST anyway).
+ * A form POST from another site is refused (CSRF). Browsers send Sec-Fetch-Site, which a page
+ * cannot forge: only same-origin passes. Without it (older browsers) the Origin must name this
+ * host; "null" (what a no-referrer page sends) is refused there. No Origin at all: not a
+ * browser's form (curl), which carries no ambient cookie to abuse. SameSite=Strict is the
+ * second wall: the cookie is not sent on a cross-site POST anyway.
  */
 export function sameOrigin(req: IncomingMessage): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  if (typeof site === 'string') return site === 'same-origin';
   const origin = req.headers.origin;
   if (origin === undefined) return true;
   const host = req.headers.host;
-  if (!host) return false;
+  if (!host || origin === 'null') return false;
   try {
     return new URL(origin).host === host;
   } catch {

@@ -29,6 +29,7 @@ export function loadStaticFiles(): Map<string, StaticFile> {
     ['uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'), 'text/css; charset=utf-8'],
     ['dashboard.js', `${dir}dashboard.js`, 'text/javascript; charset=utf-8'],
     ['dashboard.css', `${dir}dashboard.css`, 'text/css; charset=utf-8'],
+    ['favicon.svg', `${dir}favicon.svg`, 'image/svg+xml'],
   ];
   const files = new Map<string, StaticFile>();
   for (const [name, path, type] of sources) {
