@@ -30,8 +30,10 @@ export function createSigner(key: Buffer | string, purpose: string): Signer {
       const dot = token.indexOf('.');
       if (dot <= 0 || token.length > 2048) return null;
       const payload = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), 'base64url');
-      const want = mac(payload);
+      // Compared as text: base64url decoding ignores the last character's spare bits, so two
+      // spellings would decode to one signature.
+      const given = Buffer.from(token.slice(dot + 1));
+      const want = Buffer.from(b64(mac(payload)));
       if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
       let claims: unknown;
       try {

@@ -61,6 +61,7 @@ t.test('dashboard access', async (t) => {
     t.match(html, /data-stat="used">42\.5</, 'the period total: 30.5 + 12');
     // A forged signature, and a customer cookie, do not open the operator pages.
     const forged = cookieOf(ok).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    t.not(forged, cookieOf(ok));
     t.equal((await get('/dashboard', forged)).headers.get('location'), '/dashboard/login');
     const logout = await fetch(`${a}/dashboard/logout`, { ...form({}), headers: { ...form({}).headers, cookie: cookieOf(ok) } });
     t.equal(logout.status, 303);
