@@ -6,11 +6,12 @@
 import { parseArgs } from 'node:util';
 
 export const ADMIN_USAGE = `admin commands (talk to a running tollgate's admin port):
-  tollgate accounts create ID [--tier free|starter|pro|scale] [--overage-cap CREDITS]
+  tollgate accounts create ID [--tier free|starter|pro|scale] [--overage-cap CREDITS] [--time-zone TZ]
   tollgate accounts list
   tollgate accounts get ID                 the account and its usage this period
   tollgate accounts set-tier ID TIER
   tollgate accounts set-limit ID CREDITS|none   the overage spend limit per period
+  tollgate accounts set-timezone ID TZ     the daily usage history's IANA zone (e.g. Europe/Paris; UTC)
   tollgate accounts suspend ID             refuse its keys (403 account_suspended) until resumed
   tollgate accounts resume ID
   tollgate accounts delete ID              revoke its keys; its usage and history are kept
@@ -18,7 +19,7 @@ export const ADMIN_USAGE = `admin commands (talk to a running tollgate's admin p
   tollgate keys list ACCOUNT               key ids, labels, dates; never the keys
   tollgate keys revoke KEY_ID              stops the key on every replica within a second
   tollgate byok rotate                     re-seal stored provider keys under byok.masterKey
-  tollgate usage [--sort id|tier|used|limit|overage|requests] [--order asc|desc] [--csv]
+  tollgate usage [--sort id|tier|used|limit|overage|requests|lastRequest] [--order asc|desc] [--csv]
                                            every account's current period
   tollgate audit [--account ID] [--limit N] [--cursor ID]   the audit log, newest first
 
@@ -80,6 +81,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         'admin-url': { type: 'string' },
         tier: { type: 'string' },
         'overage-cap': { type: 'string' },
+        'time-zone': { type: 'string' },
         label: { type: 'string' },
         json: { type: 'boolean' },
         csv: { type: 'boolean' },
@@ -110,6 +112,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
       case 'accounts create': {
         const body: Record<string, unknown> = { id: need(a, 'account ID'), tier: values.tier ?? 'free' };
         if (values['overage-cap'] !== undefined) body.overageCapCredits = Number(values['overage-cap']);
+        if (values['time-zone'] !== undefined) body.timeZone = values['time-zone'];
         result = await call(ctx, 'POST', '/admin/accounts', body);
         table = accountTable;
         break;
@@ -137,6 +140,10 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         table = accountTable;
         break;
       }
+      case 'accounts set-timezone':
+        result = await call(ctx, 'PATCH', `/admin/accounts/${enc(need(a, 'account ID'))}`, { timeZone: need(b, 'TZ') });
+        table = accountTable;
+        break;
       case 'accounts suspend':
       case 'accounts resume':
         result = await call(ctx, 'POST', `/admin/accounts/${enc(need(a, 'account ID'))}/${verb}`, {});
@@ -158,7 +165,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         result = await call(ctx, 'GET', `/admin/usage?${q}`);
         table = () =>
           renderTable(
-            result.accounts.map((r: any) => ({ account: r.account, tier: r.tier, status: r.status, used: r.credits.used, limit: r.credits.limit, overage: r.credits.overage, requests: r.requestCount })),
+            result.accounts.map((r: any) => ({ account: r.account, tier: r.tier, status: r.status, used: r.credits.used, limit: r.credits.limit, overage: r.credits.overage, requests: r.requestCount, 'last request': r.lastRequestAt ?? '-' })),
             ['used', 'limit', 'overage', 'requests'],
           );
         break;
@@ -216,6 +223,7 @@ const accountRow = (a: any) => ({
   tier: a.tier,
   status: a.deletedAt ? 'deleted' : a.suspended ? 'suspended' : a.status,
   'spend limit': a.overageCapCredits ?? '-',
+  'time zone': a.timeZone ?? 'UTC',
   origin: a.origin,
   stripe: a.stripeCustomerId ?? '-',
   created: a.createdAt,

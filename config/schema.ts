@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { TIER_IDS } from '../pricing/types.js';
+import { DEFAULT_DAILY_RETENTION_DAYS, DEFAULT_HOURLY_RETENTION_DAYS, DEFAULT_RECEIPTS_PER_ACCOUNT, isTimeZone } from '../ledger/usage-history.js';
 
 export const DEFAULT_PROXY_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 8081;
@@ -114,6 +115,8 @@ const accountSchema = z.strictObject({
   apiKeys: z.array(z.string().min(1)).default([]),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: z.number().nonnegative().optional(),
+  /** IANA time zone of the account's daily usage history (default UTC). */
+  timeZone: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris or UTC').optional(),
 });
 
 const tierPrices = z.strictObject({ base: z.string().min(1), overage: z.string().min(1) });
@@ -278,6 +281,17 @@ export const configSchema = z.strictObject({
       embedOrigins: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, 'an origin: scheme://host[:port], no path')).default([]),
     })
     .refine((d) => d.linkTtlSeconds <= d.linkMaxTtlSeconds, { message: 'dashboard.linkTtlSeconds is at most dashboard.linkMaxTtlSeconds', path: ['linkTtlSeconds'] })
+    .prefault({}),
+  /** Usage history buckets and receipts (README, "Usage history and receipts"). */
+  history: z
+    .strictObject({
+      /** Hourly (UTC) buckets live this long; at least 7 (burnRate reads the last 7 days). */
+      hourlyRetentionDays: z.coerce.number().int().min(7, 'at least 7: /v1/usage burnRate reads the last 7 days of hourly buckets').max(400).default(DEFAULT_HOURLY_RETENTION_DAYS),
+      /** Daily buckets (the account's time zone) live this long. */
+      dailyRetentionDays: z.coerce.number().int().min(1).max(3660).default(DEFAULT_DAILY_RETENTION_DAYS),
+      /** Receipts kept per account (GET /v1/usage/events): the newest, exactly. */
+      receiptsPerAccount: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_RECEIPTS_PER_ACCOUNT),
+    })
     .prefault({}),
   shutdown: z.strictObject({ graceMs: z.coerce.number().int().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_MS) }).prefault({}),
   workers: z.coerce.number().int().positive().optional(),

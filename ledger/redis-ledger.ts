@@ -3,7 +3,7 @@
 // Key layout (prefix `tg` by default; every key of one account shares the tag {acct:ID}, so
 // each script touches one Redis Cluster slot):
 //   tg:{acct:ID}:acct          HASH  id, tier, status, cus, sub, cap, createdAt, org (origin),
-//                                    susp (suspended: 1), del (deleted at, ms)
+//                                    susp (suspended: 1), del (deleted at, ms), tz (time zone)
 //   tg:{acct:ID}:audit         STREAM the account's audit entries (ledger/audit-log.ts)
 //   tg:{acct:ID}:state         HASH  period, counters, carryover, overage (see PeriodState)
 //   tg:{acct:ID}:resv          ZSET  open reservations: requestId -> expiry ms
@@ -13,6 +13,10 @@
 //                                    unlinked by the first batch of window N + 2, else expires
 //                                    at its end
 //   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
+//   tg:{acct:ID}:u:h:YYYYMMDDHH HASH usage history, hourly (UTC); tg:{acct:ID}:u:d:YYYYMMDD
+//                                    daily (the account's time zone); fields and lifetimes in
+//                                    ledger/usage-history.ts, written by the charging scripts
+//   tg:{acct:ID}:ev            STREAM receipts, capped (GET /v1/usage/events)
 //   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
 //   tg:{acct:ID}:lease         STRING the flusher holding this account
 //   tg:{acct:ID}:keys          SET   the account's key hashes
@@ -41,6 +45,7 @@ import {
   type TierParams,
 } from './account-state.js';
 import { createRedisAuditLog } from './audit-log.js';
+import { DEFAULT_HISTORY, dayId, historyArg, hourId, parseBucket, type HistoryOptions, type Receipt, type ReceiptPayload } from './usage-history.js';
 import { createLedgerError, LedgerError, toLedgerError } from './errors.js';
 import { createEpochGuard, type EpochGuard } from './epoch.js';
 import { openJournal, type Journal } from './journal.js';
@@ -126,6 +131,8 @@ export interface RedisLedgerOptions {
    * operator adopts it. `file`: where the epoch is remembered across restarts.
    */
   epoch?: { checkMs?: number; file?: string };
+  /** Usage history retention and receipts kept per account (ledger/usage-history.ts). */
+  history?: HistoryOptions;
 }
 
 /** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
@@ -160,6 +167,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const settleDelay = opts.settleDelayMs ?? 1;
   const openSettleDelay = opts.openSettleDelayMs ?? 5;
   const termsTtl = opts.termsTtlMs ?? 10_000;
+  const histArg = historyArg(opts.history ?? DEFAULT_HISTORY);
 
   const owned = !opts.redis;
   // Fail fast: no offline queue (a command while disconnected rejects at once), one retry,
@@ -279,6 +287,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       secrets: `${base}:secrets`,
       audit: `${base}:audit`,
       marks: `${base}:mk:`,
+      hour: `${base}:u:h:`,
+      day: `${base}:u:d:`,
+      ev: `${base}:ev`,
     };
   };
 
@@ -314,8 +325,21 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   function forgetTerms(accountId: string | undefined): void {
     termsEpoch++;
     if (accountId === undefined) terms.clear();
-    else terms.delete(accountId);
+    else {
+      terms.delete(accountId);
+      if (zones.has(accountId)) void loadZone(accountId).catch(ignore);
+    }
   }
+  // Each account's time zone (its daily history buckets are its days), read once per process
+  // and again when the account changes; the old zone serves until the new one is read, so a
+  // batch always has one. A zone change moves days written from then on, not those before.
+  const zones = new Map<string, string>();
+  async function loadZone(accountId: string): Promise<void> {
+    const tz = (await client.hget(acct(accountId).acct, 'tz')) || 'UTC';
+    if (zones.size >= 100_000) zones.clear();
+    zones.set(accountId, tz);
+  }
+  const zoneReady = (accountId: string): Promise<void> | undefined => (zones.has(accountId) ? undefined : guard(() => loadZone(accountId)));
   // Messages sent while the subscriber is down are lost: forget what they could have changed,
   // when the connection closes and again once the channels are subscribed anew (ioredis
   // reports `ready` before its resubscription is in force: until our own SUBSCRIBE is answered,
@@ -420,10 +444,24 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   };
   const ttlArg = new Map<number, string>();
   const idemArg = String(idemTtl);
-  /** The batch scripts' keys: the account's, then its markers' windows: current, previous, the one to drop. */
-  const markKeys = (k: AcctKeys, now: number): string[] => {
+  /**
+   * The batch scripts' keys: the account's, its markers' windows (current, previous, the one to
+   * drop), then the usage history's hourly and daily buckets of `now` and its receipts.
+   */
+  const markKeys = (k: AcctKeys, now: number, accountId: string): string[] => {
     const w = Math.floor(now / idemTtl);
-    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2)];
+    return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2), k.hour + hourOf(now), k.day + dayId(now, zones.get(accountId) ?? 'UTC'), k.ev];
+  };
+  let hourFrom = 0;
+  let hourTo = 0;
+  let hourName = '';
+  const hourOf = (now: number): string => {
+    if (now < hourFrom || now >= hourTo) {
+      hourFrom = now - (now % 3_600_000);
+      hourTo = hourFrom + 3_600_000;
+      hourName = hourId(now);
+    }
+    return hourName;
   };
 
   /** Queues a call for the next flush: at the end of this turn, or within `delayMs` (> 0). */
@@ -464,7 +502,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   function sendReserves(accountId: string, batch: Array<Waiter<ReserveInput, ReserveReply>>): void {
     const k = acct(accountId);
     const now = clock.now();
-    const keys = markKeys(k, now);
+    const keys = markKeys(k, now, accountId);
     // The reservation ttl is per call in the Ledger API; a batch shares one, so split by it.
     const ttl = batch[0]!.input.ttlMs;
     if (batch.some((w) => w.input.ttlMs !== ttl)) {
@@ -479,7 +517,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     }
     let ttlS = ttlArg.get(ttl);
     if (!ttlS) ttlArg.set(ttl, (ttlS = String(ttl)));
-    const args: string[] = [String(now), ttlS, idemArg, tierArg];
+    const args: string[] = [String(now), ttlS, idemArg, tierArg, histArg];
     for (const { input } of batch) {
       const floor = input.floorMicro ?? 0;
       args.push(input.requestId, String(input.microCredits), String(floor), floor > 0 ? input.modality! : '');
@@ -489,26 +527,25 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
   function sendSettles(accountId: string, batch: Array<Waiter<SettleInput | HoldRecord, SettleReply>>): void {
     const now = clock.now();
-    const keys = markKeys(acct(accountId), now);
-    const args: string[] = [String(now), idemArg, tierArg];
+    const keys = markKeys(acct(accountId), now, accountId);
+    const args: string[] = [String(now), idemArg, tierArg, histArg];
     for (const { input } of batch) {
       if ('record' in input) {
         args.push(input.requestId, input.modality, 'r', String(input.microCredits), String(input.floorMicro), String(input.expiresAt));
         continue;
       }
+      const r = settleReceipt(input);
       const at = args.length;
-      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
-      if (input.byok) {
-        let pairs = 0;
-        for (const f of UNIT_FIELDS) {
-          const v = input.units[f];
-          if (v) {
-            args.push(f, String(v));
-            pairs++;
-          }
+      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), input.model ?? '', r ? JSON.stringify(r.payload) : '', r ? String(r.priorMicro) : '0', '0');
+      let pairs = 0;
+      for (const f of UNIT_FIELDS) {
+        const v = input.units[f];
+        if (v) {
+          args.push(f, String(v));
+          pairs++;
         }
-        args[at + 4] = String(pairs);
       }
+      args[at + 7] = String(pairs);
     }
     deliver(settleScript(keys, args), batch, (one) => sendSettles(accountId, one));
   }
@@ -554,7 +591,15 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
   async function getAccount(id: string): Promise<Account | null> {
     checkAccountId(id);
-    return guard(async () => parseAccount(await client.hgetall(acct(id).acct)));
+    return guard(async () => knowZone(parseAccount(await client.hgetall(acct(id).acct))));
+  }
+  /** Every read of an account also tells the zone cache (a request's key resolution, the admin API). */
+  function knowZone(a: Account | null): Account | null {
+    if (a && !zones.has(a.id)) {
+      if (zones.size >= 100_000) zones.clear();
+      zones.set(a.id, a.timeZone ?? 'UTC');
+    }
+    return a;
   }
 
   async function requireAccount(id: string): Promise<Account> {
@@ -566,8 +611,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   async function usageState(accountId: string): Promise<{ tier: TierParams; st: PeriodState }> {
     checkAccountId(accountId);
     const k = acct(accountId);
+    await zoneReady(accountId);
     const now = clock.now();
-    const reply = await guard(() => script('usage', markKeys(k, now), [now, tierArg, idemArg]));
+    const reply = await guard(() => script('usage', markKeys(k, now, accountId), [now, tierArg, idemArg, histArg]));
     if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
     const fields: Record<string, string> = {};
     for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
@@ -703,6 +749,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         await client.sadd(accountsKey, input.id);
         const account = parseAccount(pairs(flat));
         if (!account) throw createLedgerError('unknown_account', `account ${input.id} vanished`);
+        knowZone(account);
         if (account.stripeCustomerId) await client.set(stripeKey(account.stripeCustomerId), input.id);
         return account;
       });
@@ -742,6 +789,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         opt('cap', patch.overageCapMicro);
         opt('org', patch.origin);
         opt('del', patch.deletedAt);
+        opt('tz', patch.timeZone);
         if (patch.suspended !== undefined) opt('susp', patch.suspended ? 1 : null);
         if (Object.keys(set).length || del.length) {
           // Terms read before this change must not be used after it (local admission).
@@ -828,7 +876,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       const hash = String(keyHash).toLowerCase();
       const [accountId, revokedAt] = await guard(() => client.hmget(keyKey(hash), 'accountId', 'revokedAt'));
       if (!accountId || revokedAt) return null;
-      const [tier, susp] = await guard(() => client.hmget(acct(accountId).acct, 'tier', 'susp'));
+      const [tier, susp, tz] = await guard(() => client.hmget(acct(accountId).acct, 'tier', 'susp', 'tz'));
+      if (!zones.has(accountId)) zones.set(accountId, tz || 'UTC');
       const owner: KeyOwner = { accountId, keyId: keyIdOf(hash), tier: (tier ?? 'free') as TierId };
       if (susp) owner.suspended = true;
       return owner;
@@ -856,6 +905,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
       if (input.ttlMs + MARKER_MARGIN_MS > idemTtl) {
         throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
       }
+      // The batch names the account's daily bucket: its time zone, read once per process.
+      const z = zoneReady(input.accountId);
+      if (z) await z;
       const t = terms.get(input.accountId);
       const now = clock.now();
       if (t === undefined || t.until <= now) readTerms(input.accountId);
@@ -894,6 +946,15 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     async settle(input: SettleInput): Promise<SettleResult> {
       checkSettle(input);
       if (!usable()) return journaled(input, false, unusable());
+      if (!zones.has(input.accountId)) {
+        try {
+          await loadZone(input.accountId);
+        } catch (err) {
+          const why = outage(toLedgerError(err));
+          if (why) return journaled(input, false, err);
+          throw toLedgerError(err);
+        }
+      }
       // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
       const t = terms.get(input.accountId);
       const delay = t !== undefined && t.open && t.until > clock.now() && termsUsable() ? openSettleDelay : settleDelay;
@@ -916,6 +977,32 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     async usage(accountId): Promise<UsageSnapshot> {
       const { tier, st } = await usageState(accountId);
       return snapshot(accountId, tier, st);
+    },
+
+    async historyBuckets(accountId, kind, ids) {
+      checkAccountId(accountId);
+      if (ids.length === 0) return [];
+      const k = acct(accountId);
+      const base = kind === 'hour' ? k.hour : k.day;
+      const rows = await guard(async () => {
+        const p = client.pipeline();
+        for (const id of ids) p.hgetall(base + id);
+        return (await p.exec()) ?? [];
+      });
+      return rows.map(([err, h]) => {
+        if (err) throw toLedgerError(err);
+        const fields = h as Record<string, string>;
+        return fields && fields.n !== undefined ? parseBucket(fields) : null;
+      });
+    },
+
+    async receipts(accountId, q) {
+      checkAccountId(accountId);
+      // Newest first; a cursor is the id of the last receipt of the previous page (exclusive).
+      const end = q.cursor ? `(${q.cursor}` : '+';
+      const rows = (await guard(() => client.xrevrange(acct(accountId).ev, end, '-', 'COUNT', q.limit + 1))) as [string, string[]][];
+      const receipts = rows.slice(0, q.limit).map(([id, flat]) => parseReceipt(id, pairs(flat)));
+      return { receipts, next: rows.length > q.limit ? receipts[receipts.length - 1]!.id : null };
     },
 
     async history(accountId) {
@@ -1004,6 +1091,7 @@ function parseAccount(h: Record<string, string>): Account | null {
   if (h.org === 'config') a.origin = 'config';
   if (h.susp) a.suspended = true;
   if (h.del) a.deletedAt = Number(h.del);
+  if (h.tz) a.timeZone = h.tz;
   return a;
 }
 
@@ -1049,6 +1137,7 @@ export function stateFromHash(h: Record<string, string>): PeriodState {
     ovcs: n('ovcs'),
     obs: n('obs'),
     ovr: n('ovr'),
+    lr: n('lr'),
   });
   for (const m of Object.keys(st.breakdown) as Modality[]) st.breakdown[m] = n(`b:${m}`);
   for (const [f, v] of Object.entries(h)) {
@@ -1073,4 +1162,32 @@ function parseHistory(row: string): PeriodSummary {
     overageMicro: Number(ova),
     unusedIncludedMicro: Number(unused),
   };
+}
+
+/** What a settle's receipt says (settle.lua passes it through unparsed), or null for none. */
+function settleReceipt(input: SettleInput): { payload: Omit<ReceiptPayload, 'requestId'> & { requestId: string }; priorMicro: number } | null {
+  if (input.receipt === false) return null;
+  const session = input.receipt;
+  return {
+    payload: {
+      requestId: session ? session.requestId : input.requestId,
+      provider: input.provider,
+      model: input.model ?? null,
+      modality: input.modality,
+      units: session ? session.units : input.units,
+      outcome: input.outcome,
+      byok: input.byok,
+      keyId: input.keyId ?? null,
+    },
+    priorMicro: session ? session.priorMicro : 0,
+  };
+}
+
+/** A receipt from its stream entry: t (ms) and c (µcr) written by the script, d the payload, or an expired reservation's r, m, o. */
+export function parseReceipt(id: string, h: Record<string, string>): Receipt {
+  if (h.d) {
+    const d = JSON.parse(h.d) as ReceiptPayload;
+    return { id, requestId: d.requestId, time: Number(h.t), provider: d.provider, model: d.model, modality: d.modality, units: d.units ?? {}, micro: Number(h.c), outcome: d.outcome, byok: d.byok, keyId: d.keyId };
+  }
+  return { id, requestId: h.r ?? '', time: Number(h.t), provider: null, model: null, modality: (h.m ?? 'llm') as Modality, units: {}, micro: Number(h.c), outcome: h.o ?? 'expired', byok: false, keyId: null };
 }

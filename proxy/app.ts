@@ -30,6 +30,7 @@ import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createBodyBudget } from './body-budget.js';
 import { registerDashboard } from './dashboard/routes.js';
+import { ledgerHistorySource } from './dashboard/ledger-source.js';
 
 /** Past the grace period, calls still running are cut and given this long to write their settles. */
 const CUT_SETTLE_MS = 1_000;
@@ -96,8 +97,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
           ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
           journal: config.redis.journal,
           epoch: { checkMs: config.redis.epochCheckMs, file: join(config.redis.journal.dir, 'epochs.json') },
+          history: config.history,
         })
-      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
+      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }), history: config.history }));
 
   // Static accounts: the config is the truth for what it lists (keys stored as hashes only). Not
   // on a ledger that came back empty: that would seed it as if it were new (docs/reliability.md,
@@ -211,7 +213,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }
     return { text: await metricsText(), headers: { 'content-type': metrics.contentType } };
   });
-  registerUsageRoutes(router, ledger);
+  registerUsageRoutes(router, ledger, { clock, hourlyRetentionDays: config.history.hourlyRetentionDays });
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
   registerOperatorRoutes(router, ledger);
@@ -223,6 +225,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       ledger,
       resolveKey: (k) => auth.resolvePrincipal(k),
       metricsText,
+      history: ledgerHistorySource(ledger, { hourlyRetentionDays: config.history.hourlyRetentionDays, now: () => clock.now() }),
       clock,
       logger: logger.child({ component: 'dashboard' }),
     });

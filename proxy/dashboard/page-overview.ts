@@ -12,7 +12,7 @@ import type { UsageRow } from '../admin/operator.js';
 
 export interface OverviewModel {
   now: number;
-  rows: (UsageRow & { lastRequest: number | null })[];
+  rows: UsageRow[];
   /** One per account; undefined: the ledger keeps no history. */
   histories: History[] | undefined;
   alerts: Alert[] | undefined;
@@ -42,7 +42,7 @@ ${tableWrap(
   html`<table data-table="accounts"><caption>Accounts, most credits used first</caption>
 <thead><tr><th scope="col">Account</th><th scope="col">Tier</th><th scope="col">Status</th><th scope="col">Used</th><th scope="col">Limit</th><th scope="col">Overage</th><th scope="col">Requests</th><th scope="col">Last request</th></tr></thead>
 <tbody>${m.rows.map(
-    (r) => html`<tr data-account="${r.account}"><th scope="row"><a href="/dashboard/accounts/${encodeURIComponent(r.account)}">${r.account}</a></th><td>${r.tier}</td><td>${r.status}</td><td class="num" data-col="used">${credits(r.used)}</td><td class="num" data-col="limit">${credits(r.limit)}</td><td class="num" data-col="overage">${credits(r.overage)}</td><td class="num" data-col="requests">${count(r.requests)}</td><td>${r.lastRequest ? time(r.lastRequest) : '—'}</td></tr>`,
+    (r) => html`<tr data-account="${r.account}"><th scope="row"><a href="/dashboard/accounts/${encodeURIComponent(r.account)}">${r.account}</a></th><td>${r.tier}</td><td>${r.status}</td><td class="num" data-col="used">${credits(r.used)}</td><td class="num" data-col="limit">${credits(r.limit)}</td><td class="num" data-col="overage">${credits(r.overage)}</td><td class="num" data-col="requests">${count(r.requests)}</td><td>${r.lastRequestAt ? time(r.lastRequestAt) : '—'}</td></tr>`,
   )}</tbody></table>`,
 )}
 </section>

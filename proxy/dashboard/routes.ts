@@ -120,13 +120,12 @@ export function registerDashboard(router: AdminRouter, deps: DashboardDeps): voi
     const now = clock.now();
     const w = windows(now);
     const rows = sortRows(await usageRows(ledger), 'used', 'desc');
-    const [histories, extras, fired, health] = await Promise.all([
+    const [histories, fired, health] = await Promise.all([
       history ? Promise.all(rows.map((r) => readHistory(history, r.account, w))) : undefined,
-      history ? Promise.all(rows.map((r) => history.extras(r.account))) : undefined,
       alerts?.recent({ limit: ALERTS_SHOWN }),
       readHealth(ledger, deps.metricsText),
     ]);
-    return htmlReply(overviewPage({ now, rows: rows.map((r, i) => ({ ...r, lastRequest: extras?.[i]?.lastRequest ?? null })), histories, alerts: fired, health }));
+    return htmlReply(overviewPage({ now, rows, histories, alerts: fired, health }));
   });
 
   router.add('GET', '/dashboard/usage.csv', 'none', async (ctx) => {
