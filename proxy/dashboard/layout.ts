@@ -60,7 +60,7 @@ export function chart(spec: ChartSpec, unitNote = 'credits'): SafeHtml {
 ${spec.series.length === 0 ? html`<p class="empty">No usage in this window.</p>` : html`<ul class="legend">${spec.series.map((s, i) => html`<li><span class="swatch s${i}" aria-hidden="true"></span>${s.label}</li>`)}</ul>`}
 <div class="plot" id="${spec.id}" data-chart="${spec.id}-data" role="img" aria-label="${describe}"></div>
 ${jsonBlock(`${spec.id}-data`, data)}
-<details class="numbers"${spec.slotLabel === 'Day' ? html` open` : ''}>
+<details class="numbers">
 <summary>Table: ${spec.title.toLowerCase()}</summary>
 <div class="table-wrap" tabindex="0" role="region" aria-label="${spec.title} (table)">
 <table data-table="${spec.id}">

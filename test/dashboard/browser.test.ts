@@ -90,6 +90,8 @@ t.test('the dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `no $
       api.map((r) => ({ account: r.account, tier: r.tier, used: r.credits.used, limit: r.credits.limit, overage: r.credits.overage, requests: r.requestCount })),
     );
     t.same(rows.map((r) => Number(noCommas(r.cells[2]))), [30.5, 12], 'acct 30.5, bob 12 credits');
+    const lastRequest = (await s.admin('/admin/usage?sort=used')).accounts.map((r: { lastRequestAt: string }) => r.lastRequestAt.slice(0, 16).replace('T', ' ') + ' UTC');
+    t.same(rows.map((r) => r.cells[6]), lastRequest, 'last request as GET /admin/usage (to the minute)');
     // Today's bar: 42.5 credits, of which llm 38.5 and tts 4.
     const today = await page.$$eval('table[data-table="c-daily"] tbody tr', (trs) => {
       const last = trs[trs.length - 1]!;
@@ -136,7 +138,18 @@ t.test('the dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `no $
     t.equal(Number(noCommas(await text(page, '[data-stat="limit"]'))), usage.credits.limit);
     t.equal(Number(noCommas(await text(page, '[data-stat="remaining"]'))), usage.credits.remaining);
     t.equal(Number(await text(page, '[data-stat="requests"]')), usage.requestCount);
-    t.ok(await page.$('a[href="/dashboard/me/history.csv"]'), 'a CSV download');
+    t.equal(noCommas(await text(page, '[data-stat="burn-rate"]')), String(usage.burnRate), 'burn rate as /v1/usage: 30.5 / 7 days');
+    t.equal(usage.burnRate, 4.357143);
+    t.equal(usage.projectedExhaustion, null, 'at that rate the free credits outlast the period');
+    t.equal(await text(page, '[data-stat="run-out"]'), 'not this period');
+    // The receipts equal GET /v1/usage/events: request ids and credits, newest first.
+    const events = (await (await fetch(`${s.adminUrl}/v1/usage/events`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { events: { requestId: string; credits: number }[] };
+    const shown = await page.$$eval('table[data-table="receipts"] tbody tr', (trs) => trs.map((tr) => [tr.children[1]!.textContent, tr.children[6]!.textContent]));
+    t.same(shown.map(([id, c]) => [id, Number(noCommas(c))]), events.events.map((e) => [e.requestId, e.credits]));
+    t.same(events.events.map((e) => e.credits), [4, 2.5, 12, 12]);
+    // The CSV download: the day's rows by modality and model, exact.
+    const csv = await page.evaluate(async () => (await fetch('/dashboard/me/history.csv')).text());
+    t.same(csv.trim().split('\n').slice(1).map((l: string) => l.split(',').slice(1, 5).join(',')).sort(), ['llm,gpt-4.1,24,2', 'llm,gpt-4.1-mini,2.5,1', 'tts,kokoro,4,1']);
 
     await page.setViewport({ width: 375, height: 800 });
     await page.reload();
