@@ -26,7 +26,8 @@ export interface DashboardStack {
 
 const chat = (model: string) => ({ id: 'c1', object: 'chat.completion', model, choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1000, completion_tokens: 500, total_tokens: 1500 } });
 
-export async function startDashboardStack(opts: { dashboard?: Record<string, unknown> } = {}): Promise<DashboardStack> {
+/** `raw`: more config (e.g. `redis: {url}` for the Redis ledger). */
+export async function startDashboardStack(opts: { dashboard?: Record<string, unknown>; raw?: Record<string, unknown> } = {}): Promise<DashboardStack> {
   const openai = await startUpstream((req, res) => json(res, 200, chat(JSON.parse(req.body.toString()).model)));
   const kokoro = await startUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'audio/mpeg' });
@@ -41,6 +42,7 @@ export async function startDashboardStack(opts: { dashboard?: Record<string, unk
         { id: 'bob', tier: 'starter', apiKeys: [BOB_KEY] },
       ],
       dashboard: { linkSecret: LINK_SECRET, ...opts.dashboard },
+      ...opts.raw,
     },
     { clock: { now: () => Date.now() + offset } },
   );
