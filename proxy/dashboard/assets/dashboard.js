@@ -43,7 +43,8 @@
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); },
-      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
+      // Half a slot of room each side, so the first and last bars are drawn whole.
+      scales: { x: { time: true, range: function (u, min, max) { var h = (spec.slot === 'Day' ? 86400 : 3600) / 2; return [min - h, max + h]; } }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } } },
       axes: [{}, { label: spec.unit, size: 60 }],
       series: series,
     };
