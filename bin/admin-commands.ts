@@ -234,10 +234,10 @@ const accountRow = (a: any) => ({
   tier: a.tier,
   status: a.deletedAt ? 'deleted' : a.suspended ? 'suspended' : a.status,
   'spend limit': a.overageCapCredits ?? '-',
-  'time zone': a.timeZone ?? 'UTC',
   origin: a.origin,
   stripe: a.stripeCustomerId ?? '-',
   created: a.createdAt,
+  'time zone': a.timeZone ?? 'UTC',
 });
 const keyRow = (k: any) => ({ id: k.id, account: k.accountId, label: k.label ?? '-', created: k.createdAt, revoked: k.revokedAt ?? '-' });
 const brief = (v: unknown) => (v === undefined || v === null ? '-' : JSON.stringify(v));
