@@ -1,24 +1,14 @@
-// The dashboard's CSV downloads: history buckets (the contract's columns: start, modality, model,
-// credits, requests, then the units) and receipts. Credits exact to 6 places, as in the JSON API.
+// The receipts CSV download (the history CSV is the API's own, proxy/admin/usage-history.ts).
+// Credits exact to 6 places, as in the JSON API.
 
 import { fmt } from '../metering/settlement.js';
-import type { UsageBucket } from './charts.js';
 import type { ReceiptView } from './source.js';
 
-const UNITS = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'chars', 'audioMs', 'queries'];
+/** The units in the order of the history CSV. */
+const UNITS = ['chars', 'audioMs', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'queries'];
 const field = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 /** A cell a spreadsheet would run as a formula (=, +, -, @) is prefixed with a quote. */
 const cell = (s: string) => field(/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
-
-export function historyCsv(buckets: UsageBucket[]): string {
-  const lines = [['start', 'modality', 'model', 'credits', 'requests', ...UNITS].join(',')];
-  for (const b of buckets) {
-    for (const g of b.groups) {
-      lines.push([new Date(b.start).toISOString(), cell(g.modality), cell(g.model), fmt(g.micro), String(g.requests), ...UNITS.map((u) => String(g.units[u] ?? 0))].join(','));
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 export function receiptsCsv(receipts: ReceiptView[]): string {
   const lines = [['time', 'requestId', 'provider', 'model', 'modality', 'credits', 'outcome', 'byok', ...UNITS].join(',')];

@@ -3,7 +3,7 @@
 // the same receipts as /v1/usage/events, and the same burn rate as /v1/usage.
 
 import type { Ledger } from '../../ledger/types.js';
-import { burn, readHistory, type HistoryQuery } from '../admin/usage-history.js';
+import { burn, historyCsv, readHistory, type HistoryQuery } from '../admin/usage-history.js';
 import type { UsageBucket } from './charts.js';
 import type { HistorySource } from './source.js';
 
@@ -24,6 +24,11 @@ export function ledgerHistorySource(ledger: Ledger, opts: { hourlyRetentionDays:
             groups: b.sum.groups.map((g) => ({ modality: g.modality, model: g.model, micro: g.micro, requests: g.requests, units: { ...g.units } as Record<string, number> })),
           }),
         );
+    },
+    async historyCsv(accountId, q) {
+      const zone = (await ledger.getAccount(accountId))?.timeZone ?? 'UTC';
+      const query: HistoryQuery = { granularity: 'day', tz: zone, from: q.from, to: q.to, byModality: true, byModel: true, format: 'csv' };
+      return historyCsv(await readHistory(ledger, accountId, zone, query, { now: opts.now(), hourlyRetentionDays: opts.hourlyRetentionDays }));
     },
     async receipts(accountId, limit) {
       const page = await ledger.receipts(accountId, { limit });

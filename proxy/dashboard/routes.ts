@@ -11,7 +11,7 @@ import { hashKey } from '../auth.js';
 import { sortRows, usageCsv, usageRows } from '../admin/operator.js';
 import { AdminHttpError, type AdminContext, type AdminReply, type AdminRouter } from '../admin/router.js';
 import { parseBody } from '../admin/validate.js';
-import { historyCsv, receiptsCsv } from './csv.js';
+import { receiptsCsv } from './csv.js';
 import { downloadHeaders, pageHeaders } from './headers.js';
 import { readHealth } from './health.js';
 import { accountPage } from './page-account.js';
@@ -158,8 +158,7 @@ export function registerDashboard(router: AdminRouter, deps: DashboardDeps): voi
     if (!isOperator(ctx)) return redirect('/dashboard/login');
     const account = await operatorAccount(ctx);
     if (!account || !history) return refused(404, 'Not found', 'No history for this account.');
-    const buckets = await history.buckets(account.id, { ...windows(clock.now()).dayRange, granularity: 'day' });
-    return { text: historyCsv(buckets), headers: downloadHeaders(`${account.id}-history.csv`) };
+    return { text: await history.historyCsv(account.id, windows(clock.now()).dayRange), headers: downloadHeaders(`${account.id}-history.csv`) };
   });
 
   router.add('GET', '/dashboard/me', 'none', async (ctx) => {
@@ -181,8 +180,7 @@ export function registerDashboard(router: AdminRouter, deps: DashboardDeps): voi
     const v = await customerViewer(ctx);
     if (!('kind' in v)) return v;
     if (!history || v.kind === 'operator') return refused(404, 'Not found', 'No history.');
-    const buckets = await history.buckets(v.accountId, { ...windows(clock.now()).dayRange, granularity: 'day' });
-    return { text: historyCsv(buckets), headers: downloadHeaders('history.csv') };
+    return { text: await history.historyCsv(v.accountId, windows(clock.now()).dayRange), headers: downloadHeaders('history.csv') };
   });
 
   router.add('GET', '/dashboard/me/receipts.csv', 'none', async (ctx) => {

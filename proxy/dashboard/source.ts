@@ -30,6 +30,8 @@ export interface UsageExtras {
 export interface HistorySource {
   /** UTC slots: hours, or UTC days. Buckets with no usage may be left out. */
   buckets(accountId: string, q: { from: number; to: number; granularity: 'hour' | 'day' }): Promise<UsageBucket[]>;
+  /** The same CSV as GET /v1/usage/history?format=csv&granularity=day&groupBy=modality,model (the account's zone). */
+  historyCsv(accountId: string, q: { from: number; to: number }): Promise<string>;
   /** Newest first. */
   receipts(accountId: string, limit: number): Promise<ReceiptView[]>;
   extras(accountId: string): Promise<UsageExtras>;

@@ -150,6 +150,9 @@ t.test('the dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `no $
     // The CSV download: the day's rows by modality and model, exact.
     const csv = await page.evaluate(async () => (await fetch('/dashboard/me/history.csv')).text());
     t.same(csv.trim().split('\n').slice(1).map((l: string) => l.split(',').slice(1, 5).join(',')).sort(), ['llm,gpt-4.1,24,2', 'llm,gpt-4.1-mini,2.5,1', 'tts,kokoro,4,1']);
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const apiCsv = await (await fetch(`${s.adminUrl}/v1/usage/history?format=csv&granularity=day&groupBy=modality,model&from=${day(Date.now() - 29 * 86_400_000)}&to=${day(Date.now() + 86_400_000)}`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).text();
+    t.equal(csv, apiCsv, "the download is the API's own CSV");
 
     await page.setViewport({ width: 375, height: 800 });
     await page.reload();
