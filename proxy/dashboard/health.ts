@@ -13,11 +13,20 @@ export interface ProviderHealth {
   upstreamFailures: number;
 }
 
+/** Alert webhooks by event type (the alert deliverer's counters, when it runs). */
+export interface AlertHealth {
+  type: string;
+  sent: number;
+  failures: number;
+}
+
 export interface Health {
   ledger: { kind: string; reachable: boolean; ready: boolean; reason?: string; journaled: number };
   providers: ProviderHealth[];
   ledgerErrors: number;
   inFlight: number;
+  /** Undefined when /metrics has no alert series (alerts not configured). */
+  alerts?: { byType: AlertHealth[]; deferred: number };
 }
 
 const LINE = /^([a-z_]+)\{([^}]*)\} ([0-9.eE+-]+)$/;
@@ -37,7 +46,7 @@ function samples(text: string, name: string): { labels: Record<string, string>; 
   return out;
 }
 
-export function providerHealth(metricsText: string): Pick<Health, 'providers' | 'ledgerErrors' | 'inFlight'> {
+export function providerHealth(metricsText: string): Pick<Health, 'providers' | 'ledgerErrors' | 'inFlight' | 'alerts'> {
   const by = new Map<string, ProviderHealth>();
   const get = (p: string) => {
     let h = by.get(p);
@@ -54,7 +63,22 @@ export function providerHealth(metricsText: string): Pick<Health, 'providers' | 
   }
   const ledgerErrors = samples(metricsText, 'tollgate_ledger_errors_total').reduce((n, s) => n + s.value, 0);
   const inFlight = samples(metricsText, 'tollgate_requests_in_flight').reduce((n, s) => n + s.value, 0);
-  return { providers: [...by.values()].sort((a, b) => a.provider.localeCompare(b.provider)), ledgerErrors, inFlight };
+  const sent = samples(metricsText, 'tollgate_alerts_sent_total');
+  const failed = samples(metricsText, 'tollgate_alerts_failures_total');
+  const deferred = samples(metricsText, 'tollgate_alerts_deferred');
+  let alerts: Health['alerts'];
+  if (sent.length || failed.length || deferred.length) {
+    const types = new Map<string, AlertHealth>();
+    const type = (t: string) => {
+      let a = types.get(t);
+      if (!a) types.set(t, (a = { type: t, sent: 0, failures: 0 }));
+      return a;
+    };
+    for (const x of sent) type(x.labels.type ?? 'unknown').sent += x.value;
+    for (const x of failed) type(x.labels.type ?? 'unknown').failures += x.value;
+    alerts = { byType: [...types.values()].sort((a, b) => a.type.localeCompare(b.type)), deferred: deferred.reduce((n, x) => n + x.value, 0) };
+  }
+  return { providers: [...by.values()].sort((a, b) => a.provider.localeCompare(b.provider)), ledgerErrors, inFlight, ...(alerts ? { alerts } : {}) };
 }
 
 export async function readHealth(ledger: Ledger, metricsText: () => Promise<string>): Promise<Health> {

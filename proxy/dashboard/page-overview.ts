@@ -49,6 +49,7 @@ ${tableWrap(
 ${merged ? historyCharts(merged, w, { byModel: false }) : notice('This ledger keeps no usage history: the charts need it.')}
 ${merged ? topModelsSection(merged.daily) : ''}
 ${m.alerts ? alertsSection(m.alerts) : ''}
+${m.health.alerts ? alertWebhooks(m.health.alerts) : ''}
 ${healthSection(m.health)}`;
   return page({ title: 'Overview', session: 'operator', nav: operatorNav('overview'), body });
 }
@@ -63,6 +64,21 @@ export function alertsSection(alerts: Alert[]): SafeHtml {
 <tbody>${alerts.map((a) => html`<tr><td>${time(a.createdAt)}</td><td>${a.accountId}</td><td>${a.type}</td><td>${a.threshold === null ? '—' : `${a.threshold}%`}</td></tr>`)}</tbody></table>`,
         )
   }</section>`;
+}
+
+/** The alert deliverer's counters (this process, or every worker's summed). */
+function alertWebhooks(a: NonNullable<Health['alerts']>): SafeHtml {
+  return html`<section aria-labelledby="h-alert-hooks"><h2 id="h-alert-hooks">Alerts sent</h2>
+${
+  a.byType.length === 0
+    ? notice('No alert sent since this process started.')
+    : tableWrap(
+        'Alerts sent',
+        html`<table data-table="alert-webhooks"><caption>Alert webhooks since start, by event (from /metrics)</caption><thead><tr><th scope="col">Event</th><th scope="col">Sent</th><th scope="col">Failed sends</th></tr></thead>
+<tbody>${a.byType.map((x) => html`<tr><th scope="row">${x.type}</th><td class="num">${count(x.sent)}</td><td class="num">${count(x.failures)}</td></tr>`)}</tbody></table>`,
+      )
+}
+${stats([{ label: 'Alerts waiting for a later retry', value: count(a.deferred), id: 'alerts-deferred' }])}</section>`;
 }
 
 function healthSection(h: Health): SafeHtml {
