@@ -15,6 +15,8 @@ export interface OverviewModel {
   rows: UsageRow[];
   /** One per account; undefined: the ledger keeps no history. */
   histories: History[] | undefined;
+  /** How many accounts the charts sum (all, unless there are more than the overview reads). */
+  chartedAccounts: number;
   alerts: Alert[] | undefined;
   health: Health;
 }
@@ -46,6 +48,7 @@ ${tableWrap(
   )}</tbody></table>`,
 )}
 </section>
+${merged && m.chartedAccounts < m.rows.length ? notice(`The charts below sum the ${m.chartedAccounts} accounts that used the most credits this period (of ${m.rows.length}).`) : ''}
 ${merged ? historyCharts(merged, w, { byModel: false }) : notice('This ledger keeps no usage history: the charts need it.')}
 ${merged ? topModelsSection(merged.daily) : ''}
 ${m.alerts ? alertsSection(m.alerts) : ''}

@@ -88,9 +88,9 @@ export function receiptsTable(receipts: ReceiptView[], opts: { showKey: boolean 
   return tableWrap(
     'Recent requests',
     html`<table data-table="receipts"><caption>Recent requests, newest first</caption>
-<thead><tr><th scope="col">Time</th><th scope="col">Request id</th><th scope="col">Provider</th><th scope="col">Model</th><th scope="col">Modality</th><th scope="col">Units</th><th scope="col">Credits</th><th scope="col">Outcome</th>${opts.showKey ? html`<th scope="col">Key</th>` : ''}</tr></thead>
+<thead><tr><th scope="col">Time</th><th scope="col">Model</th><th scope="col">Modality</th><th scope="col">Credits</th><th scope="col">Units</th><th scope="col">Provider</th><th scope="col">Outcome</th><th scope="col">Request id</th>${opts.showKey ? html`<th scope="col">Key</th>` : ''}</tr></thead>
 <tbody>${receipts.map(
-      (r) => html`<tr><td>${time(r.time)}</td><td><code>${r.requestId}</code></td><td>${r.provider ?? '—'}</td><td>${r.model ?? '—'}</td><td>${r.modality}</td><td>${unitsText(r.units)}</td><td class="num">${credits(r.micro)}${r.byok ? ' (BYOK)' : ''}</td><td>${r.outcome}</td>${opts.showKey ? html`<td><code>${r.keyId ?? '—'}</code></td>` : ''}</tr>`,
+      (r) => html`<tr><td>${time(r.time)}</td><td>${r.model ?? '—'}</td><td>${r.modality}</td><td class="num" data-col="credits">${credits(r.micro)}</td><td>${unitsText(r.units)}${r.byok ? ' (BYOK)' : ''}</td><td>${r.provider ?? '—'}</td><td>${r.outcome}</td><td><code data-col="request-id">${r.requestId}</code></td>${opts.showKey ? html`<td><code>${r.keyId ?? '—'}</code></td>` : ''}</tr>`,
     )}</tbody></table>`,
   );
 }

@@ -132,6 +132,16 @@ t.test('dashboard access', async (t) => {
     const long = await mint(ADMIN_TOKEN, { account: 'acct', ttlSeconds: 86_401 });
     t.equal(long.status, 400);
     t.match(await long.text(), /at most 86400/);
+    // The CLI prints the whole URL, which opens acct's page.
+    const { runAdminCommand } = await import('../../bin/admin-commands.js');
+    process.env.TOLLGATE_ADMIN_TOKEN = ADMIN_TOKEN;
+    t.teardown(() => delete process.env.TOLLGATE_ADMIN_TOKEN);
+    let printed = '';
+    t.equal(await runAdminCommand('dashboard', ['link', 'acct', '--ttl', '60', '--admin-url', a], (x) => (printed += x), () => {}), 0);
+    const url = printed.split('\n')[0]!;
+    t.match(url, new RegExp(`^${a}/dashboard/me\\?link=`));
+    t.match(printed.split('\n')[1], /^expires \d{4}-\d{2}-\d{2}T/);
+    t.match(await (await fetch(url)).text(), /data-stat="used">30\.5</);
     const ok = await mint(ADMIN_TOKEN, { account: 'acct' });
     t.equal(ok.status, 201);
     const body = (await ok.json()) as { expiresAt: string };

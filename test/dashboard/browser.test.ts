@@ -144,7 +144,7 @@ t.test('the dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `no $
     t.equal(await text(page, '[data-stat="run-out"]'), 'not this period');
     // The receipts equal GET /v1/usage/events: request ids and credits, newest first.
     const events = (await (await fetch(`${s.adminUrl}/v1/usage/events`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { events: { requestId: string; credits: number }[] };
-    const shown = await page.$$eval('table[data-table="receipts"] tbody tr', (trs) => trs.map((tr) => [tr.children[1]!.textContent, tr.children[6]!.textContent]));
+    const shown = await page.$$eval('table[data-table="receipts"] tbody tr', (trs) => trs.map((tr) => [tr.querySelector('[data-col="request-id"]')!.textContent, tr.querySelector('[data-col="credits"]')!.textContent]));
     t.same(shown.map(([id, c]) => [id, Number(noCommas(c))]), events.events.map((e) => [e.requestId, e.credits]));
     t.same(events.events.map((e) => e.credits), [4, 2.5, 12, 12]);
     // The CSV download: the day's rows by modality and model, exact.
