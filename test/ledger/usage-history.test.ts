@@ -204,3 +204,27 @@ for (const [name, make] of BACKENDS) {
     );
   });
 }
+
+t.test('redis: a zone changed by another process moves the days written from then on', async (t) => {
+  const clock = manualClock(utc(2026, 5, 1, 16, 30)); // 01:30 on 2 May in Tokyo
+  const prefix = `hz${++n}`;
+  const a = await createRedisLedger({ url: redis.url, keyPrefix: prefix, pricing: testPricing(), clock, logger: silentLogger });
+  const b = await createRedisLedger({ url: redis.url, keyPrefix: prefix, pricing: testPricing(), clock, logger: silentLogger });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  await a.ensureAccount({ id: 'z', tier: 'pro' });
+  await a.settle(settle('z', 'z1', 1_000, { model: 'm' }));
+  await b.updateAccount('z', { timeZone: 'Asia/Tokyo' });
+  // Process a hears of the change on the account channel and reads the zone again.
+  for (let i = 0; i < 100 && (await a.historyBuckets('z', 'day', ['20260502']))[0] === null; i++) {
+    await a.settle(settle('z', `z${i + 2}`, 1_000, { model: 'm' }));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const [utcDay, tokyoDay] = await a.historyBuckets('z', 'day', ['20260501', '20260502']);
+  t.ok(utcDay!.micro >= 1_000, 'the first settle is in the UTC day it was written in');
+  const u = await a.usage('z');
+  t.equal(utcDay!.micro + tokyoDay!.micro, u.usedMicro, 'every charge is in exactly one day');
+  t.equal((await a.getAccount('z'))!.timeZone, 'Asia/Tokyo');
+});
