@@ -3,7 +3,8 @@
 // cookies (HttpOnly, SameSite=Strict, Path=/dashboard): the token or key itself is never stored
 // in the cookie nor put in a URL. The operator's cookie is signed with a key derived from the
 // admin token (rotating the token ends every session); the customer's with one derived from
-// dashboard.linkSecret, so an app that holds the link secret cannot forge an operator session.
+// dashboard.linkSecret (else the admin token, under another label), so a holder of the link
+// secret alone cannot forge an operator session.
 
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -34,9 +35,11 @@ const derive = (secret: string, label: string) => createHash('sha256').update(`t
 
 export function createSessions(opts: { adminToken: string | undefined; linkSecret: string | undefined; ttlSeconds: number }): Sessions {
   const operator: Signer | undefined = opts.adminToken ? createSigner(derive(opts.adminToken, 'operator'), 'session.operator') : undefined;
-  // Without a link secret customer sessions still work, on a key of this process (lost at restart,
-  // not shared by --workers: set dashboard.linkSecret for those).
-  const customer = createSigner(opts.linkSecret ? derive(opts.linkSecret, 'customer') : randomBytes(32), 'session.customer');
+  // Without a link secret, customer sessions are signed with a key derived from the admin token
+  // (another label than the operator's); with neither, a key of this process (lost at restart, not
+  // shared by --workers).
+  const customerSecret = opts.linkSecret ?? opts.adminToken;
+  const customer = createSigner(customerSecret ? derive(customerSecret, 'customer') : randomBytes(32), 'session.customer');
   const links: Signer | undefined = opts.linkSecret ? createSigner(derive(opts.linkSecret, 'link'), 'link') : undefined;
 
   const attrs = (req: IncomingMessage, maxAge: number) => {
