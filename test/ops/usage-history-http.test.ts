@@ -208,3 +208,23 @@ t.test('/v1/usage: burnRate over the last 7 days and projectedExhaustion', async
   t.equal(b.projectedExhaustion, new Date(utc(2026, 12, 5, 10) + Math.ceil((79_992_000_000 / 17_144_000_000) * 86_400_000)).toISOString());
   t.equal(b.projectedExhaustion.slice(0, 13), '2026-12-10T01', 'on 10 December, inside the period');
 });
+
+t.test('the admin API sets an account time zone on create and patch, validated', async (t) => {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const r = await fetch(`${tg.adminUrl}${path}`, { method, headers: { ...admin, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const bad = await call('POST', '/admin/accounts', { id: 'tz1', tier: 'free', timeZone: 'Mars/Olympus' });
+  t.equal(bad.status, 400);
+  t.match(bad.body.error.message, /timeZone.*IANA time zone/);
+  const made = await call('POST', '/admin/accounts', { id: 'tz1', tier: 'free', timeZone: 'America/Sao_Paulo' });
+  t.equal(made.status, 201);
+  t.equal(made.body.account.timeZone, 'America/Sao_Paulo');
+  t.equal((await tg.app.ledger.getAccount('tz1'))!.timeZone, 'America/Sao_Paulo');
+  const patched = await call('PATCH', '/admin/accounts/tz1', { timeZone: 'UTC' });
+  t.equal(patched.body.account.timeZone, 'UTC');
+  t.equal((await tg.app.ledger.getAccount('tz1'))!.timeZone, undefined, 'UTC is the default: not stored');
+  const audit = await call('GET', '/admin/audit?account=tz1');
+  t.same(audit.body.entries[0].after, { timeZone: 'UTC' }, 'the change is audited');
+  t.same(audit.body.entries[0].before, { timeZone: 'America/Sao_Paulo' });
+});
