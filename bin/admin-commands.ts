@@ -22,6 +22,8 @@ export const ADMIN_USAGE = `admin commands (talk to a running tollgate's admin p
   tollgate usage [--sort id|tier|used|limit|overage|requests|lastRequest] [--order asc|desc] [--csv]
                                            every account's current period
   tollgate audit [--account ID] [--limit N] [--cursor ID]   the audit log, newest first
+  tollgate dashboard link ACCOUNT [--ttl SECONDS]   a signed link to the account's usage page
+                                           (dashboard.linkSecret; default ttl: dashboard.linkTtlSeconds)
 
   --json            print the API's JSON instead of a table (for scripts)
   --admin-url URL   admin port (default $TOLLGATE_ADMIN_URL or http://127.0.0.1:8081)
@@ -90,6 +92,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         account: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
+        ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -179,6 +182,14 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         table = () =>
           renderTable(result.entries.map((e: any) => ({ at: e.at, actor: e.actor, action: e.action, account: e.accountId, before: brief(e.before), after: brief(e.after) }))) +
           (result.next ? `more: --cursor ${result.next}\n` : '');
+        break;
+      }
+      case 'dashboard link': {
+        const body: Record<string, unknown> = { account: need(a, 'ACCOUNT') };
+        if (values.ttl !== undefined) body.ttlSeconds = Number(values.ttl);
+        result = await call(ctx, 'POST', '/admin/dashboard/links', body);
+        result.url = new URL(result.path, ctx.adminUrl).toString();
+        table = () => `${result.url}\nexpires ${result.expiresAt}\n`;
         break;
       }
       case 'keys issue': {

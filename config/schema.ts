@@ -59,6 +59,11 @@ export const DEFAULT_EPOCH_CHECK_MS = 5_000;
 export const DEFAULT_REALTIME_SETTLE_INTERVAL_MS = 5_000;
 /** Open realtime sessions per account, per tier (on each tollgate process). */
 export const DEFAULT_REALTIME_MAX_SESSIONS = { free: 2, starter: 10, pro: 50, scale: 200 } as const;
+/** Dashboard sessions (a signed cookie) last this long; then log in again. */
+export const DEFAULT_DASHBOARD_SESSION_TTL_SECONDS = 8 * 3600;
+/** A customer's signed link lasts this long unless the mint asks for less or more (up to the max). */
+export const DEFAULT_DASHBOARD_LINK_TTL_SECONDS = 15 * 60;
+export const DEFAULT_DASHBOARD_LINK_MAX_TTL_SECONDS = 24 * 3600;
 
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
@@ -262,6 +267,20 @@ export const configSchema = z.strictObject({
       /** Key in the first message (ElevenLabs): how long to wait for that message. */
       authTimeoutMs: z.coerce.number().int().positive().default(10_000),
     })
+    .prefault({}),
+  dashboard: z
+    .strictObject({
+      /** Pages under /dashboard on the admin port (README, Dashboard). */
+      enabled: z.boolean().default(true),
+      /** HMAC key of the customers' signed links (and of their sessions); absent: no links. */
+      linkSecret: z.string().min(32, 'dashboard.linkSecret is at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+      sessionTtlSeconds: z.coerce.number().int().min(60, 'dashboard.sessionTtlSeconds is at least 60').max(30 * 86400, 'dashboard.sessionTtlSeconds is at most 30 days').default(DEFAULT_DASHBOARD_SESSION_TTL_SECONDS),
+      linkTtlSeconds: z.coerce.number().int().min(10).default(DEFAULT_DASHBOARD_LINK_TTL_SECONDS),
+      linkMaxTtlSeconds: z.coerce.number().int().min(10).max(7 * 86400, 'dashboard.linkMaxTtlSeconds is at most 7 days').default(DEFAULT_DASHBOARD_LINK_MAX_TTL_SECONDS),
+      /** Origins allowed to frame the customer page (CSP frame-ancestors), e.g. https://app.example.com. */
+      embedOrigins: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, 'an origin: scheme://host[:port], no path')).default([]),
+    })
+    .refine((d) => d.linkTtlSeconds <= d.linkMaxTtlSeconds, { message: 'dashboard.linkTtlSeconds is at most dashboard.linkMaxTtlSeconds', path: ['linkTtlSeconds'] })
     .prefault({}),
   /** Usage history buckets and receipts (README, "Usage history and receipts"). */
   history: z
