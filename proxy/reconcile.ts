@@ -28,13 +28,15 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
       continue;
     }
     const cap = a.overageCapCredits === undefined ? null : micro(a.overageCapCredits);
+    // UTC is the default: not stored, so an account without a zone and one set to UTC agree.
+    const tz = a.timeZone && a.timeZone !== 'UTC' ? a.timeZone : null;
     const alerts = accountAlertsOf(a);
     if (!account) {
       const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
       if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
       await ledger.ensureAccount(input);
-      account = await ledger.updateAccount(a.id, { origin: 'config', overageCapMicro: cap, ...(alerts ? { alerts } : {}) });
-      await audit('account.created', a.id, null, { tier: account.tier, overageCapMicro: cap });
+      account = await ledger.updateAccount(a.id, { origin: 'config', overageCapMicro: cap, ...(tz ? { timeZone: tz } : {}), ...(alerts ? { alerts } : {}) });
+      await audit('account.created', a.id, null, { tier: account.tier, overageCapMicro: cap, ...(tz ? { timeZone: tz } : {}) });
       log.info({ account: a.id, tier: account.tier }, 'static account created');
     } else {
       const patch: AccountPatch = {};
@@ -48,6 +50,7 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
       };
       if (account.origin !== 'config') set('origin', 'config');
       set('overageCapMicro', cap);
+      set('timeZone', tz);
       if (JSON.stringify(account.alerts ?? null) !== JSON.stringify(alerts)) {
         patch.alerts = alerts;
         before.alerts = account.alerts ?? null;

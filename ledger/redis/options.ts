@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Pricing } from '../../pricing/types.js';
 import type { AlertRules } from '../alert-rules.js';
 import type { AlertOutbox, Clock, Ledger, OverageOutbox, PeriodSummary } from '../types.js';
+import type { HistoryOptions } from '../usage-history.js';
 
 export interface RedisLedgerOptions {
   /** Used when `redis` is not given. */
@@ -56,6 +57,8 @@ export interface RedisLedgerOptions {
    * operator adopts it. `file`: where the epoch is remembered across restarts.
    */
   epoch?: { checkMs?: number; file?: string };
+  /** Usage history retention and receipts kept per account (ledger/usage-history.ts). */
+  history?: HistoryOptions;
   /** Threshold alerts recorded at debit time (config `alerts`); absent: none are recorded. */
   alerts?: AlertRules;
 }

@@ -13,12 +13,13 @@ import type { Redis } from 'ioredis';
 /**
  * Script file name (without .lua) → number of KEYS it declares. The request path's batch
  * scripts (one account's entries per call) declare the account's five keys, three marker
- * windows and its alert key (lib/alerts.lua); their entries are arguments.
+ * windows, the usage history's two buckets and receipts stream, and its alert key
+ * (lib/alerts.lua); their entries are arguments.
  */
 export const SCRIPTS = {
-  reserve: 9,
-  settle: 9,
-  usage: 9,
+  reserve: 12,
+  settle: 12,
+  usage: 12,
   'set-period': 3,
   'account-ensure': 2,
   'outbox-prepare': 4,

@@ -11,13 +11,15 @@
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
--- KEYS[9] tg:{acct:ID}:alerts    threshold alerts (lib/alerts.lua): an expired reservation's
---                                floor is a debit
+-- KEYS[9..11] the usage history's buckets and receipts: an expired reservation's floor is
+-- charged here too (lib/usage-history.lua)
+-- KEYS[12] tg:{acct:ID}:alerts   threshold alerts (lib/alerts.lua): that floor is a debit too
 -- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency window (ms; at least
 -- the reservation ttl + 60 s, so a marker outlives its reservation and a late duplicate
 -- reserve holds nothing)  ARGV[4] tier table (see parse_tiers; then the alert rules)
--- ARGV[1+4i] entry i's requestId  ARGV[2+4i] its estimate (µcr)  ARGV[3+4i] its floor (µcr
--- charged if it expires unsettled; lib/state.lua)  ARGV[4+4i] its modality ('' with floor 0)
+-- ARGV[5] history settings
+-- ARGV[2+4i] entry i's requestId  ARGV[3+4i] its estimate (µcr)  ARGV[4+4i] its floor (µcr
+-- charged if it expires unsettled; lib/state.lua)  ARGV[5+4i] its modality ('' with floor 0)
 --
 -- Reply: one { code, usedMicro, limitMicro, open } per entry, in order:
 --   code 1 held; 2 already reserved or settled (nothing more held); 0 unknown account;
@@ -29,14 +31,16 @@
 -- Rolls the period over and releases expired reservations first, in the same script.
 
 --@include lib/base.lua
+--@include lib/usage-history.lua
 --@include lib/batch.lua
 --@include lib/alerts.lua
 
 local now, ttl, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local n = (#ARGV - 4) / 4
+local n = (#ARGV - 5) / 4
+hist_config(ARGV[5])
 
 local function entry(i)
-  return ARGV[1 + 4 * i], tonumber(ARGV[2 + 4 * i])
+  return ARGV[2 + 4 * i], tonumber(ARGV[3 + 4 * i])
 end
 
 -- Both paths decide and hold the same way.
@@ -67,7 +71,7 @@ local function hold(i, rid, amount)
   set_mark(rid, 'R')
   if amount > 0 then
     later('ZADD', KEYS[3], expiry, rid)
-    later('HSET', KEYS[4], rid, hold_value(amount, tonumber(ARGV[3 + 4 * i]), ARGV[4 + 4 * i]))
+    later('HSET', KEYS[4], rid, hold_value(amount, tonumber(ARGV[4 + 4 * i]), ARGV[5 + 4 * i]))
   end
 end
 
@@ -82,7 +86,7 @@ local full = lazy(function()
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
     local u0 = st.get('used')
-    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
+    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark, hist_on_floor(now))
     if st.get('used') ~= u0 then alert_check(st, st.get('used'), limit_of(st, tier), cap, tier.hard) end
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
     local open = open_of(tier, cap)
@@ -106,10 +110,10 @@ end)
 
 local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap', 'alt')
 if not a[1] and not a[2] then return each(n, { 0, 0, 0, 0 }) end
-alerts_init(tiers, a[4], KEYS[9], now)
+alerts_init(tiers, a[4], KEYS[12], now)
 do
   local rids = {}
-  for i = 1, n do rids[i] = ARGV[1 + 4 * i] end
+  for i = 1, n do rids[i] = ARGV[2 + 4 * i] end
   load_marks(rids)
 end
 local tier = find_tier(tiers, a[2] or 'free')

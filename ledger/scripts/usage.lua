@@ -2,28 +2,31 @@
 --
 -- KEYS[1] tg:{acct:ID}:acct  KEYS[2] tg:{acct:ID}:state  KEYS[3] tg:{acct:ID}:resv
 -- KEYS[4] tg:{acct:ID}:resv:amt  KEYS[5] tg:{acct:ID}:hist  KEYS[6..8] idempotency markers
--- (lib/batch.lua: the purge marks expired requests as charged)  KEYS[9] tg:{acct:ID}:alerts
--- (lib/alerts.lua: an expired reservation's floor is a debit)
--- ARGV[1] now (ms)  ARGV[2] tier table  ARGV[3] idempotency window (ms)
+-- (lib/batch.lua: the purge marks expired requests as charged)  KEYS[9..11] the usage
+-- history's buckets and receipts (the purge charges floors; lib/usage-history.lua)
+-- KEYS[12] tg:{acct:ID}:alerts (lib/alerts.lua: an expired reservation's floor is a debit)
+-- ARGV[1] now (ms)  ARGV[2] tier table  ARGV[3] idempotency window (ms)  ARGV[4] history settings
 --
 -- Reply: {} for an unknown account, else { tierId, field1, value1, field2, value2, ... }
 -- (the state hash after rollover), then the pair '!alerted', '1' when the purge recorded an
 -- alert (the caller adds the account to the deliverer's pending index).
 
 --@include lib/base.lua
+--@include lib/usage-history.lua
 --@include lib/batch.lua
 --@include lib/alerts.lua
 --@include lib/state.lua
 
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
 local now = tonumber(ARGV[1])
+hist_config(ARGV[4])
 local tier, cap = account_tier(KEYS[1], parse_tiers(ARGV[2]))
-alerts_init(ARGV[2], redis.call('HGET', KEYS[1], 'alt'), KEYS[9], now)
+alerts_init(ARGV[2], redis.call('HGET', KEYS[1], 'alt'), KEYS[12], now)
 local st = load_state(KEYS[2])
 init_state(st, now)
 rollover(st, now, tier, KEYS[5])
 local u0 = st.get('used')
-purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
+purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark, hist_on_floor(now))
 if st.get('used') ~= u0 then alert_check(st, st.get('used'), limit_of(st, tier), cap, tier.hard) end
 save_all(st, now, tonumber(ARGV[3]))
 local reply = { tier.id }

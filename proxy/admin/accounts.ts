@@ -1,6 +1,6 @@
 // The operator's accounts and API keys on the admin port (Authorization: Bearer <admin token>):
-//   POST /admin/accounts {id, tier}             GET /admin/accounts        GET /admin/accounts/:id
-//   PATCH /admin/accounts/:id {tier?, overageCapCredits?, alerts?: {thresholds?, remainingCredits?} | null}
+//   POST /admin/accounts {id, tier, timeZone?}           GET /admin/accounts        GET /admin/accounts/:id
+//   PATCH /admin/accounts/:id {tier?, overageCapCredits?, timeZone?, alerts?: {thresholds?, remainingCredits?} | null}
 //   POST /admin/accounts/:id/keys {label?}      GET /admin/accounts/:id/keys
 //   DELETE /admin/keys/:id
 //   POST /admin/accounts/:id/suspend            POST /admin/accounts/:id/resume
@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { recordAudit } from '../../ledger/audit-log.js';
 import type { Account, AccountPatch, ApiKeyInfo, Clock, Ledger } from '../../ledger/types.js';
 import { TIER_IDS, type TierId } from '../../pricing/types.js';
+import { isTimeZone } from '../../ledger/usage-history.js';
 import { hashKey } from '../auth.js';
 import { generateApiKey } from '../keys.js';
 import { AdminHttpError, type AdminRouter } from './router.js';
@@ -25,12 +26,16 @@ const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const tier = z.enum(TIER_IDS as [TierId, ...TierId[]]);
 /** Credits as a decimal number; stored as integer µcr (rounded to 6 places, as in the config). */
 const credits = z.number().nonnegative().max(1e12);
+/** The daily usage history's zone (IANA); UTC is the default and is not stored. */
+const timeZone = z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris or UTC');
+const storedZone = (tz: string | null) => (tz === null || tz === 'UTC' ? null : tz);
 
 const CreateAccount = z.strictObject({
   id: z.string().regex(ACCOUNT_ID, 'account ids are 1-64 characters of letters, digits, _ . -'),
   tier: tier.default('free'),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: credits.optional(),
+  timeZone: timeZone.optional(),
 });
 const sortedUnique = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
 /** The account's own alert lists (README, Alerts); null: back to the config's. */
@@ -39,8 +44,8 @@ const AccountAlerts = z.strictObject({
   remainingCredits: z.array(credits.positive()).max(20).transform(sortedUnique).optional(),
 });
 const PatchAccount = z
-  .strictObject({ tier: tier.optional(), overageCapCredits: credits.nullable().optional(), alerts: AccountAlerts.nullable().optional() })
-  .refine((b) => b.tier !== undefined || b.overageCapCredits !== undefined || b.alerts !== undefined, 'give tier, overageCapCredits and/or alerts');
+  .strictObject({ tier: tier.optional(), overageCapCredits: credits.nullable().optional(), timeZone: timeZone.nullable().optional(), alerts: AccountAlerts.nullable().optional() })
+  .refine((b) => b.tier !== undefined || b.overageCapCredits !== undefined || b.timeZone !== undefined || b.alerts !== undefined, 'give tier, overageCapCredits, timeZone and/or alerts');
 const IssueKey = z.strictObject({ label: z.string().trim().min(1).max(64).optional() });
 
 const micro = (credits: number) => Math.round(credits * 1_000_000);
@@ -57,6 +62,7 @@ export function accountView(a: Account): Record<string, unknown> {
     origin: a.origin ?? 'api',
     suspended: a.suspended === true,
     deletedAt: a.deletedAt ? new Date(a.deletedAt).toISOString() : null,
+    timeZone: a.timeZone ?? 'UTC',
     // Only when the account has its own: absent means the config's `alerts` lists.
     ...(a.alerts
       ? {
@@ -111,6 +117,7 @@ export function registerAccountRoutes(router: AdminRouter, ledger: Ledger, deps:
     if (b.stripeCustomerId) input.stripeCustomerId = b.stripeCustomerId;
     let account = await ledger.ensureAccount(input);
     if (b.overageCapCredits !== undefined) account = await ledger.updateAccount(b.id, { overageCapMicro: micro(b.overageCapCredits) });
+    if (b.timeZone !== undefined && storedZone(b.timeZone)) account = await ledger.updateAccount(b.id, { timeZone: storedZone(b.timeZone) });
     await audit(ctx.actor, 'account.created', b.id, undefined, accountView(account));
     return { status: 201, body: { account: accountView(account) } };
   });
@@ -127,6 +134,7 @@ export function registerAccountRoutes(router: AdminRouter, ledger: Ledger, deps:
     const b = parseBody(PatchAccount, await ctx.json());
     const patch: AccountPatch = {};
     if (b.tier !== undefined) patch.tier = b.tier;
+    if (b.timeZone !== undefined) patch.timeZone = storedZone(b.timeZone);
     if (b.overageCapCredits !== undefined) patch.overageCapMicro = b.overageCapCredits === null ? null : micro(b.overageCapCredits);
     if (b.alerts !== undefined) {
       patch.alerts = b.alerts && {
