@@ -50,3 +50,22 @@ t.test('the epoch is kept on every master; one master that comes back empty make
   t.match(ledger.health?.().reason, new RegExp(`came back empty: ${lost} of the 64 shard epoch keys`));
   await t.rejects(ledger.reserve({ accountId: 'acme', requestId: 'r', microCredits: 1, ttlMs: 1000 }), { code: 'ledger_unavailable' });
 });
+
+t.test('scripts flushed from every master (a restart, a failover to a replica without them): NOSCRIPT is answered by EVAL on each node', async (t) => {
+  const { cr, testPricing } = await import('../helpers/ledger-pricing.js');
+  const clock = { now: () => Date.UTC(2026, 0, 10) };
+  const ledger = await createRedisLedger({ cluster: { nodes: cluster.seeds }, keyPrefix: 'ns', pricing: testPricing(), clock, logger: silentLogger, termsTtlMs: 0 });
+  t.teardown(() => ledger.close());
+  const ids = Array.from({ length: 9 }, (_, i) => `ns-${i}`);
+  for (const id of ids) await ledger.ensureAccount({ id, tier: 'free' });
+  for (const n of cluster.nodes) await cluster.nodeClient(n.port).script('FLUSH');
+  const settle = (id: string, rid: string) => ({ accountId: id, requestId: rid, modality: 'llm' as const, provider: 'openai', byok: false, microCredits: cr(3), units: {}, outcome: 'ok' as const });
+  const reserved = await Promise.all(ids.map((id) => ledger.reserve({ accountId: id, requestId: 'r1', microCredits: cr(5), ttlMs: 1000 })));
+  t.same(reserved.map((r) => r.ok), ids.map(() => true));
+  t.same(await Promise.all(ids.map((id) => ledger.settle(settle(id, 'r1')))), ids.map(() => ({ applied: true })));
+  t.same(await Promise.all(ids.map((id) => ledger.settle(settle(id, 'r1')))), ids.map(() => ({ applied: false })), 'settled once');
+  for (const n of cluster.nodes) await cluster.nodeClient(n.port).script('FLUSH');
+  await ledger.updateAccount('ns-0', { overageCapMicro: cr(1) });
+  const us = await Promise.all(ids.map((id) => ledger.usage(id)));
+  t.same(us.map((u) => [u.usedMicro, u.reservedMicro, u.requestCount]), ids.map(() => [cr(3), 0, 1]));
+});
