@@ -5,7 +5,7 @@ import t from 'tap';
 import { createRedisLedger } from '../../ledger/index.js';
 import { silentLogger } from '../helpers/ledger-backends.js';
 import { ledgerContract } from '../helpers/ledger-contract.js';
-import { startRedisSentinel } from '../helpers/redis-cluster.js';
+import { startRedisSentinel } from '../helpers/redis-sentinel.js';
 
 const group = await startRedisSentinel({ sentinels: 1 });
 t.teardown(() => group.stop());
