@@ -69,3 +69,29 @@ t.test('scripts flushed from every master (a restart, a failover to a replica wi
   const us = await Promise.all(ids.map((id) => ledger.usage(id)));
   t.same(us.map((u) => [u.usedMicro, u.reservedMicro, u.requestCount]), ids.map(() => [cr(3), 0, 1]));
 });
+
+t.test('a settle its shard cannot take waits in the journal and is replayed once through the cluster client', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { eventually } = await import('../helpers/tollgate.js');
+  const { cr, testPricing } = await import('../helpers/ledger-pricing.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-cluster-journal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = { now: () => Date.now() };
+  const ledger = await createRedisLedger({
+    cluster: { nodes: cluster.seeds }, keyPrefix: 'jr', pricing: testPricing(), clock, logger: silentLogger,
+    commandTimeoutMs: 300, journal: { dir, maxBytes: 1 << 20 }, epoch: { checkMs: 100 },
+  });
+  t.teardown(() => ledger.close());
+  await ledger.ensureAccount({ id: 'jr', tier: 'pro' });
+  const master = await cluster.masterOf('jr:{acct:jr}:acct');
+  // The account's master takes no writes for 1.5 s (its scripts wait): the settle times out.
+  await cluster.nodeClient(master).call('CLIENT', 'PAUSE', '1500', 'WRITE');
+  const s = { accountId: 'jr', requestId: 'j1', modality: 'llm' as const, provider: 'openai', byok: false, microCredits: cr(7), units: {}, outcome: 'ok' as const };
+  t.same(await ledger.settle(s), { applied: false, journaled: true });
+  await eventually(() => ledger.health?.().journaled === 0, 8_000);
+  const u = await ledger.usage('jr');
+  t.same([u.usedMicro, u.requestCount], [cr(7), 1], 'applied once (the timed-out attempt and the replay are one settle)');
+  t.same(await ledger.settle(s), { applied: false }, 'a third attempt applies nothing');
+});
