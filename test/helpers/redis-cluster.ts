@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import { freePort } from './redis.js';
-import { ping, stopProc, type Proc } from './redis-procs.js';
+import { ping, stopProc, track, type Proc } from './redis-procs.js';
 
 export const SLOTS = 16384;
 
@@ -98,7 +98,7 @@ async function tryStartCluster(opts: ClusterOptions): Promise<TestCluster> {
     for (let i = 0; i < total; i++) {
       const port = ports[i]!;
       const bus = ports[total + i]!;
-      const proc = spawn(
+      const proc = track(spawn(
         'redis-server',
         [
           '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(bus),
@@ -106,7 +106,7 @@ async function tryStartCluster(opts: ClusterOptions): Promise<TestCluster> {
           '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0',
         ],
         { stdio: 'ignore' },
-      );
+      ));
       procs.push({ port, proc });
     }
     for (const p of procs) admins.push(await ping(p.port, p.proc));

@@ -41,3 +41,28 @@ export async function stopProc(p: ChildProcess): Promise<void> {
     await Promise.race([exited, sleep(1000)]);
   }
 }
+
+// A test process stopped by tap's timeout (SIGTERM) or ended without teardown must not leave
+// its servers running: every server started here is killed when this process goes.
+const live = new Set<ChildProcess>();
+let hooked = false;
+const killAll = () => {
+  for (const p of live) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+};
+
+/** Tracks a started server so it is killed if this process exits first. */
+export function track(proc: ChildProcess): ChildProcess {
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  if (!hooked) {
+    hooked = true;
+    process.once('exit', killAll);
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(sig, () => {
+        killAll();
+        process.kill(process.pid, sig);
+      });
+    }
+  }
+  return proc;
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort } from './redis.js';
-import { ping, stopProc, type Proc } from './redis-procs.js';
+import { ping, stopProc, track, type Proc } from './redis-procs.js';
 
 export interface TestSentinel {
   /** The master group's name the sentinels monitor. */
@@ -40,7 +40,7 @@ export async function startRedisSentinel(opts: { sentinels?: number; downAfterMs
   };
   try {
     const data = (port: number, extra: string[]) =>
-      spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0', ...extra], { stdio: 'ignore' });
+      track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--repl-diskless-sync-delay', '0', ...extra], { stdio: 'ignore' }));
     const masterPort = await freePort();
     let replicaPort = await freePort();
     while (replicaPort === masterPort) replicaPort = await freePort();
@@ -72,7 +72,7 @@ export async function startRedisSentinel(opts: { sentinels?: number; downAfterMs
           '',
         ].join('\n'),
       );
-      const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+      const proc = track(spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' }));
       procs.push({ port, proc });
       const a = await ping(port, proc, 'redis-sentinel');
       admins.push(a);
