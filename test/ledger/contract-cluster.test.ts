@@ -96,3 +96,17 @@ t.test('a settle its shard cannot take waits in the journal and is replayed once
   t.same([u.usedMicro, u.requestCount], [cr(7), 1], 'applied once (the timed-out attempt and the replay are one settle)');
   t.same(await ledger.settle(s), { applied: false }, 'a third attempt applies nothing');
 });
+
+t.test('the full sweep finds accounts the indexes lost (a crash between an account script and its index write), on every master', async (t) => {
+  const { testPricing } = await import('../helpers/ledger-pricing.js');
+  const ledger = await createRedisLedger({ cluster: { nodes: cluster.seeds }, keyPrefix: 'sw', pricing: testPricing(), clock: { now: () => Date.now() }, logger: silentLogger });
+  t.teardown(() => ledger.close());
+  const ids = Array.from({ length: 12 }, (_, i) => `sw-${i}`);
+  for (const id of ids) await ledger.ensureAccount({ id, tier: 'pro' });
+  const owners = new Set(await Promise.all(ids.map((id) => cluster.masterOf(`sw:{acct:${id}}:acct`))));
+  t.equal(owners.size, 3, 'the accounts live on all three masters');
+  const c = cluster.client();
+  await c.del('sw:accounts');
+  t.same(await ledger.outbox.pendingAccounts(false), [], 'no index left');
+  t.same((await ledger.outbox.pendingAccounts(true)).sort(), [...ids].sort(), 'the sweep finds all twelve');
+});
