@@ -11,15 +11,15 @@
 //                                     flusher's own list of every account).
 // Every command touches one key, so each goes to that key's node on a cluster.
 
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { byRecordOrder, parseAlertRecord, type AlertRecord } from '../alert-rules.js';
 import type { AlertOutbox } from '../types.js';
 import type { LedgerContext } from './context.js';
+import type { RedisClient } from './connection.js';
 import type { KeyLayout } from './keys.js';
 
 /** After a script recorded an event: the account joins the pending index (not awaited; a failure is left to the sweep). */
-export function alertPendingMarker(client: Redis, keys: KeyLayout, logger: Logger): (accountId: string) => void {
+export function alertPendingMarker(client: RedisClient, keys: KeyLayout, logger: Logger): (accountId: string) => void {
   return (accountId) => {
     client.sadd(keys.alertsPending, accountId).catch((err: unknown) => logger.warn({ err: (err as Error).message, accountId }, 'alert pending index not updated; the sweep will find it'));
   };

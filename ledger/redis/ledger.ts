@@ -33,7 +33,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const tierOf = (id: string | undefined) => tiers[(id ?? 'free') as TierId] ?? tiers.free;
   const keys = keyLayout(opts.keyPrefix ?? 'tg', idemTtl);
 
-  const conn = await openConnection({ url: opts.url, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
+  const conn = await openConnection({ url: opts.url, cluster: opts.cluster, sentinel: opts.sentinel, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
   const { client } = conn;
   const history = opts.history ?? DEFAULT_HISTORY;
   const histArg = historyArg(history);
@@ -55,6 +55,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     durability = await openDurability({ client, keys, url: conn.url, clock, logger, batcher, idemTtl, journal: opts.journal, epoch: opts.epoch, zoneReady: (id) => zones.ready(id) });
     pubsub = await openPubSub({
       subscriber: conn.subscriber,
+      sharded: conn.sharded,
       keys,
       logger,
       forget: (id) => {
@@ -77,6 +78,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     guard: durability.guard,
     script: scriptRunner(client),
     tierOf,
+    sharded: conn.sharded,
+    publish: (channel, message) => (conn.sharded ? client.spublish(channel, message) : client.publish(channel, message)),
   };
   const { requireAccount, ...accounts } = createAccounts(ctx, (id) => admission.forget(id), zones);
   const metering = createMetering({ ctx, batcher, admission, durability, alertPending, settleDelay: opts.settleDelayMs ?? 1, openSettleDelay: opts.openSettleDelayMs ?? 5, zones, histArg });

@@ -6,7 +6,7 @@
 // zone serves until the new one is read, so a batch always has one; a zone change moves the days
 // written from then on, not those before.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Account } from '../types.js';
 import type { KeyLayout } from './keys.js';
 
@@ -24,7 +24,7 @@ export interface Zones {
 
 const MAX = 100_000;
 
-export function createZones(client: Redis, keys: KeyLayout, guard: <T>(fn: () => Promise<T>) => Promise<T>): Zones {
+export function createZones(client: RedisClient, keys: KeyLayout, guard: <T>(fn: () => Promise<T>) => Promise<T>): Zones {
   const zones = new Map<string, string>();
   /** Zones that may have changed while change messages were lost: read again on next use. */
   let stale = new Set<string>();
