@@ -30,7 +30,7 @@ t.test('admin API validation', async (t) => {
   t.match(await call('POST', '/admin/accounts', { id: 'acme', tier: 'pro' }), { status: 409, body: { error: { code: 'account_exists' } } });
   t.match(await call('GET', '/admin/accounts/ghost'), { status: 404, body: { error: { code: 'unknown_account' } } });
   t.match(await call('POST', '/admin/accounts/ghost/keys', {}), { status: 404, body: { error: { code: 'unknown_account' } } });
-  t.match(await call('PATCH', '/admin/accounts/acme', {}), { status: 400, body: { error: { message: /give tier, overageCapCredits and\/or alerts/ } } });
+  t.match(await call('PATCH', '/admin/accounts/acme', {}), { status: 400, body: { error: { message: /give tier, overageCapCredits, timeZone and\/or alerts/ } } });
   t.match(await call('PATCH', '/admin/accounts/acme', { tier: 'scale', overageCapCredits: 1234.5 }), { status: 200, body: { account: { tier: 'scale', overageCapCredits: 1234.5 } } });
   t.equal((await tg.app.ledger.getAccount('acme'))?.overageCapMicro, 1_234_500_000);
   t.match(await call('PATCH', '/admin/accounts/acme', { overageCapCredits: null }), { status: 200, body: { account: { overageCapCredits: null } } });
