@@ -497,7 +497,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
         continue;
       }
       const at = args.length;
-      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
+      // Flags: 1 BYOK, 2 counts no request (settle.lua).
+      args.push(input.requestId, input.modality, String((input.byok ? 1 : 0) + (input.requests === 0 ? 2 : 0)), input.byok ? '0' : String(input.microCredits), '0');
       if (input.byok) {
         let pairs = 0;
         for (const f of UNIT_FIELDS) {

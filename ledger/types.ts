@@ -129,6 +129,11 @@ export interface SettleInput {
   microCredits: number;
   units: UsageUnits;
   outcome: Outcome;
+  /**
+   * Requests this settle adds to `requestCount` (and `byok.requestCount`): 1 when absent. A
+   * realtime session is one request: its interim settles and spare releases count 0, its final 1.
+   */
+  requests?: 0 | 1;
 }
 
 export interface SettleResult {

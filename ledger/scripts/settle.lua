@@ -12,7 +12,8 @@
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
 -- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table
--- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
+-- then per entry: requestId, modality (tts|stt|llm|rag), flags (+1 BYOK, +2 counts no request:
+-- a realtime session's interim settle; 0 and 1 are the plain cases), actual µcr, k, and k
 -- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...); or a locally admitted
 -- request's reservation record (ledger/redis-ledger.ts: sent beside the settles, never refused):
 -- requestId, modality, 'r', µcr held, floor µcr (charged if it expires unsettled), expiry (ms)
@@ -52,7 +53,8 @@ do
       for j = 1, k do
         units[#units + 1] = { ARGV[p + 3 + 2 * j], tonumber(ARGV[p + 4 + 2 * j]) }
       end
-      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), units = units }
+      local flags = tonumber(ARGV[p + 2])
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = flags % 2 == 1, counts = flags < 2, amount = tonumber(ARGV[p + 3]), units = units }
       if not E[i].byok then charged[#charged + 1] = ARGV[p] end
       p = p + 5 + 2 * k
     end
@@ -95,10 +97,11 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     if held < 0 then held = 0 end
     st.set('held', held)
   end
-  if not prior then st.set('n', st.get('n') + 1) end
+  local counts = e.counts and not prior
+  if counts then st.set('n', st.get('n') + 1) end
   local accrued, written_off = 0, 0
   if e.byok then
-    st.set('bn', st.get('bn') + 1)
+    if counts then st.set('bn', st.get('bn') + 1) end
     for _, u in ipairs(e.units) do
       if u[2] and u[2] ~= 0 then
         local f = 'bu:' .. e.modality .. ':' .. u[1]

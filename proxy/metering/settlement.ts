@@ -4,7 +4,7 @@
 // event, and the settle-once guard.
 
 import type { Logger } from 'pino';
-import type { Ledger, ReserveInput, ReserveResult } from '../../ledger/types.js';
+import type { Ledger, ReserveInput, ReserveResult, SettleInput } from '../../ledger/types.js';
 import { createError, type TollgateError } from '../errors.js';
 import { fastLine } from '../logger.js';
 import type { ProxyEvents, SettledRecord } from '../pipeline.js';
@@ -62,8 +62,8 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   }
 
   /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
-  async function settleWithRetry(rec: SettledRecord): Promise<void> {
-    const input = {
+  async function settleWithRetry(rec: SettledRecord, requests: 0 | 1): Promise<void> {
+    const input: SettleInput = {
       accountId: rec.accountId,
       requestId: rec.requestId,
       modality: rec.modality,
@@ -73,6 +73,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
       units: rec.units,
       outcome: rec.outcome,
     };
+    if (requests === 0) input.requests = 0;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
@@ -99,7 +100,9 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   return {
     reserve,
     settle(rec, line) {
-      const written = settleWithRetry(rec);
+      // A session is one request: its final settle counts it; interim settles and spare
+      // releases (line false) count none.
+      const written = settleWithRetry(rec, rec.session === 'interim' || line === false ? 0 : 1);
       if (line === false) return written;
       const out = rec as SettledRecord & { credits?: string };
       out.credits = fmt(rec.microCredits);

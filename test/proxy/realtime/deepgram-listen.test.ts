@@ -1,7 +1,7 @@
 // Deepgram live STT through tollgate with @deepgram/sdk (listen v1) against a local fake socket
 // server: a 60 s session of 16 kHz linear16 mono bills exactly 9 credits (the seed's Deepgram
 // STT row, 9 credits a minute), interim settles show in /v1/usage while it runs, nothing stays
-// reserved, and the tollgate key never reaches the provider (headers, query, subprotocols).
+// reserved, the session counts as one request, and the tollgate key never reaches the provider (headers, query, subprotocols).
 
 import t from 'tap';
 import { DeepgramClient } from '@deepgram/sdk';
@@ -40,6 +40,7 @@ t.test('60 s of linear16 = 9 credits, settled live and once at the end (Redis le
   const live = await tg.usage();
   t.equal(live.credits.used, 4.5, 'the open session shows in /v1/usage: 30 s = 4.5 credits');
   t.ok(live.reserved > 0, 'and it holds a reservation ahead while it runs');
+  t.equal(live.requestCount, 0, 'an interim settle counts no request');
   t.equal(dg.connections[0]!.closed, undefined, 'the session is still open');
 
   for (let i = 960_000; i < audio.length; i += CHUNK) socket.sendMedia(audio.subarray(i, i + CHUNK));
@@ -52,6 +53,7 @@ t.test('60 s of linear16 = 9 credits, settled live and once at the end (Redis le
   t.equal(u.credits.used, 9, '60 s of 16 kHz linear16 mono = exactly 9 credits');
   t.equal(u.breakdown.stt, 9);
   t.equal(u.reserved, 0, 'nothing left reserved');
+  t.equal(u.requestCount, 1, 'the session is one request, however many settles it took');
 
   const c = dg.connections[0]!;
   t.equal(c.bytes, 1_920_000, 'every byte reached the provider');
