@@ -323,17 +323,25 @@ export class RelaySession {
       return;
     }
     if (!ping) return;
-    if (!this.clientAlive) {
-      this.o.client.terminate();
+    // A side tollgate itself stopped reading (backpressure, a frame waiting for its step) cannot
+    // have its pong read: that side is not judged, and pinged again once it is read.
+    const { client, upstream } = this.o;
+    if (!this.clientAlive && !client.isPaused) {
+      client.terminate(); // no close frame: its 'close' comes as 1006, the end client_gone
       return;
     }
-    if (!this.upstreamAlive) {
-      this.o.upstream.terminate();
+    if (!this.upstreamAlive && !upstream.isPaused) {
+      upstream.terminate(); // provider_gone; the client's socket is cut too
       return;
     }
-    this.clientAlive = this.upstreamAlive = false;
-    this.o.client.ping();
-    this.o.upstream.ping();
+    if (!client.isPaused) {
+      this.clientAlive = false;
+      client.ping();
+    }
+    if (!upstream.isPaused) {
+      this.upstreamAlive = false;
+      upstream.ping();
+    }
   }
 
   private flushCounters(): void {
