@@ -54,6 +54,10 @@ export class SessionAccount {
   /** Passed to the meter; refreshed by `budget()`. */
   private readonly b: { microCredits: number; final: boolean } = { microCredits: 0, final: false };
   private readonly holds: Hold[] = [];
+  /** Σ (amount − used) over the holds, kept as they change: the budget without a loop per frame. */
+  private room = 0;
+  /** Holds before this index are full: spending starts here. */
+  private open0 = 0;
   private seq = 0;
   private consumed = 0;
   private billedMicro = 0;
@@ -90,9 +94,8 @@ export class SessionAccount {
   /** The budget to pass to the meter now (one object, updated in place). */
   budget(): Budget {
     if (this.info.byok) return this.b;
-    let avail = 0;
-    for (const h of this.holds) avail += h.amount - h.used;
-    avail -= this.info.meter.held?.() ?? 0;
+    const held = this.info.meter.held;
+    const avail = held === undefined ? this.room : this.room - held();
     this.b.microCredits = avail > 0 ? avail : 0;
     this.b.final = this.final;
     return this.b;
@@ -108,16 +111,22 @@ export class SessionAccount {
     if (micro <= 0) return;
     this.consumed += micro;
     let rest = micro;
-    for (const h of this.holds) {
+    const holds = this.holds;
+    for (let i = this.open0; i < holds.length; i++) {
+      const h = holds[i]!;
       const room = h.amount - h.used;
-      if (room <= 0) continue;
+      if (room <= 0) {
+        this.open0 = i + 1;
+        continue;
+      }
       const take = room < rest ? room : rest;
       h.used += take;
+      this.room -= take;
       rest -= take;
       if (rest === 0) return;
     }
     // Usage reported after the fact past every hold: charged at the next settle all the same.
-    const last = this.holds[this.holds.length - 1];
+    const last = holds[holds.length - 1];
     if (last) last.used += rest;
   }
 
@@ -158,6 +167,7 @@ export class SessionAccount {
     const r = await this.deps.settlement.reserve({ accountId: this.info.accountId, requestId: id, microCredits: amount, ttlMs: this.deps.ttlMs }, 'this session');
     if (r.ok) {
       this.holds.push({ id, amount, used: 0, billed: 0, at: this.deps.now() });
+      this.room += amount;
       return 'ok';
     }
     this.lastError = r.error;
@@ -190,6 +200,13 @@ export class SessionAccount {
     return r === 'ok';
   }
 
+  /** The oldest hold leaves (an interim settle charged it). */
+  private dropFirst(): void {
+    const h = this.holds.shift()!;
+    if (h.amount > h.used) this.room -= h.amount - h.used;
+    if (this.open0 > 0) this.open0--;
+  }
+
   private setFinal(): void {
     this.final = true;
     this.b.final = true;
@@ -216,7 +233,7 @@ export class SessionAccount {
     if (first && !this.final && this.budget().microCredits - (first.amount - first.used) < this.info.meter.stepMicro / 2) await this.topUp();
     if (this.finished) return;
     const id = first ? first.id : `${this.info.sessionId}:${this.seq++}`;
-    if (first) this.holds.shift();
+    if (first) this.dropFirst();
     for (const h of this.holds) h.billed = h.used;
     this.billedMicro += delta;
     this.lastUnits = totals.units;
@@ -243,6 +260,8 @@ export class SessionAccount {
       const delta = this.consumed - this.billedMicro;
       const units = diffUnits(totals.units, this.lastUnits) ?? {};
       const holds = this.holds.splice(0);
+      this.room = 0;
+      this.open0 = 0;
       const id = holds[0]?.id ?? `${this.info.sessionId}:${this.seq++}`;
       this.billedMicro += delta;
       this.settles++;
