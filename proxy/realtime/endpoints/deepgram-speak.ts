@@ -5,6 +5,7 @@
 // https://developers.deepgram.com/docs/tts-websocket
 
 import { jsonFrame, jsonObject, pass } from '../meter-kit.js';
+import { deepgramSessionId } from './deepgram-listen.js';
 import { textFieldVerdict, ttsTextMeter } from '../frame-units.js';
 import type { FrameVerdict, RealtimeEndpoint, SessionMeter } from '../types.js';
 
@@ -13,6 +14,7 @@ export const deepgramSpeak: RealtimeEndpoint = {
   path: '/v1/speak',
   keyProtocols: [{ pair: 'token' }, { pair: 'bearer' }],
   providerIdleMs: 60_000,
+  prepareUpstream: deepgramSessionId,
   open(ctx): SessionMeter {
     const m = ttsTextMeter(ctx, ctx.query.get('model') || undefined);
     return {
