@@ -7,13 +7,15 @@
 // realtime phase's frames per second move by tens of percent. A "frame" here is one client frame
 // and its answer: two frames through the relay. What it leaves out: kernel time (both relays make
 // the same reads and writes per frame) and waiting. Interim settles run on the wall clock (every
-// realtime.settleIntervalMs) and valgrind slows the process ~50-fold, so they weigh less per frame
-// here than at full speed (one ledger call per session per 5 s either way: noise at 1,000s of
-// frames per second).
+// realtime.settleIntervalMs) and valgrind slows the process ~50-fold and by however much the
+// machine's load says, so they would weigh per frame by the load: the count sets the interval to
+// 10 min (--settle-interval-ms) to measure the per-frame path alone (one settle per session per
+// 5 s at full speed is a ledger call per ~500 frames in the bench's closed loop).
 //
 // Options: --frames N (measured, default 6000), --warm N (default 3000), --sessions N (default 8),
 //          --in-flight N (per session, default 4), --log-level L (tollgate's, default info),
-//          --only LIST (of tollgate,ws-relay), --md-append FILE.
+//          --only LIST (of tollgate,ws-relay), --settle-interval-ms N (default 600000),
+//          --md-append FILE.
 // Needs valgrind and redis-server. About a minute per relay.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '4' },
     'log-level': { type: 'string', default: 'info' },
     only: { type: 'string', default: 'tollgate,ws-relay' },
+    'settle-interval-ms': { type: 'string', default: '600000' },
     'md-append': { type: 'string' },
   },
 });
@@ -87,7 +90,7 @@ function drive(sockets: WebSocket[], n: number): Promise<void> {
 }
 
 async function waitPort(port: number, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
+  const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`the relay under valgrind exited with ${proc.exitCode}`);
     try {
@@ -97,7 +100,7 @@ async function waitPort(port: number, proc: ChildProcess): Promise<void> {
       await sleep(500);
     }
   }
-  throw new Error(`port ${port} did not open within 120 s`);
+  throw new Error(`port ${port} did not open within 300 s`);
 }
 
 async function count(name: string, script: string, scriptArgs: string[], port: number, env: NodeJS.ProcessEnv, headers: Record<string, string>, dir: string): Promise<number> {
@@ -142,7 +145,8 @@ async function main(): Promise<void> {
     if (only.has('tollgate')) {
       const port = await freePort();
       const cfg = join(dir, 'tollgate.yaml');
-      writeFileSync(cfg, benchConfig({ proxyPort: port, adminPort: await freePort(), redisUrl: redis.url, upstreamUrl: upUrl, realtimeUpstreamUrl: upUrl, logLevel: args['log-level'], workers: 1 }));
+      const yaml = benchConfig({ proxyPort: port, adminPort: await freePort(), redisUrl: redis.url, upstreamUrl: upUrl, realtimeUpstreamUrl: upUrl, logLevel: args['log-level'], workers: 1 });
+      writeFileSync(cfg, yaml.replace('realtime: {', `realtime: { settleIntervalMs: ${Number(args['settle-interval-ms'])},`));
       log('tollgate under callgrind…');
       rows.push(['tollgate (metered, Redis ledger)', await count('tollgate', join(DIST, 'bin/tollgate.js'), ['serve', '--config', cfg], port, {}, { authorization: `Token ${BENCH_KEY}` }, dir)]);
     }
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
   const lines = [
     '### User-space instructions per realtime frame (callgrind)',
     '',
-    `\`npm run bench:rt-instructions\`: ${N} binary 3,200-byte frames (each answered by a text frame) after ${WARM} to warm up, over ${S} Deepgram-style sessions with ${W} frames in flight each; tollgate with \`logging.level: ${args['log-level']}\`. Counted, not timed; kernel time is not counted.`,
+    `\`npm run bench:rt-instructions\`: ${N} binary 3,200-byte frames (each answered by a text frame) after ${WARM} to warm up, over ${S} Deepgram-style sessions with ${W} frames in flight each; tollgate with \`logging.level: ${args['log-level']}\` and \`realtime.settleIntervalMs: ${args['settle-interval-ms']}\`. Counted, not timed; kernel time is not counted.`,
     '',
     '| relay | instructions per frame (and its answer) | ÷ plain relay |',
     '|---|---:|---:|',
