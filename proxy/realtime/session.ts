@@ -48,6 +48,9 @@ interface Hold {
   at: number;
 }
 
+/** A step grows to at most this many times the meter's while each lasts under a settle interval. */
+const MAX_STEP_SCALE = 8;
+
 const UNIT_KEYS = ['chars', 'audioMs', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'queries'] as const;
 
 export class SessionAccount {
@@ -59,6 +62,15 @@ export class SessionAccount {
   /** Holds before this index are full: spending starts here. */
   private open0 = 0;
   private seq = 0;
+  /**
+   * The next step is `stepMicro × scale`: doubled (up to MAX_STEP_SCALE) each time a step is
+   * reserved less than a settle interval after the one before, back to 1 otherwise. A stream
+   * faster than real time (a file sent down the socket, the bench) makes a few reservations
+   * instead of one per few seconds of audio; a real-time one keeps the small step. The cut stays
+   * exact: a refused step falls back to reserving exactly what is left.
+   */
+  private scale = 1;
+  private lastStepAt = -Infinity;
   private consumed = 0;
   private billedMicro = 0;
   private lastUnits: UsageUnits = {};
@@ -152,7 +164,10 @@ export class SessionAccount {
     if (this.final || this.finished) return Promise.resolve();
     this.pendingTopUp ??= (async () => {
       try {
-        const r = await this.reserveStep(Math.max(this.info.meter.stepMicro, needMicro));
+        const now = this.deps.now();
+        this.scale = now - this.lastStepAt < this.deps.settleIntervalMs ? Math.min(this.scale * 2, MAX_STEP_SCALE) : 1;
+        this.lastStepAt = now;
+        const r = await this.reserveStep(Math.max(this.info.meter.stepMicro * this.scale, needMicro));
         if (r === 'refused') await this.reserveRemainder();
       } finally {
         this.pendingTopUp = undefined;
