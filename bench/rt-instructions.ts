@@ -18,14 +18,14 @@
 //          --md-append FILE.
 // Needs valgrind and redis-server. About a minute per relay.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
+import { hasValgrind, startCallgrind } from './callgrind.js';
 import { BENCH_KEY, benchConfig, forkBench, freePort, startRedis } from './procs.js';
 
 const { values: args } = parseArgs({
@@ -90,70 +90,38 @@ function drive(sockets: WebSocket[], n: number): Promise<void> {
   });
 }
 
-async function waitPort(port: number, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 300_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`the relay under valgrind exited with ${proc.exitCode}`);
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return;
-    } catch {
-      await sleep(500);
-    }
-  }
-  throw new Error(`port ${port} did not open within 300 s`);
-}
-
 /** Instructions while driving the frames, and the part of them the process spends when idle (timers) in as long. */
 interface Count {
   total: number;
   background: number;
 }
 
-function totalsOf(dir: string, name: string, n: number): number {
-  const file = readdirSync(dir).find((f) => f.startsWith(`cg.${name}.`) && f.endsWith(`.${n}`));
-  if (!file) throw new Error(`no callgrind dump ${n} for ${name}`);
-  const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
-  if (!totals) throw new Error(`no totals in ${file}`);
-  return Number(totals[1]);
-}
-
 async function count(name: string, script: string, scriptArgs: string[], port: number, env: NodeJS.ProcessEnv, headers: Record<string, string>, dir: string): Promise<Count> {
-  const out = join(dir, `cg.${name}`);
-  const proc = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}.%p`, process.execPath, '--max-semi-space-size=32', script, ...scriptArgs],
-    { stdio: 'ignore', env: { ...process.env, ...env } },
-  );
+  const cg = await startCallgrind(name, script, scriptArgs, port, env, dir);
   try {
-    await waitPort(port, proc);
     const sockets = await openAll(port, headers);
     await drive(sockets, WARM);
-    const ctl = (flag: string) => {
-      const r = spawnSync('callgrind_control', [flag, String(proc.pid)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`callgrind_control ${flag}: ${r.stderr}`);
-    };
-    ctl('--instr=on');
+    cg.ctl('--instr=on');
     // The sessions open and idle: what the process's timers cost per second under valgrind
     // (a dump zeroes the counters).
     let t0 = Date.now();
     await sleep(IDLE_MS);
-    ctl('--dump');
+    cg.ctl('--dump');
     const idleMs = Date.now() - t0;
     t0 = Date.now();
     await drive(sockets, N);
-    ctl('--dump');
+    cg.ctl('--dump');
     const busyMs = Date.now() - t0;
-    ctl('--instr=off');
+    cg.ctl('--instr=off');
     for (const ws of sockets) ws.terminate();
-    return { total: totalsOf(dir, name, 2), background: Math.round((totalsOf(dir, name, 1) * busyMs) / idleMs) };
+    return { total: cg.totals(2), background: Math.round((cg.totals(1) * busyMs) / idleMs) };
   } finally {
-    proc.kill('SIGKILL');
+    cg.stop();
   }
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+  if (!hasValgrind()) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-rt-instr-'));
   const up = await forkBench('realtime upstream', 'rt-upstream.js', []);
   const redis = await startRedis(dir);
