@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Pricing } from '../../pricing/types.js';
 import type { Clock, Ledger, OverageOutbox, PeriodSummary } from '../types.js';
+import type { HistoryOptions } from '../usage-history.js';
 
 export interface RedisLedgerOptions {
   /** Used when `redis` is not given. */
@@ -55,6 +56,8 @@ export interface RedisLedgerOptions {
    * operator adopts it. `file`: where the epoch is remembered across restarts.
    */
   epoch?: { checkMs?: number; file?: string };
+  /** Usage history retention and receipts kept per account (ledger/usage-history.ts). */
+  history?: HistoryOptions;
 }
 
 export interface RedisLedger extends Ledger {

@@ -29,9 +29,10 @@ export interface Settlement {
    * Logs the `settled` line (`line` adds fields to it), emits the `settled` event, and writes
    * the settlement with retries. Resolves once written (or given up on, logged with all it
    * takes to replay it). Call once per request id: see `once`. `line` false: no line and no
-   * event (a session releasing a spare reservation with a zero settle).
+   * event (a session releasing a spare reservation with a zero settle). `receipt`: the
+   * request's receipt, as SettleInput.receipt (absent: this settle's own figures).
    */
-  settle(rec: SettledRecord, line?: Record<string, unknown> | false): Promise<void>;
+  settle(rec: SettledRecord, line?: Record<string, unknown> | false, receipt?: SettleInput['receipt']): Promise<void>;
 }
 
 export function createSettlement(deps: SettlementDeps): Settlement {
@@ -62,7 +63,9 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   }
 
   /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
-  async function settleWithRetry(rec: SettledRecord, requests: 0 | 1): Promise<void> {
+  async function settleWithRetry(rec: SettledRecord, receipt: SettleInput['receipt'], requests: 0 | 1): Promise<void> {
+    // Model, key id and units go with every settle (BYOK or not): the usage history and the
+    // receipt are written by the same ledger call (ledger/usage-history.ts).
     const input: SettleInput = {
       accountId: rec.accountId,
       requestId: rec.requestId,
@@ -74,6 +77,9 @@ export function createSettlement(deps: SettlementDeps): Settlement {
       outcome: rec.outcome,
     };
     if (requests === 0) input.requests = 0;
+    if (rec.model !== undefined) input.model = rec.model;
+    if (rec.keyId !== undefined) input.keyId = rec.keyId;
+    if (receipt !== undefined) input.receipt = receipt;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
@@ -99,10 +105,10 @@ export function createSettlement(deps: SettlementDeps): Settlement {
 
   return {
     reserve,
-    settle(rec, line) {
+    settle(rec, line, receipt) {
       // A session is one request: its final settle counts it; interim settles and spare
       // releases (line false) count none.
-      const written = settleWithRetry(rec, rec.session === 'interim' || line === false ? 0 : 1);
+      const written = settleWithRetry(rec, receipt, rec.session === 'interim' || line === false ? 0 : 1);
       if (line === false) return written;
       const out = rec as SettledRecord & { credits?: string };
       out.credits = fmt(rec.microCredits);
