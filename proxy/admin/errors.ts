@@ -14,6 +14,7 @@ export const ADMIN_ERRORS = {
   account_exists: { status: 409, type: 'invalid_request_error', description: 'creating an account whose id is taken (a deleted one too: its history is kept)' },
   internal_error: { status: 500, type: 'api_error', description: 'an admin request failed unexpectedly (logged with its cause)' },
   byok_storage_disabled: { status: 501, type: 'api_error', description: 'storing a provider key while byok.masterKey is unset' },
+  links_disabled: { status: 501, type: 'api_error', description: 'minting a signed dashboard link while dashboard.linkSecret is unset' },
 } as const satisfies ErrorCatalogue;
 
 export type AdminErrorCode = keyof typeof ADMIN_ERRORS;
