@@ -19,14 +19,13 @@
 //          a Markdown file, e.g. bench/RESULTS.md).
 // Needs valgrind (apt-get install -y valgrind) and redis-server. About 1 minute per proxy.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import { hasValgrind, startCallgrind } from './callgrind.js';
 import { BENCH_KEY as KEY, benchConfig, forkBench, freePort, startRedis } from './procs.js';
 
 const { values: args } = parseArgs({
@@ -70,52 +69,23 @@ async function drive(port: number, n: number): Promise<void> {
   if (bad > 0) throw new Error(`${bad} of ${n} requests did not answer 200; the first: ${firstBad}`);
 }
 
-async function waitPort(port: number, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`the proxy under valgrind exited with ${proc.exitCode}`);
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      return;
-    } catch {
-      await sleep(500);
-    }
-  }
-  throw new Error(`port ${port} did not open within 120 s`);
-}
-
 /** Runs `script args` under callgrind with instrumentation off, warms, counts N requests. */
 async function count(name: string, script: string, scriptArgs: string[], port: number, env: NodeJS.ProcessEnv, dir: string): Promise<number> {
-  const out = join(dir, `cg.${name}`);
-  const proc = spawn(
-    'valgrind',
-    ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${out}.%p`, process.execPath, '--max-semi-space-size=32', script, ...scriptArgs],
-    { stdio: 'ignore', env: { ...process.env, ...env } },
-  );
+  const cg = await startCallgrind(name, script, scriptArgs, port, env, dir);
   try {
-    await waitPort(port, proc);
     await drive(port, WARM);
-    const ctl = (flag: string) => {
-      const r = spawnSync('callgrind_control', [flag, String(proc.pid)], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`callgrind_control ${flag}: ${r.stderr}`);
-    };
-    ctl('--instr=on');
+    cg.ctl('--instr=on');
     await drive(port, N);
-    ctl('--dump');
-    ctl('--instr=off');
-    // The dump is written as <out>.<pid>.1
-    const file = readdirSync(dir).find((f) => f.startsWith(`cg.${name}.`) && f.endsWith('.1'));
-    if (!file) throw new Error(`no callgrind dump for ${name}`);
-    const totals = /^totals:\s*(\d+)/m.exec(readFileSync(join(dir, file), 'utf8'));
-    if (!totals) throw new Error(`no totals in ${file}`);
-    return Number(totals[1]);
+    cg.ctl('--dump');
+    cg.ctl('--instr=off');
+    return cg.totals(1);
   } finally {
-    proc.kill('SIGKILL');
+    cg.stop();
   }
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
+  if (!hasValgrind()) throw new Error('valgrind is not installed (apt-get install -y valgrind)');
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-instr-'));
   const up = await forkBench('upstream', 'upstream.js', []);
   const redis = await startRedis(dir);

@@ -183,6 +183,12 @@ export async function realtimePhase(o: RealtimePhaseOptions): Promise<RealtimeRe
     s.sort((a, b) => a - b);
     res.latency.rows[name] = { p50: round(percentile(s, 50), 3), p99: round(percentile(s, 99), 3), n: s.length };
   }
+  // The goal is in added latency per frame: each relay's round trip over the direct one.
+  const d = res.latency.rows[direct.name]!;
+  for (const t of [relay, tollgate]) {
+    const r = res.latency.rows[t.name]!;
+    o.log(`  realtime latency ${t.name}: added per frame over direct p50 +${(r.p50 - d.p50).toFixed(3)} ms, p99 +${(r.p99 - d.p99).toFixed(3)} ms`);
+  }
 
   for (const t of [relay, tollgate]) {
     const before = await o.settledRss(t.name);

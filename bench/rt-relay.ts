@@ -1,7 +1,7 @@
 // Benchmark realtime baseline (a child process): a plain `ws` relay, no auth, no metering, no
 // ledger: terminates the client's socket, opens one to the upstream, relays frames with their
 // opcode both ways. `/deepgram/…` is forwarded as `/…`, as tollgate does.
-// Usage: node dist/bench/rt-relay.js UPSTREAM_URL
+// Usage: node dist/bench/rt-relay.js UPSTREAM_URL (BENCH_PORT=N: listen there)
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,7 @@ server.on('upgrade', (req, socket, head) => {
     }),
   );
 });
-server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
+// BENCH_PORT: a fixed port, for a run under valgrind (no IPC channel there).
+server.listen(Number(process.env.BENCH_PORT ?? 0), '127.0.0.1', () => process.send?.({ port: (server.address() as AddressInfo).port }));
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => process.exit(0));

@@ -259,7 +259,7 @@ export function applySettle(
 ): boolean {
   if (count) st.n += 1;
   if (input.byok) {
-    st.byokN += 1;
+    if (count) st.byokN += 1;
     const u = st.byokUnits[input.modality];
     for (const f of UNIT_FIELDS) {
       const v = input.units[f];

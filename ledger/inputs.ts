@@ -42,6 +42,7 @@ export function checkSettle(input: SettleInput): void {
   if (!REQUEST_ID.test(input.requestId)) invalid('invalid requestId');
   if (!MODALITIES.includes(input.modality)) invalid(`unknown modality ${JSON.stringify(input.modality)}`);
   if (!isMicro(input.microCredits)) invalid(`settle: microCredits must be a non-negative integer, got ${input.microCredits}`);
+  if (input.requests !== undefined && input.requests !== 0 && input.requests !== 1) invalid(`settle: requests must be 0 or 1, got ${input.requests}`);
   const units = input.units as Record<string, unknown> | undefined;
   for (const k in units) {
     const v = units[k];

@@ -524,10 +524,10 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       setMarker(e, input.requestId, 'S', now + idemTtl);
       const amount = input.byok ? 0 : prior === undefined ? input.microCredits : Math.max(0, input.microCredits - prior);
       const charged = chargeable(e.st, tierOf(e), e.account.overageCapMicro ?? null, amount);
-      const accrued = applySettle(e.st, tierOf(e), { modality: input.modality, byok: input.byok, microCredits: charged, units: input.units ?? {} }, prior === undefined);
+      const accrued = applySettle(e.st, tierOf(e), { modality: input.modality, byok: input.byok, microCredits: charged, units: input.units ?? {} }, prior === undefined && input.requests !== 0);
       if (accrued) pending.add(input.accountId);
       e.st.lr = now;
-      charge(e, now, { modality: input.modality, model: input.model, micro: charged, requests: prior === undefined ? 1 : 0, byok: input.byok, units: input.units ?? {} });
+      charge(e, now, { modality: input.modality, model: input.model, micro: charged, requests: prior === undefined && input.requests !== 0 ? 1 : 0, byok: input.byok, units: input.units ?? {} });
       if (input.receipt !== false) {
         const s = input.receipt;
         receipt(e, now, {

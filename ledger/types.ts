@@ -148,6 +148,11 @@ export interface SettleInput {
   /** The units metered (BYOK too): recorded in the usage history and the receipt. */
   units: UsageUnits;
   outcome: Outcome;
+  /**
+   * Requests this settle adds to `requestCount` (and `byok.requestCount`): 1 when absent. A
+   * realtime session is one request: its interim settles and spare releases count 0, its final 1.
+   */
+  requests?: 0 | 1;
   /** The normalised model (the price table's name); absent: recorded as `unknown`. */
   model?: string;
   /** The customer key's public id, for the receipt. */

@@ -33,7 +33,11 @@ export function sttCostFrames(ratePerMinute: number, frames: number, sampleRate:
   checkInteger('ratePerMinute', ratePerMinute);
   checkInteger('frames', frames);
   checkInteger('sampleRate', sampleRate);
-  return sumOfProductsOver([[frames, ratePerMinute]], 60 * sampleRate);
+  // A realtime session prices every frame with this: one product needs no term array.
+  const product = frames * ratePerMinute;
+  const divisor = 60 * sampleRate;
+  if (Number.isSafeInteger(product)) return roundHalfUp(product, divisor);
+  return sumOfProductsOver([[frames, ratePerMinute]], divisor);
 }
 
 /**
@@ -85,6 +89,13 @@ function checkInteger(name: string, value: number): void {
 }
 
 /** round_half_up(Σ a×b ÷ divisor), exact for any safe-integer inputs. */
+/** sum ÷ divisor rounded half up, for a safe non-negative integer sum. */
+function roundHalfUp(sum: number, divisor: number): number {
+  const rest = sum % divisor;
+  const quotient = (sum - rest) / divisor;
+  return 2 * rest >= divisor ? quotient + 1 : quotient;
+}
+
 function sumOfProductsOver(terms: ReadonlyArray<readonly [number, number]>, divisor: number): number {
   let sum = 0;
   let safe = true;
@@ -96,11 +107,7 @@ function sumOfProductsOver(terms: ReadonlyArray<readonly [number, number]>, divi
       break;
     }
   }
-  if (safe) {
-    const rest = sum % divisor;
-    const quotient = (sum - rest) / divisor;
-    return 2 * rest >= divisor ? quotient + 1 : quotient;
-  }
+  if (safe) return roundHalfUp(sum, divisor);
 
   let big = 0n;
   for (const [a, b] of terms) big += BigInt(a) * BigInt(b);

@@ -257,6 +257,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     config: config.realtime,
     events: metrics.realtime,
     storedKey: (accountId, provider) => keyStore.get(accountId, provider),
+    now: () => clock.now(),
   });
   proxyServer.on('upgrade', realtime.handle);
   const adminServer = createServer(router.handle);

@@ -177,7 +177,8 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, h
       // Every settle carries its model, units and receipt (settle.lua: the usage history).
       const r = receipts ? settleReceipt(input) : null;
       const at = args.length;
-      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), input.model ?? '', r ? r.payload : '', r ? String(r.priorMicro) : '0', '0');
+      // Flags: 1 BYOK, 2 counts no request (settle.lua).
+      args.push(input.requestId, input.modality, String((input.byok ? 1 : 0) + (input.requests === 0 ? 2 : 0)), input.byok ? '0' : String(input.microCredits), input.model ?? '', r ? r.payload : '', r ? String(r.priorMicro) : '0', '0');
       let pairs = 0;
       for (const f of UNIT_FIELDS) {
         const v = input.units[f];

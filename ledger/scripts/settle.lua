@@ -16,7 +16,8 @@
 -- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table (then the alert rules,
 -- lib/alerts.lua)  ARGV[4] history
 -- settings (lib/usage-history.lua); then per entry: requestId, modality (tts|stt|llm|rag),
--- byok (0|1), actual µcr, model (normalised; '' unknown), receipt ('' none: a realtime
+-- flags (+1 BYOK, +2 counts no request: a realtime session's interim settle or spare release;
+-- 0 and 1 are the plain cases), actual µcr, model (normalised; '' unknown), receipt ('' none: a realtime
 -- session's interim settle; else the receipt's JSON, passed through unparsed), µcr the receipt
 -- adds to this settle's charge (a session's earlier settles), k, and k units as name, value
 -- pairs (chars, audioMs, inputTokens, ...; BYOK too); or a locally admitted request's
@@ -63,7 +64,8 @@ do
       for j = 1, k do
         units[#units + 1] = { ARGV[p + 6 + 2 * j], tonumber(ARGV[p + 7 + 2 * j]) }
       end
-      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), model = ARGV[p + 4],
+      local flags = tonumber(ARGV[p + 2])
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = flags % 2 == 1, counts = flags < 2, amount = tonumber(ARGV[p + 3]), model = ARGV[p + 4],
         receipt = ARGV[p + 5], rprior = tonumber(ARGV[p + 6]), units = units }
       if not E[i].byok then charged[#charged + 1] = ARGV[p] end
       p = p + 8 + 2 * k
@@ -107,12 +109,13 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     if held < 0 then held = 0 end
     st.set('held', held)
   end
-  if not prior then st.set('n', st.get('n') + 1) end
+  local counts = e.counts and not prior
+  if counts then st.set('n', st.get('n') + 1) end
   st.set('lr', now)
   local accrued, written_off = 0, 0
   if e.byok then
     amount = 0
-    st.set('bn', st.get('bn') + 1)
+    if counts then st.set('bn', st.get('bn') + 1) end
     for _, u in ipairs(e.units) do
       if u[2] and u[2] ~= 0 then
         local f = 'bu:' .. e.modality .. ':' .. u[1]
@@ -154,8 +157,8 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     end
   end
   -- The history takes what was charged (after the cap), in the same call (lib/usage-history.lua).
-  local requests = 1
-  if prior then requests = 0 end
+  local requests = 0
+  if counts then requests = 1 end
   hist_add(e.modality, e.model, amount, requests, e.byok, e.units)
   if e.receipt ~= '' then hist_receipt({ 't', fmt(now), 'c', fmt(e.rprior + (prior or 0) + amount), 'd', e.receipt }) end
   return { 1, accrued, written_off }

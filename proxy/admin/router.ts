@@ -3,8 +3,11 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { CodedError, typeForStatus, type ErrorRow } from '../../pricing/error-catalogue.js';
 import { hashKey } from '../auth.js';
+import { PROXY_ERRORS } from '../errors.js';
 import { hasBadEscape } from '../registry.js';
+import { ADMIN_ERRORS } from './errors.js';
 
 export type AdminAuth = 'none' | 'customer' | 'admin';
 
@@ -39,13 +42,12 @@ interface Route {
   handler: AdminHandler;
 }
 
-export class AdminHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
+/** An admin route's refusal: its code is a row of ADMIN_ERRORS or of the proxy's table (test/ops/error-catalogue.test.ts checks the status). */
+export class AdminHttpError extends CodedError {
+  override name = 'AdminHttpError';
+  constructor(status: number, code: string, message: string) {
+    const row = (ADMIN_ERRORS as Record<string, ErrorRow>)[code] ?? (PROXY_ERRORS as Record<string, ErrorRow>)[code];
+    super(code, message, { status, type: row?.type ?? typeForStatus(status) });
   }
 }
 
@@ -77,10 +79,10 @@ export class AdminRouter {
 
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.dispatch(req, res).catch((err: unknown) => {
-      const e = err as { status?: number; code?: string; message?: string };
+      const e = err as { status?: number; code?: string; message?: string; type?: string };
       const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
       if (status >= 500) this.o.logger.error({ err }, 'admin request failed');
-      send(res, status, { error: { message: status === 500 ? 'internal error' : e.message, type: status >= 500 ? 'api_error' : 'invalid_request_error', code: e.code ?? 'internal_error' } });
+      send(res, status, { error: { message: status === 500 ? 'internal error' : e.message, type: status === 500 ? 'api_error' : (e.type ?? typeForStatus(status)), code: status === 500 ? 'internal_error' : (e.code ?? 'internal_error') } });
     });
   };
 

@@ -63,7 +63,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   }
 
   /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
-  async function settleWithRetry(rec: SettledRecord, receipt: SettleInput['receipt']): Promise<void> {
+  async function settleWithRetry(rec: SettledRecord, receipt: SettleInput['receipt'], requests: 0 | 1): Promise<void> {
     // Model, key id and units go with every settle (BYOK or not): the usage history and the
     // receipt are written by the same ledger call (ledger/usage-history.ts).
     const input: SettleInput = {
@@ -76,6 +76,7 @@ export function createSettlement(deps: SettlementDeps): Settlement {
       units: rec.units,
       outcome: rec.outcome,
     };
+    if (requests === 0) input.requests = 0;
     if (rec.model !== undefined) input.model = rec.model;
     if (rec.keyId !== undefined) input.keyId = rec.keyId;
     if (receipt !== undefined) input.receipt = receipt;
@@ -105,7 +106,9 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   return {
     reserve,
     settle(rec, line, receipt) {
-      const written = settleWithRetry(rec, receipt);
+      // A session is one request: its final settle counts it; interim settles and spare
+      // releases (line false) count none.
+      const written = settleWithRetry(rec, receipt, rec.session === 'interim' || line === false ? 0 : 1);
       if (line === false) return written;
       const out = rec as SettledRecord & { credits?: string };
       out.credits = fmt(rec.microCredits);

@@ -3,8 +3,33 @@
 // sessions whose rate or audio format changes mid-session (Cartesia's per-message model,
 // ElevenLabs' per-chunk sample rate, OpenAI's `session.update` format). Builds on meter-kit.
 
-import { codePointLength, jsonFrame, sliceCodePoints, type UnitCounter } from './meter-kit.js';
-import type { Budget, Frame, FrameVerdict } from './types.js';
+import { codePointLength, jsonFrame, sliceCodePoints, textCounter, type UnitCounter } from './meter-kit.js';
+import type { Budget, Frame, FrameVerdict, MeterTotals, SessionContext } from './types.js';
+
+/** Characters a TTS socket reserves per step. */
+export const TTS_STEP_CHARS = 500;
+
+/** What every TTS socket meter opens with: its model, its row's text counter, its step. */
+export interface TtsTextMeter {
+  model: string | undefined;
+  counter: UnitCounter;
+  /** `modality`, `model` (when there is one) and `stepMicro`: spread into the SessionMeter. */
+  base: { modality: 'tts'; model?: string; stepMicro: number };
+  totals(): MeterTotals;
+}
+
+/**
+ * The TTS socket meters' common opening: the model named by `model` (a query parameter's value
+ * or a header's, undefined: the provider's default row), its TTS rate (throws `unpriced_model`
+ * on the platform key), a code-point counter at that rate, and a step of TTS_STEP_CHARS.
+ */
+export function ttsTextMeter(ctx: SessionContext, model: string | undefined): TtsTextMeter {
+  const rate = ctx.ttsRate(model);
+  const counter = textCounter(rate);
+  const base: TtsTextMeter['base'] = { modality: 'tts', stepMicro: ctx.pricing.ttsCost(rate, TTS_STEP_CHARS) };
+  if (model) base.model = model;
+  return { model, counter, base, totals: () => ({ microCredits: counter.microCredits, units: { chars: counter.units } }) };
+}
 
 /**
  * Bills the code points of `text` (a field of `frame`) on `counter`. Forwards `frame` unchanged

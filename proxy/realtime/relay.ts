@@ -45,6 +45,9 @@ export interface RelayOptions {
 /** How long the second side gets to finish its closing handshake before it is cut. */
 const LINGER_MS = 5_000;
 const RETRY_RESERVE_MS = 500;
+// ws copies these into its own options object: shared, so a frame allocates none of its own.
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
 
 type End = 'client_close' | 'provider_close' | 'client_gone' | 'provider_gone' | 'cut' | 'idle' | 'shutdown' | 'error';
 
@@ -64,7 +67,9 @@ export class RelaySession {
   private upstreamClosed = false;
   private closeCode: number | undefined;
   private linger: NodeJS.Timeout | undefined;
+  /** When the sweep last saw a frame; `active`: a frame came since (no clock read per frame). */
   private lastActivity: number;
+  private active = false;
   private clientAlive = true;
   private upstreamAlive = true;
   readonly opened: number;
@@ -102,7 +107,7 @@ export class RelaySession {
   // ---- client → provider -----------------------------------------------------------------
 
   private fromClient(frame: Frame): void {
-    this.lastActivity = this.o.now();
+    this.active = true;
     if (this.closing) return;
     if (this.blocked || this.queue.length > 0) {
       this.queue.push(frame);
@@ -138,7 +143,7 @@ export class RelaySession {
     }
     account.consume(v.microCredits);
     if (v.forward && this.o.upstream.readyState === 1) {
-      this.o.upstream.send(v.forward.data, { binary: v.forward.binary });
+      this.o.upstream.send(v.forward.data, v.forward.binary ? BINARY : TEXT);
       this.cf++;
       this.cb += v.forward.data.length;
       if (this.o.upstream.bufferedAmount > this.o.highWaterMark) this.pauseClientUntilDrained();
@@ -179,7 +184,7 @@ export class RelaySession {
   // ---- provider → client -----------------------------------------------------------------
 
   private fromProvider(frame: Frame): void {
-    this.lastActivity = this.o.now();
+    this.active = true;
     const { account, meter, client } = this.o;
     let v: FrameVerdict;
     try {
@@ -190,7 +195,7 @@ export class RelaySession {
     }
     account.consume(v.microCredits);
     if (v.forward && client.readyState === 1 && !this.closing) {
-      client.send(v.forward.data, { binary: v.forward.binary });
+      client.send(v.forward.data, v.forward.binary ? BINARY : TEXT);
       this.pf++;
       this.pb += v.forward.data.length;
       if (client.bufferedAmount > this.o.highWaterMark) this.pauseUpstreamUntilDrained();
@@ -318,22 +323,33 @@ export class RelaySession {
   sweep(now: number, ping: boolean): void {
     this.flushCounters();
     if (this.closing) return;
-    if (now - this.lastActivity > this.o.idleMs) {
+    if (this.active) {
+      this.active = false;
+      this.lastActivity = now;
+    } else if (now - this.lastActivity > this.o.idleMs) {
       this.closeBoth('idle', 1000, 'idle_timeout');
       return;
     }
     if (!ping) return;
-    if (!this.clientAlive) {
-      this.o.client.terminate();
+    // A side tollgate itself stopped reading (backpressure, a frame waiting for its step) cannot
+    // have its pong read: that side is not judged, and pinged again once it is read.
+    const { client, upstream } = this.o;
+    if (!this.clientAlive && !client.isPaused) {
+      client.terminate(); // no close frame: its 'close' comes as 1006, the end client_gone
       return;
     }
-    if (!this.upstreamAlive) {
-      this.o.upstream.terminate();
+    if (!this.upstreamAlive && !upstream.isPaused) {
+      upstream.terminate(); // provider_gone; the client's socket is cut too
       return;
     }
-    this.clientAlive = this.upstreamAlive = false;
-    this.o.client.ping();
-    this.o.upstream.ping();
+    if (!client.isPaused) {
+      this.clientAlive = false;
+      client.ping();
+    }
+    if (!upstream.isPaused) {
+      this.upstreamAlive = false;
+      upstream.ping();
+    }
   }
 
   private flushCounters(): void {

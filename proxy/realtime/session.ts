@@ -50,13 +50,29 @@ interface Hold {
   at: number;
 }
 
+/** A step grows to at most this many times the meter's while each lasts under a settle interval. */
+const MAX_STEP_SCALE = 8;
+
 const UNIT_KEYS = ['chars', 'audioMs', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'queries'] as const;
 
 export class SessionAccount {
   /** Passed to the meter; refreshed by `budget()`. */
   private readonly b: { microCredits: number; final: boolean } = { microCredits: 0, final: false };
   private readonly holds: Hold[] = [];
+  /** Σ (amount − used) over the holds, kept as they change: the budget without a loop per frame. */
+  private room = 0;
+  /** Holds before this index are full: spending starts here. */
+  private open0 = 0;
   private seq = 0;
+  /**
+   * The next step is `stepMicro × scale`: doubled (up to MAX_STEP_SCALE) each time a step is
+   * reserved less than a settle interval after the one before, back to 1 otherwise. A stream
+   * faster than real time (a file sent down the socket, the bench) makes a few reservations
+   * instead of one per few seconds of audio; a real-time one keeps the small step. The cut stays
+   * exact: a refused step falls back to reserving exactly what is left.
+   */
+  private scale = 1;
+  private lastStepAt = -Infinity;
   private consumed = 0;
   private billedMicro = 0;
   private lastUnits: UsageUnits = {};
@@ -92,9 +108,8 @@ export class SessionAccount {
   /** The budget to pass to the meter now (one object, updated in place). */
   budget(): Budget {
     if (this.info.byok) return this.b;
-    let avail = 0;
-    for (const h of this.holds) avail += h.amount - h.used;
-    avail -= this.info.meter.held?.() ?? 0;
+    const held = this.info.meter.held;
+    const avail = held === undefined ? this.room : this.room - held();
     this.b.microCredits = avail > 0 ? avail : 0;
     this.b.final = this.final;
     return this.b;
@@ -110,16 +125,22 @@ export class SessionAccount {
     if (micro <= 0) return;
     this.consumed += micro;
     let rest = micro;
-    for (const h of this.holds) {
+    const holds = this.holds;
+    for (let i = this.open0; i < holds.length; i++) {
+      const h = holds[i]!;
       const room = h.amount - h.used;
-      if (room <= 0) continue;
+      if (room <= 0) {
+        this.open0 = i + 1;
+        continue;
+      }
       const take = room < rest ? room : rest;
       h.used += take;
+      this.room -= take;
       rest -= take;
       if (rest === 0) return;
     }
     // Usage reported after the fact past every hold: charged at the next settle all the same.
-    const last = this.holds[this.holds.length - 1];
+    const last = holds[holds.length - 1];
     if (last) last.used += rest;
   }
 
@@ -145,7 +166,10 @@ export class SessionAccount {
     if (this.final || this.finished) return Promise.resolve();
     this.pendingTopUp ??= (async () => {
       try {
-        const r = await this.reserveStep(Math.max(this.info.meter.stepMicro, needMicro));
+        const now = this.deps.now();
+        this.scale = now - this.lastStepAt < this.deps.settleIntervalMs ? Math.min(this.scale * 2, MAX_STEP_SCALE) : 1;
+        this.lastStepAt = now;
+        const r = await this.reserveStep(Math.max(this.info.meter.stepMicro * this.scale, needMicro));
         if (r === 'refused') await this.reserveRemainder();
       } finally {
         this.pendingTopUp = undefined;
@@ -160,6 +184,7 @@ export class SessionAccount {
     const r = await this.deps.settlement.reserve({ accountId: this.info.accountId, requestId: id, microCredits: amount, ttlMs: this.deps.ttlMs }, 'this session');
     if (r.ok) {
       this.holds.push({ id, amount, used: 0, billed: 0, at: this.deps.now() });
+      this.room += amount;
       return 'ok';
     }
     this.lastError = r.error;
@@ -192,6 +217,13 @@ export class SessionAccount {
     return r === 'ok';
   }
 
+  /** The oldest hold leaves (an interim settle charged it). */
+  private dropFirst(): void {
+    const h = this.holds.shift()!;
+    if (h.amount > h.used) this.room -= h.amount - h.used;
+    if (this.open0 > 0) this.open0--;
+  }
+
   private setFinal(): void {
     this.final = true;
     this.b.final = true;
@@ -218,7 +250,7 @@ export class SessionAccount {
     if (first && !this.final && this.budget().microCredits - (first.amount - first.used) < this.info.meter.stepMicro / 2) await this.topUp();
     if (this.finished) return;
     const id = first ? first.id : `${this.info.sessionId}:${this.seq++}`;
-    if (first) this.holds.shift();
+    if (first) this.dropFirst();
     for (const h of this.holds) h.billed = h.used;
     this.billedMicro += delta;
     this.lastUnits = totals.units;
@@ -246,6 +278,8 @@ export class SessionAccount {
       const delta = this.consumed - this.billedMicro;
       const units = diffUnits(totals.units, this.lastUnits) ?? {};
       const holds = this.holds.splice(0);
+      this.room = 0;
+      this.open0 = 0;
       const id = holds[0]?.id ?? `${this.info.sessionId}:${this.seq++}`;
       this.billedMicro += delta;
       this.settles++;

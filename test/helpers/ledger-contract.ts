@@ -312,6 +312,22 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.same(u.byok, { requestCount: 3, units: { tts: { chars: 1234 }, stt: {}, llm: { inputTokens: 1000, outputTokens: 500 }, rag: {} } });
   });
 
+  t.test('a settle with requests: 0 charges and releases but counts no request (a session is one request)', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    for (const id of ['s:0', 's:1', 's:2']) t.match(await ledger.reserve({ accountId: 'acme', requestId: id, microCredits: cr(2), ttlMs: 60_000 }), { ok: true });
+    await ledger.settle({ ...settleInput('acme', 's:0', 750_000, { modality: 'stt', provider: 'deepgram' }), requests: 0 });
+    await ledger.settle({ ...settleInput('acme', 's:1', 0, { modality: 'stt', provider: 'deepgram' }), requests: 0 });
+    await ledger.settle(settleInput('acme', 's:2', 600_000, { modality: 'stt', provider: 'deepgram' }));
+    await ledger.settle({ ...settleInput('acme', 'b:0', 0, { byok: true, modality: 'stt', provider: 'deepgram', units: { audioMs: 2_000 } }), requests: 0 });
+    await ledger.settle(settleInput('acme', 'b:1', 0, { byok: true, modality: 'stt', provider: 'deepgram', units: { audioMs: 1_000 } }));
+    const u = await ledger.usage('acme');
+    t.equal(u.usedMicro, 1_350_000, 'every settle charged');
+    t.equal(u.reservedMicro, 0, 'every reservation released');
+    t.equal(u.requestCount, 2, 'one metered session, one BYOK session');
+    t.same(u.byok, { requestCount: 1, units: { tts: {}, stt: { audioMs: 3_000 }, llm: {}, rag: {} } });
+  });
+
   t.test('unknown account: reserve refuses, usage rejects', async (t) => {
     const { ledger } = await setup(t);
     t.same(await ledger.reserve({ accountId: 'ghost', requestId: 'r', microCredits: 1, ttlMs: 1000 }), {

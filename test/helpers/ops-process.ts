@@ -88,6 +88,20 @@ export async function startOpsProcess(config: Record<string, unknown>, args: str
   };
 }
 
+/** The pids of the workers that logged `tollgate listening`, in order. */
+export const listeningPids = (p: OpsProcess): number[] => logRecords(p, 'tollgate listening').map((r) => r.pid as number);
+
+/** Polls `f` every 25 ms until it returns a value (generous deadline: the machine is shared). */
+export async function waitFor<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 /** The JSON log records whose `msg` is `msg`. */
 export function logRecords(p: OpsProcess, msg: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];

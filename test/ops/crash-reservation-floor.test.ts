@@ -9,9 +9,7 @@ import { pino } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPricing } from '../../pricing/index.js';
 import { createRedisLedger, systemClock } from '../../ledger/index.js';
-import { startOpsProcess } from '../helpers/ops-process.js';
-import { startRedis } from '../helpers/redis.js';
-import { startUpstream } from '../helpers/upstream.js';
+import { startOpsStack } from '../helpers/ops-stack.js';
 
 const KEY = 'tg_crash_floor_key_000000000000001';
 const N = 20;
@@ -19,44 +17,20 @@ const TEXT = 'x'.repeat(1000);
 const PER_REQUEST = 15_000_000; // µcr: 1,000 code points × 15 credits per 1,000
 
 t.test('kill -9 with 20 requests in flight: each is charged its floor after the reservation ttl', async (t) => {
-  const redis = await startRedis();
-  t.teardown(() => redis.stop());
-  let hold = true;
-  const up = await startUpstream(async (req, res) => {
-    // The warm-up answers at once; the others never do (the process dies first).
-    if (!hold) {
-      res.writeHead(200, { 'content-type': 'audio/mpeg' });
-      res.end(Buffer.alloc(512, 1));
-      return;
-    }
-    await new Promise<void>((r) => res.once('close', r));
-    void req;
-  });
-  t.teardown(() => up.close());
-  const tg = await startOpsProcess({
-    redis: { url: redis.url, keyPrefix: 'crash' },
-    proxy: { reservationTtlMs: 15_000 },
-    pricing: { tts: { openai: 15 } },
-    providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
-    accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
-  }, ['--workers', '1']);
-  t.teardown(() => tg.stop('SIGKILL'));
-  const speech = () =>
-    fetch(`${tg.proxyUrl}/openai/v1/audio/speech`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini-tts', voice: 'coral', input: TEXT }),
-    });
+  const stack = await startOpsStack(t, { key: KEY, keyPrefix: 'crash', config: { proxy: { reservationTtlMs: 15_000 } } });
+  const { redis, up } = stack;
+  const tg = await stack.start();
+  const speech = () => stack.speech(tg.proxyUrl, TEXT);
   const reserves = async () => {
     const text = await (await fetch(`${tg.adminUrl}/metrics`)).text();
     return Number(/^tollgate_ledger_script_seconds_count\{op="reserve"\} (\d+)$/m.exec(text)?.[1] ?? 0);
   };
-  const usage = async () => (await fetch(`${tg.adminUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })).json() as Promise<any>;
+  const usage = () => stack.usage(tg.adminUrl);
 
-  // The warm-up: its reserve goes to Redis and reads the account's terms (pro, no limit).
-  hold = false;
+  // The warm-up: its reserve goes to Redis and reads the account's terms (pro, no limit). The
+  // others are held for ever: the process dies first.
   t.equal((await speech()).status, 200);
-  hold = true;
+  stack.hold();
   await sleep(300);
   t.equal(await reserves(), 1, 'one reserve round trip so far');
 

@@ -1,6 +1,6 @@
-// One error catalogue shape: proxy, billing and ledger codes share the row {status, type,
-// description} and one factory; a code in two tables means the same in both; every code is in
-// the README and raised somewhere in the sources.
+// One error catalogue shape: proxy, billing, ledger and admin-API codes share the row {status,
+// type, description} and one factory; a code in two tables means the same in both; every code is
+// in the README and raised somewhere in the sources; every code an admin route throws is a row.
 import t from 'tap';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { PROXY_ERRORS, createError, TollgateError } from '../../proxy/errors.js';
 import { BILLING_ERRORS, BillingError, createBillingError } from '../../billing/errors.js';
 import { LEDGER_ERRORS, LedgerError, createLedgerError } from '../../ledger/errors.js';
+import { ADMIN_ERRORS } from '../../proxy/admin/errors.js';
+import { AdminHttpError } from '../../proxy/admin/router.js';
 import { CodedError, type ErrorCatalogue } from '../../pricing/error-catalogue.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const tables: Record<string, ErrorCatalogue> = { proxy: PROXY_ERRORS, billing: BILLING_ERRORS, ledger: LEDGER_ERRORS };
+const tables: Record<string, ErrorCatalogue> = { proxy: PROXY_ERRORS, billing: BILLING_ERRORS, ledger: LEDGER_ERRORS, admin: ADMIN_ERRORS };
 
 t.test('one row shape; a code shared by two tables has one status and one type', async (t) => {
   const seen = new Map<string, { status: number; type: string; table: string }>();
@@ -25,7 +27,7 @@ t.test('one row shape; a code shared by two tables has one status and one type',
       else seen.set(code, { status: row.status, type: row.type, table: name });
     }
   }
-  t.equal(seen.size, 23, 'distinct codes across the three tables (issue 18 added byok_not_enabled and server_busy, issue 19 too_many_sessions)');
+  t.equal(seen.size, 33, 'distinct codes across the four tables (issue 18 added byok_not_enabled and server_busy, issue 19 too_many_sessions, issue 20 the admin API\'s 10)');
 });
 
 t.test('one factory: every domain error is a CodedError with its row', async (t) => {
@@ -36,6 +38,9 @@ t.test('one factory: every domain error is a CodedError with its row', async (t)
   const b = createBillingError('stripe_error', 'no', undefined, undefined, true);
   t.ok(b instanceof BillingError && b instanceof CodedError);
   t.match(b, { status: 502, type: 'api_error', retryable: true });
+  const a = new AdminHttpError(401, 'invalid_admin_token', 'no');
+  t.ok(a instanceof CodedError);
+  t.match(a, { code: 'invalid_admin_token', status: 401, type: 'authentication_error', message: 'no' });
   const l = createLedgerError('key_conflict');
   t.ok(l instanceof LedgerError && l instanceof CodedError);
   t.match(l, { status: 409, message: LEDGER_ERRORS.key_conflict.description });
@@ -62,5 +67,17 @@ t.test('every code is documented in the README and raised in the sources', async
       t.ok(readme.includes(`\`${c}\``), `${c} in README`);
       t.ok(code.includes(`'${c}'`), `${c} raised outside its table`);
     }
+  }
+});
+
+t.test('every code an admin route throws is a row of a table, with that status', async (t) => {
+  const thrown = ['proxy', 'billing', 'bin']
+    .flatMap((d) => sources(join(root, d)))
+    .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/new AdminHttpError\((\d+), '([a-z_]+)'/g)].map((m) => ({ status: Number(m[1]), code: m[2]!, file: f.slice(root.length) })));
+  t.ok(thrown.length >= 25, `${thrown.length} throws found`);
+  for (const { status, code, file } of thrown) {
+    const rows = Object.values(tables).map((tb) => tb[code]).filter((r) => r !== undefined);
+    t.ok(rows.length > 0, `${code} (${file}) is in a table`);
+    for (const r of rows) t.equal(r.status, status, `${code} (${file}) is thrown with its row's status`);
   }
 });

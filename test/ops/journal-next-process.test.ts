@@ -3,59 +3,35 @@
 // dir adopts the dead one's file and replays it: exact totals. A second start replays nothing.
 
 import t from 'tap';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logRecords, startOpsProcess } from '../helpers/ops-process.js';
-import { startRedis } from '../helpers/redis.js';
-import { startUpstream } from '../helpers/upstream.js';
+import { logRecords } from '../helpers/ops-process.js';
+import { startOpsStack } from '../helpers/ops-stack.js';
 
 const KEY = 'tg_journal_next_key_0000000000001';
 const N = 25;
 const TEXT = 'z'.repeat(2000); // 30 credits a request at 15 per 1,000 code points
 
 t.test('kill -9 with settles journaled; the next process replays them once', async (t) => {
-  const redis = await startRedis({ persistence: 'aof' });
-  t.teardown(() => redis.stop());
-  const journalDir = mkdtempSync(join(tmpdir(), 'tollgate-journal-test-'));
-  t.teardown(() => rmSync(journalDir, { recursive: true, force: true }));
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let hold = false;
-  const up = await startUpstream(async (_req, res) => {
-    if (hold) await released;
-    res.writeHead(200, { 'content-type': 'audio/mpeg' });
-    res.end(Buffer.alloc(256, 1));
-  });
-  t.teardown(() => up.close());
-  const config = {
-    redis: { url: redis.url, keyPrefix: 'next', journal: { dir: journalDir } },
-    pricing: { tts: { openai: 15 } },
-    providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
-    accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
-  };
-  const a = await startOpsProcess(config, ['--workers', '1']);
-  t.teardown(() => a.stop('SIGKILL'));
-  const speech = (url: string) =>
-    fetch(`${url}/openai/v1/audio/speech`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini-tts', voice: 'coral', input: TEXT }),
-    });
+  const stack = await startOpsStack(t, { key: KEY, keyPrefix: 'next', persistence: 'aof', journal: true });
+  const { redis, up } = stack;
+  const journalDir = stack.journalDir!;
+  const a = await stack.start();
+  const speech = (url: string) => stack.speech(url, TEXT);
   const journaled = async (adminUrl: string) => ((await (await fetch(`${adminUrl}/readyz`)).json()) as { journaled?: number }).journaled ?? 0;
-  const usage = async (adminUrl: string) => (await fetch(`${adminUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })).json() as Promise<any>;
+  const usage = (adminUrl: string) => stack.usage(adminUrl);
   const journalFiles = () => readdirSync(journalDir).filter((f) => f.includes('.journal'));
 
   t.equal((await speech(a.proxyUrl)).status, 200, 'warm-up');
-  hold = true;
+  stack.hold();
   const inflight = Array.from({ length: N }, () => speech(a.proxyUrl).then((r) => r.status));
   const deadline = Date.now() + 30_000;
   while (up.requests.length < N + 1 && Date.now() < deadline) await sleep(20);
   t.equal(up.requests.length, N + 1);
   await sleep(200);
   await redis.kill();
-  release();
+  stack.release();
   t.same(new Set(await Promise.all(inflight)), new Set([200]));
   while ((await journaled(a.adminUrl)) !== N && Date.now() < deadline) await sleep(50);
   // `journaled` counts a settle from when it is handed to the journal; its line reaches the disk
@@ -68,8 +44,7 @@ t.test('kill -9 with settles journaled; the next process replays them once', asy
   await a.stop('SIGKILL');
   await redis.restart();
 
-  const b = await startOpsProcess(config, ['--workers', '1']);
-  t.teardown(() => b.stop('SIGKILL'));
+  const b = await stack.start();
   let u = await usage(b.adminUrl);
   while (u.requestCount !== N + 1 && Date.now() < deadline + 20_000) {
     await sleep(100);
@@ -85,8 +60,7 @@ t.test('kill -9 with settles journaled; the next process replays them once', asy
   t.equal(logRecords(b, 'journaled settles replayed').reduce((n, r) => n + Number(r.settled), 0), N);
   await b.stop('SIGTERM');
 
-  const c = await startOpsProcess(config, ['--workers', '1']);
-  t.teardown(() => c.stop('SIGKILL'));
+  const c = await stack.start();
   await sleep(1_500);
   u = await usage(c.adminUrl);
   t.equal(u.credits.used, (N + 1) * 30, 'a second start changes nothing');

@@ -4,13 +4,9 @@
 // dropped them after its retries ("settlement failed after retries").
 
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { logRecords, startOpsProcess } from '../helpers/ops-process.js';
-import { startRedis } from '../helpers/redis.js';
-import { startUpstream } from '../helpers/upstream.js';
+import { logRecords } from '../helpers/ops-process.js';
+import { startOpsStack } from '../helpers/ops-stack.js';
 
 const KEY = 'tg_outage_journal_key_00000000001';
 const N = 30;
@@ -18,40 +14,18 @@ const TEXT = 'y'.repeat(1000); // 15 credits a request at 15 per 1,000 code poin
 const OUTAGE_MS = 18_000;
 
 t.test('Redis down 18 s with 30 settles due: all land exactly once when it returns', async (t) => {
-  const redis = await startRedis({ persistence: 'aof' });
-  t.teardown(() => redis.stop());
-  const journalDir = mkdtempSync(join(tmpdir(), 'tollgate-journal-test-'));
-  t.teardown(() => rmSync(journalDir, { recursive: true, force: true }));
-  let release!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  let hold = false;
-  const up = await startUpstream(async (_req, res) => {
-    if (hold) await released;
-    res.writeHead(200, { 'content-type': 'audio/mpeg' });
-    res.end(Buffer.alloc(256, 1));
-  });
-  t.teardown(() => up.close());
-  const tg = await startOpsProcess({
-    redis: { url: redis.url, keyPrefix: 'out', journal: { dir: journalDir } },
-    pricing: { tts: { openai: 15 } },
-    providers: { openai: { baseUrl: up.url, apiKey: 'sk-platform' } },
-    accounts: [{ id: 'acme', tier: 'pro', apiKeys: [KEY] }],
-  }, ['--workers', '1']);
-  t.teardown(() => tg.stop('SIGKILL'));
-  const speech = () =>
-    fetch(`${tg.proxyUrl}/openai/v1/audio/speech`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gpt-4o-mini-tts', voice: 'coral', input: TEXT }),
-    });
+  const stack = await startOpsStack(t, { key: KEY, keyPrefix: 'out', persistence: 'aof', journal: true });
+  const { redis, up } = stack;
+  const tg = await stack.start();
+  const speech = () => stack.speech(tg.proxyUrl, TEXT);
   const readyz = async () => {
     const r = await fetch(`${tg.adminUrl}/readyz`);
     return { status: r.status, body: (await r.json()) as { journaled?: number; ledgerReason?: string } };
   };
-  const usage = async () => (await fetch(`${tg.adminUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })).json() as Promise<any>;
+  const usage = () => stack.usage(tg.adminUrl);
 
   t.equal((await speech()).status, 200, 'warm-up');
-  hold = true;
+  stack.hold();
   const inflight = Array.from({ length: N }, () => speech().then((r) => r.status));
   const deadline = Date.now() + 20_000;
   while (up.requests.length < N + 1 && Date.now() < deadline) await sleep(20);
@@ -60,7 +34,7 @@ t.test('Redis down 18 s with 30 settles due: all land exactly once when it retur
 
   await redis.kill();
   const downAt = Date.now();
-  release(); // the provider answers now: 30 settles due, Redis gone
+  stack.release(); // the provider answers now: 30 settles due, Redis gone
   t.same(new Set(await Promise.all(inflight)), new Set([200]), 'every client got its answer');
   while ((await readyz()).body.journaled !== N && Date.now() < deadline + 10_000) await sleep(50);
   const down = await readyz();

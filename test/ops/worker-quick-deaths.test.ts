@@ -2,22 +2,10 @@
 // failure, not a process flapping forever), with the re-fork delay doubling meanwhile.
 import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
-import { logRecords, startOpsProcess, type OpsProcess } from '../helpers/ops-process.js';
+import { listeningPids, logRecords, startOpsProcess, waitFor } from '../helpers/ops-process.js';
 
 // Five worker starts in a row: about 2 s each on an idle machine, 10 s on a loaded one.
 t.setTimeout(300_000);
-
-async function waitFor<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const listeningPids = (p: OpsProcess) => logRecords(p, 'tollgate listening').map((r) => r.pid as number);
 
 t.test('workers dying again and again soon after start: the primary stops non-zero', async (t) => {
   const redis = await startRedis();

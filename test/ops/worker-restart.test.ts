@@ -2,21 +2,9 @@
 // primary could exit 0 instead); workers that keep dying soon after start stop the primary, non-zero.
 import t from 'tap';
 import { startRedis } from '../helpers/redis.js';
-import { logRecords, startOpsProcess, type OpsProcess } from '../helpers/ops-process.js';
+import { listeningPids, logRecords, startOpsProcess, waitFor } from '../helpers/ops-process.js';
 
 const KEY = 'tg_worker_restart_key_000000000001';
-
-async function waitFor<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const listeningPids = (p: OpsProcess) => logRecords(p, 'tollgate listening').map((r) => r.pid as number);
 
 t.test('a worker killed after start is replaced; the port keeps answering', async (t) => {
   const redis = await startRedis();

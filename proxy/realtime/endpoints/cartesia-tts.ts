@@ -12,11 +12,8 @@
 // Binary frames are not part of the protocol: dropped.
 
 import { jsonFrame, jsonObject, pass, textCounter } from '../meter-kit.js';
-import { counterSet, textFieldVerdict } from '../frame-units.js';
+import { counterSet, textFieldVerdict, TTS_STEP_CHARS } from '../frame-units.js';
 import type { CutReason, Frame, FrameVerdict, RealtimeEndpoint, SessionContext, SessionMeter, UpstreamOpen } from '../types.js';
-
-/** Characters reserved per step. */
-const STEP_CHARS = 500;
 
 /** Browsers name the API version in the query; Node clients in the header. Both reach Cartesia. */
 export function cartesiaVersionHeader(up: UpstreamOpen): void {
@@ -49,7 +46,7 @@ export const cartesiaTts: RealtimeEndpoint = {
     let lastContext: string | undefined;
     return {
       modality: 'tts',
-      stepMicro: ctx.pricing.ttsCost(base, STEP_CHARS),
+      stepMicro: ctx.pricing.ttsCost(base, TTS_STEP_CHARS),
       client(frame, budget): FrameVerdict {
         if (frame.binary) return { forward: null, microCredits: 0 };
         const msg = jsonObject(frame);

@@ -6,21 +6,41 @@
 // session cannot run past its credits by more than that estimate's error.
 // JSON text frames (KeepAlive, Finalize, CloseStream) pass free, opcode kept.
 // https://developers.deepgram.com/docs/lower-level-websockets
+// Flux `/v2/listen` is the same meter: binary audio from `encoding`/`sample_rate` (mono), its
+// text frames (`Configure`, `CloseStream`) free; it sends no Metadata (no in-band duration), and
+// closes without a status code (1005, passed on as such).
+// https://developers.deepgram.com/docs/flux/close-stream
 
 import { createAudioDuration, pcmFromEncoding, type AudioDuration } from '../../meters/audio.js';
 import { billedAudio, secondsToMs } from '../../meters/audio-stt.js';
+import { parseProtocols } from '../handshake.js';
 import { binaryAudioVerdict, createCounter, jsonObject, pass, pcmCounter } from '../meter-kit.js';
-import type { Frame, FrameVerdict, MeterTotals, RealtimeEndpoint, SessionMeter } from '../types.js';
+import type { Frame, FrameVerdict, MeterTotals, RealtimeEndpoint, SessionContext, SessionMeter, UpstreamOpen } from '../types.js';
 
 /** Seconds of audio reserved per step. */
 const STEP_SECONDS = 5;
 const METADATA = Buffer.from('"Metadata"');
+
+/**
+ * Deepgram's SDK names every socket with `x-deepgram-session-id` (a UUID): a header in Node
+ * (passed through like any header), the subprotocol pair `['x-deepgram-session-id', ID]` in
+ * browsers, which tollgate does not send upstream: the ID goes in the header instead.
+ * (deepgram-js-sdk CustomClient.ts getWebSocketOptions)
+ */
+export function deepgramSessionId(up: UpstreamOpen, ctx: SessionContext): void {
+  if (up.headers['x-deepgram-session-id']) return;
+  const offered = parseProtocols(ctx.headers['sec-websocket-protocol']);
+  const i = offered.findIndex((p) => p.toLowerCase() === 'x-deepgram-session-id');
+  const id = i >= 0 ? offered[i + 1] : undefined;
+  if (id) up.headers['x-deepgram-session-id'] = id;
+}
 
 export const deepgramListen: RealtimeEndpoint = {
   provider: 'deepgram',
   path: '/v1/listen',
   keyProtocols: [{ pair: 'token' }, { pair: 'bearer' }],
   providerIdleMs: 10_000,
+  prepareUpstream: deepgramSessionId,
   open(ctx): SessionMeter {
     const q = ctx.query;
     const model = q.get('model') || undefined;
@@ -94,3 +114,6 @@ export const deepgramListen: RealtimeEndpoint = {
     };
   },
 };
+
+/** Flux live STT: the same audio meter (Flux reports no duration in-band; Deepgram's STT row). */
+export const deepgramListenV2: RealtimeEndpoint = { ...deepgramListen, path: '/v2/listen' };

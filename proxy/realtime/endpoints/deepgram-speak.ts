@@ -4,37 +4,28 @@
 // the message type v1 has for the client.
 // https://developers.deepgram.com/docs/tts-websocket
 
-import { codePointLength, jsonFrame, jsonObject, pass, sliceCodePoints, textCounter } from '../meter-kit.js';
+import { jsonFrame, jsonObject, pass } from '../meter-kit.js';
+import { deepgramSessionId } from './deepgram-listen.js';
+import { textFieldVerdict, ttsTextMeter } from '../frame-units.js';
 import type { FrameVerdict, RealtimeEndpoint, SessionMeter } from '../types.js';
-
-/** Characters reserved per step. */
-const STEP_CHARS = 500;
 
 export const deepgramSpeak: RealtimeEndpoint = {
   provider: 'deepgram',
   path: '/v1/speak',
   keyProtocols: [{ pair: 'token' }, { pair: 'bearer' }],
   providerIdleMs: 60_000,
+  prepareUpstream: deepgramSessionId,
   open(ctx): SessionMeter {
-    const model = ctx.query.get('model') || undefined;
-    const rate = ctx.ttsRate(model);
-    const counter = textCounter(rate);
+    const m = ttsTextMeter(ctx, ctx.query.get('model') || undefined);
     return {
-      modality: 'tts',
-      ...(model ? { model } : {}),
-      stepMicro: ctx.pricing.ttsCost(rate, STEP_CHARS),
+      ...m.base,
       client(frame, budget): FrameVerdict {
         const msg = jsonObject(frame);
         if (!msg || msg.type !== 'Speak' || typeof msg.text !== 'string') return pass(frame);
-        const n = codePointLength(msg.text);
-        const t = counter.take(n, budget);
-        if (t.needMicro !== undefined) return { forward: null, microCredits: 0, needMicro: t.needMicro };
-        if (!t.cut) return { forward: frame, microCredits: t.microCredits };
-        const forward = t.units > 0 ? jsonFrame({ ...msg, text: sliceCodePoints(msg.text, t.units) }) : null;
-        return { forward, microCredits: t.microCredits, cut: true };
+        return textFieldVerdict(frame, msg.text, m.counter, budget, (covered) => jsonFrame({ ...msg, text: covered }));
       },
       provider: pass,
-      totals: () => ({ microCredits: counter.microCredits, units: { chars: counter.units } }),
+      totals: m.totals,
       cutFrame: (reason) => jsonFrame({ type: 'Warning', description: reason === 'spend_limit_reached' ? 'spend limit reached' : 'insufficient credits', code: reason }),
     };
   },

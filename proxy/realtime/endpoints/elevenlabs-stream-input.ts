@@ -12,12 +12,10 @@
 // - Errors come as `{"message","error","code"}` before the close: the cut notice has that shape.
 // Binary frames carry nothing ElevenLabs reads here: dropped, so no text passes unmetered.
 
-import { jsonFrame, jsonObject, pass, textCounter } from '../meter-kit.js';
-import { textFieldVerdict } from '../frame-units.js';
+import { jsonFrame, jsonObject, pass } from '../meter-kit.js';
+import { textFieldVerdict, ttsTextMeter } from '../frame-units.js';
 import type { CutReason, Frame, FrameVerdict, RealtimeEndpoint, SessionContext, SessionMeter } from '../types.js';
 
-/** Characters reserved per step. */
-const STEP_CHARS = 500;
 const KEY_FIELDS = ['xi-api-key', 'xi_api_key', 'authorization'] as const;
 
 /** The key a message carries (`Bearer ` removed), and the message without any credential field. */
@@ -51,13 +49,9 @@ export function elevenlabsCutFrame(reason: CutReason): Frame {
  * a first `{"text":" "}` is the opening, free.
  */
 export function elevenlabsTextMeter(ctx: SessionContext, opening: (msg: Record<string, unknown>) => boolean): SessionMeter {
-  const model = ctx.query.get('model_id') || undefined;
-  const rate = ctx.ttsRate(model);
-  const counter = textCounter(rate);
+  const m = ttsTextMeter(ctx, ctx.query.get('model_id') || undefined);
   return {
-    modality: 'tts',
-    ...(model ? { model } : {}),
-    stepMicro: ctx.pricing.ttsCost(rate, STEP_CHARS),
+    ...m.base,
     client(frame, budget): FrameVerdict {
       if (frame.binary) return { forward: null, microCredits: 0 };
       const parsed = jsonObject(frame);
@@ -69,10 +63,10 @@ export function elevenlabsTextMeter(ctx: SessionContext, opening: (msg: Record<s
       if (typeof text !== 'string') return pass(out);
       const opens = opening(msg); // asked of every text message, so "first" means first
       if (text === '' || (text === ' ' && opens)) return pass(out);
-      return textFieldVerdict(out, text, counter, budget, (covered) => jsonFrame({ ...msg, text: covered }));
+      return textFieldVerdict(out, text, m.counter, budget, (covered) => jsonFrame({ ...msg, text: covered }));
     },
     provider: pass,
-    totals: () => ({ microCredits: counter.microCredits, units: { chars: counter.units } }),
+    totals: m.totals,
     cutFrame: elevenlabsCutFrame,
   };
 }

@@ -15,12 +15,9 @@
 // are frames that are not msgpack maps, so no text reaches Fish unmetered.
 
 import { decode, encode } from '@msgpack/msgpack';
-import { pass, textCounter } from '../meter-kit.js';
-import { textFieldVerdict } from '../frame-units.js';
+import { pass } from '../meter-kit.js';
+import { textFieldVerdict, ttsTextMeter } from '../frame-units.js';
 import type { Frame, FrameVerdict, RealtimeEndpoint, SessionMeter } from '../types.js';
-
-/** Characters reserved per step. */
-const STEP_CHARS = 500;
 
 const binaryFrame = (value: unknown): Frame => {
   const b = encode(value);
@@ -43,13 +40,10 @@ export const fishaudioLive: RealtimeEndpoint = {
   providerIdleMs: 300_000,
   open(ctx): SessionMeter {
     const header = ctx.headers.model;
-    const model = (typeof header === 'string' && header) || undefined;
-    const rate = ctx.ttsRate(model);
-    const counter = textCounter(rate);
+    const m = ttsTextMeter(ctx, (typeof header === 'string' && header) || undefined);
+    const counter = m.counter;
     return {
-      modality: 'tts',
-      ...(model ? { model } : {}),
-      stepMicro: ctx.pricing.ttsCost(rate, STEP_CHARS),
+      ...m.base,
       client(frame, budget): FrameVerdict {
         const ev = frame.binary ? event(frame) : undefined;
         if (!ev) return { forward: null, microCredits: 0 };
@@ -64,7 +58,7 @@ export const fishaudioLive: RealtimeEndpoint = {
         return pass(frame);
       },
       provider: pass,
-      totals: () => ({ microCredits: counter.microCredits, units: { chars: counter.units } }),
+      totals: m.totals,
       cutFrame: (reason) =>
         binaryFrame({ event: 'finish', reason: 'error', message: reason === 'spend_limit_reached' ? 'The spend limit of this account is reached.' : 'This account has no credits left for this session.' }),
     };

@@ -2,7 +2,7 @@
 
 import { cartesiaStt } from './cartesia-stt.js';
 import { cartesiaTts } from './cartesia-tts.js';
-import { deepgramListen } from './deepgram-listen.js';
+import { deepgramListen, deepgramListenV2 } from './deepgram-listen.js';
 import { deepgramSpeak } from './deepgram-speak.js';
 import { elevenlabsMultiStreamInput } from './elevenlabs-multi-stream-input.js';
 import { elevenlabsRealtimeStt } from './elevenlabs-realtime-stt.js';
@@ -13,6 +13,7 @@ import type { RealtimeEndpoint } from '../types.js';
 
 export const REALTIME_ENDPOINTS: readonly RealtimeEndpoint[] = [
   deepgramListen,
+  deepgramListenV2,
   deepgramSpeak,
   elevenlabsStreamInput,
   elevenlabsMultiStreamInput,

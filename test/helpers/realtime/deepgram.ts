@@ -3,6 +3,8 @@
 // `KeepAlive`/`Finalize` text ignored; `CloseStream` → `Metadata{duration}` then close 1000.
 // `/v1/speak`: `Metadata` on open; `Speak{text}` → binary audio (100 bytes per character);
 // `Flush` → `Flushed{sequence_id}`; `Clear` → `Cleared`; `Close` → close 1000.
+// `/v2/listen` (Flux): `Connected` on open; binary audio in, `TurnInfo` out per second;
+// `CloseStream` → closed without a status code (as Flux does: no summary, no code).
 // The handshake needs `Authorization: Token <key>` (else HTTP 401, as Deepgram answers).
 // Everything each connection received is recorded: url, headers, subprotocols, frames, bytes.
 
@@ -75,6 +77,7 @@ export async function startFakeDeepgram(opts: { key?: string } = {}): Promise<Fa
       ws.on('close', (code, reason) => (c.closed = { code, reason: reason.toString() }));
       if (u.pathname === '/v1/listen') listen(c);
       else if (u.pathname === '/v1/speak') speak(c);
+      else if (u.pathname === '/v2/listen') flux(c);
       else ws.close(1008, 'unknown path');
     });
   });
@@ -83,9 +86,11 @@ export async function startFakeDeepgram(opts: { key?: string } = {}): Promise<Fa
   return fake;
 }
 
-function listen(c: DgConnection): void {
-  const rate = Number(c.query.get('sample_rate') ?? 16000);
-  const bytesPerSecond = rate * 2 * Number(c.query.get('channels') ?? 1);
+/**
+ * The live STT sockets' common loop: binary audio counted, `perSecond(start)` sent for each whole
+ * second of it, text frames recorded and handed to `onText` (parsed).
+ */
+function audioIn(c: DgConnection, bytesPerSecond: number, perSecond: (start: number) => unknown, onText: (msg: { type?: string }) => void): void {
   let reported = 0;
   c.ws.on('message', (data: Buffer, isBinary) => {
     if (isBinary) {
@@ -94,29 +99,49 @@ function listen(c: DgConnection): void {
       while (c.bytes - reported >= bytesPerSecond) {
         const start = reported / bytesPerSecond;
         reported += bytesPerSecond;
-        c.ws.send(
-          JSON.stringify({
-            type: 'Results',
-            channel_index: [0, 1],
-            duration: 1,
-            start,
-            is_final: true,
-            speech_final: false,
-            channel: { alternatives: [{ transcript: 'beep', confidence: 0.9, words: [] }] },
-            metadata: { request_id: 'req-1', model_info: { name: 'nova-3', version: '1', arch: 'nova' }, model_uuid: 'm' },
-          }),
-        );
+        c.ws.send(JSON.stringify(perSecond(start)));
       }
       return;
     }
     const text = data.toString();
     c.texts.push(text);
-    const msg = JSON.parse(text) as { type?: string };
-    if (msg.type === 'CloseStream') {
+    onText(JSON.parse(text) as { type?: string });
+  });
+}
+
+function listen(c: DgConnection): void {
+  const bytesPerSecond = Number(c.query.get('sample_rate') ?? 16000) * 2 * Number(c.query.get('channels') ?? 1);
+  audioIn(
+    c,
+    bytesPerSecond,
+    (start) => ({
+      type: 'Results',
+      channel_index: [0, 1],
+      duration: 1,
+      start,
+      is_final: true,
+      speech_final: false,
+      channel: { alternatives: [{ transcript: 'beep', confidence: 0.9, words: [] }] },
+      metadata: { request_id: 'req-1', model_info: { name: 'nova-3', version: '1', arch: 'nova' }, model_uuid: 'm' },
+    }),
+    (msg) => {
+      if (msg.type !== 'CloseStream') return;
       c.ws.send(JSON.stringify({ type: 'Metadata', transaction_key: 'deprecated', request_id: 'req-1', sha256: '0', created: new Date().toISOString(), duration: c.bytes / bytesPerSecond, channels: 1 }));
       c.ws.close(1000);
-    }
-  });
+    },
+  );
+}
+
+function flux(c: DgConnection): void {
+  c.ws.send(JSON.stringify({ type: 'Connected', request_id: 'req-f', sequence_id: 0 }));
+  audioIn(
+    c,
+    Number(c.query.get('sample_rate') ?? 16000) * 2,
+    (start) => ({ type: 'TurnInfo', request_id: 'req-f', sequence_id: start + 1, event: 'Update', turn_index: 0, audio_window_start: start, audio_window_end: start + 1, transcript: 'beep', words: [], end_of_turn_confidence: 0.1 }),
+    (msg) => {
+      if (msg.type === 'CloseStream') c.ws.close();
+    },
+  );
 }
 
 function speak(c: DgConnection): void {
