@@ -91,7 +91,10 @@ t.test('Free hard cap: 40 concurrent requests through two processes, exactly 15 
   t.equal(ok, 15, 'served');
   t.equal(results.filter((r) => r.status === 402 && r.body.error?.code === 'insufficient_credits').length, 25, 'refused 402 insufficient_credits');
   t.equal(freeServed, 15, 'the provider saw 15 requests');
-  t.equal(results.filter((r, i) => r.status === 200 && i % 2 === 0).length > 0 && results.filter((r, i) => r.status === 200 && i % 2 === 1).length > 0, true, 'both processes served some');
+  // Which process's reserves win the race is timing (all 15 may go to one); every request was
+  // answered by the process it was sent to, and the cap holds across both whatever the split.
+  t.equal(results.filter((r, i) => i % 2 === 0 && (r.status === 200 || r.status === 402)).length, 20, 'the first process answered its 20');
+  t.equal(results.filter((r, i) => i % 2 === 1 && (r.status === 200 || r.status === 402)).length, 20, 'the second process answered its 20');
   // 6 + 10,000 tokens charged each: 160.024 credits.
   await eventually(async () => (await reader.usage('free')).requestCount === 15, 5_000);
   const u = await reader.usage('free');
