@@ -57,8 +57,10 @@ export const DEFAULT_JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_EPOCH_CHECK_MS = 5_000;
 /** Realtime sessions settle what passed at this interval (so /v1/usage shows them live). */
 export const DEFAULT_REALTIME_SETTLE_INTERVAL_MS = 5_000;
-/** Open realtime sessions per account, per tier (on each tollgate process). */
+/** Open realtime sessions per account, per tier (across every replica: the ledger counts them). */
 export const DEFAULT_REALTIME_MAX_SESSIONS = { free: 2, starter: 10, pro: 50, scale: 200 } as const;
+/** A session's slot in the ledger lives this long unless renewed (its process renews every third). */
+export const DEFAULT_REALTIME_SESSION_LEASE_MS = 30_000;
 /** Dashboard sessions (a signed cookie) last this long; then log in again. */
 export const DEFAULT_DASHBOARD_SESSION_TTL_SECONDS = 8 * 3600;
 /** A customer's signed link lasts this long unless the mint asks for less or more (up to the max). */
@@ -339,7 +341,7 @@ export const configSchema = z.strictObject({
       settleIntervalMs: z.coerce.number().int().min(50).default(DEFAULT_REALTIME_SETTLE_INTERVAL_MS),
       /** A session with no frame either way this long is closed (1000 idle_timeout); never shorter than the provider's own. */
       idleTimeoutMs: z.coerce.number().int().positive().default(300_000),
-      /** The next handshake past the cap gets 429 too_many_sessions. */
+      /** Open sessions per account across every replica; the next handshake gets 429 too_many_sessions. */
       maxSessionsPerAccount: z
         .strictObject({
           free: z.coerce.number().int().nonnegative().default(DEFAULT_REALTIME_MAX_SESSIONS.free),
@@ -348,6 +350,16 @@ export const configSchema = z.strictObject({
           scale: z.coerce.number().int().nonnegative().default(DEFAULT_REALTIME_MAX_SESSIONS.scale),
         })
         .prefault({}),
+      /**
+       * A session's slot in the ledger lapses this long after its process last renewed it (every
+       * third of it): what a process killed with -9 keeps holding, at most.
+       */
+      sessionLeaseMs: z.coerce
+        .number()
+        .int()
+        .min(1_000, 'realtime.sessionLeaseMs is at least 1000 (sessions renew every third of it)')
+        .max(600_000, 'realtime.sessionLeaseMs is at most 600000 (a crashed process holds its sessions that long)')
+        .default(DEFAULT_REALTIME_SESSION_LEASE_MS),
       /** Bytes queued toward one side before the other side's socket is paused (backpressure). */
       highWaterMarkBytes: z.coerce.number().int().positive().default(256 * 1024),
       /** Largest message accepted from either side (a bigger one closes the session 1009). */

@@ -118,6 +118,16 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   const keys = new Map<string, KeyRecord>();
   const keyIds = new Map<string, string>();
   const byCustomer = new Map<string, string>();
+  /** Open realtime sessions per account: sessionId -> lease expiry (the Redis ZSET). */
+  const sessions = new Map<string, Map<string, number>>();
+  /** session-open.lua's purge: the sessions of `accountId` whose lease has not lapsed. */
+  function liveSessions(accountId: string, now: number): Map<string, number> {
+    checkAccountId(accountId);
+    let m = sessions.get(accountId);
+    if (!m) sessions.set(accountId, (m = new Map()));
+    for (const [id, expiry] of m) if (expiry <= now) m.delete(id);
+    return m;
+  }
   const pending = new Set<string>();
   const alertsPending = new Set<string>();
   const listeners = new Set<(keyHash: string) => void>();
@@ -574,6 +584,25 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       }
       const page = all.slice(Math.max(0, end - q.limit), end).reverse().map((r) => ({ ...r, units: { ...r.units } }));
       return { receipts: page, next: end - q.limit > 0 && page.length > 0 ? page[page.length - 1]!.id : null };
+    },
+
+    async openSession(accountId, sessionId, cap, leaseMs) {
+      const now = clock.now();
+      const m = liveSessions(accountId, now);
+      if (!m.has(sessionId) && m.size >= cap) return { ok: false, open: m.size };
+      m.set(sessionId, now + leaseMs);
+      return { ok: true, open: m.size };
+    },
+    async renewSessions(accountId, sessionIds, leaseMs) {
+      const now = clock.now();
+      const m = liveSessions(accountId, now);
+      for (const id of sessionIds) m.set(id, now + leaseMs);
+    },
+    async closeSession(accountId, sessionId) {
+      checkAccountId(accountId);
+      const m = sessions.get(accountId);
+      m?.delete(sessionId);
+      if (m?.size === 0) sessions.delete(accountId);
     },
 
     async putSecret(accountId, name, sealed) {

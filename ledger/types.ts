@@ -214,6 +214,12 @@ export interface UsageSnapshot {
   lastRequestAt?: number;
 }
 
+/** openSession's answer: admitted or not, and how many sessions the account has open. */
+export interface SessionSlot {
+  ok: boolean;
+  open: number;
+}
+
 /** Which buckets of an account's usage history to read (ledger/usage-history.ts ids). */
 export type HistoryKind = 'hour' | 'day';
 
@@ -255,6 +261,19 @@ export interface Ledger {
   historyBuckets(accountId: string, kind: HistoryKind, ids: string[]): Promise<(HistoryBucket | null)[]>;
   /** The account's most recent receipts, newest first; `cursor`: the previous page's `next`. */
   receipts(accountId: string, q: { limit: number; cursor?: string }): Promise<{ receipts: Receipt[]; next: string | null }>;
+
+  // Open realtime sessions per account (the cap across replicas): each a lease that its process
+  // renews while the session runs and removes when it ends; a dead process's lapse.
+  /**
+   * Admits `sessionId` if fewer than `cap` unexpired sessions are open, with a lease of
+   * `leaseMs`. `open`: the account's open sessions after the call (with this one when `ok`).
+   * Opening an id already open renews it.
+   */
+  openSession(accountId: string, sessionId: string, cap: number, leaseMs: number): Promise<SessionSlot>;
+  /** Extends the leases of these sessions to now + `leaseMs` (one call per account per sweep). */
+  renewSessions(accountId: string, sessionIds: string[], leaseMs: number): Promise<void>;
+  /** The session ended: its slot is free now. Closing an id not open does nothing. */
+  closeSession(accountId: string, sessionId: string): Promise<void>;
 
   // Opaque per-account blobs (stored BYOK keys, already encrypted by the caller).
   putSecret(accountId: string, name: string, sealed: string): Promise<void>;

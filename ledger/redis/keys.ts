@@ -23,6 +23,8 @@
 //   tg:{acct:ID}:alerts:lease  STRING the alert deliverer holding this account
 //   tg:{acct:ID}:keys          SET   the account's key hashes
 //   tg:{acct:ID}:secrets       HASH  sealed BYOK keys
+//   tg:{acct:ID}:sessions      ZSET  open realtime sessions: sessionId -> lease expiry ms
+//                                    (session-open.lua; expires with its longest lease)
 //   tg:accounts                SET   every account id
 //   tg:overage:pending         SET   accounts that may have overage to report
 //   tg:alerts:pending          SET   accounts that may have alerts waiting (alert-outbox.ts)
@@ -66,6 +68,7 @@ export interface AcctKeys {
   ev: string;
   alerts: string;
   alertsLease: string;
+  sessions: string;
 }
 
 export interface KeyLayout {
@@ -123,6 +126,7 @@ export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
       ev: `${base}:ev`,
       alerts: `${base}:alerts`,
       alertsLease: `${base}:alerts:lease`,
+      sessions: `${base}:sessions`,
     };
   };
   return {

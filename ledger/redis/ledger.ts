@@ -19,6 +19,7 @@ import { createMetering } from './metering.js';
 import type { RedisLedger, RedisLedgerOptions } from './options.js';
 import { createOutbox } from './outbox.js';
 import { createHistory } from './history.js';
+import { createSessions } from './sessions.js';
 import { createZones } from './zones.js';
 import { DEFAULT_HISTORY, historyArg } from '../usage-history.js';
 import { openPubSub, type PubSub } from './pubsub.js';
@@ -96,6 +97,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     ...createApiKeys(ctx, requireAccount, zones),
     ...metering,
     ...createHistory(ctx),
+    ...createSessions(ctx),
     onKeyRevoked: ps.onKeyRevoked,
     onAccountChanged: ps.onAccountChanged,
     onMessagesLost: ps.onMessagesLost,

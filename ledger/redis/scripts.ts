@@ -28,6 +28,8 @@ export const SCRIPTS = {
   'outbox-clean': 2,
   'lease-release': 1,
   'key-revoke': 1,
+  'session-open': 1,
+  'session-renew': 1,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,17 +1,17 @@
 // The realtime front door: the proxy's `upgrade` event. Routes `/{provider}/{path}` to a metered
-// endpoint, authenticates (header, subprotocol, query, or the first message), enforces the
-// per-account session cap, reserves the first step, opens the provider's socket (host only
+// endpoint, authenticates (header, subprotocol, query, or the first message), takes a slot under
+// the per-account session cap in the ledger (so the cap holds across replicas), reserves the first step, opens the provider's socket (host only
 // from config) and then answers the client's upgrade; refusals before that are HTTP statuses
 // with the usual JSON body. BYOK sessions take the same path at zero credits (an endpoint
 // tollgate does not meter is relayed for BYOK only). Owns the sweep (interim settles, idle,
-// pings, metrics) and the graceful stop (1001 after the grace period).
+// pings, metrics, the slots' lease renewals) and the graceful stop (1001 after the grace period).
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { Ledger } from '../../ledger/types.js';
+import type { Ledger, SessionSlot } from '../../ledger/types.js';
 import type { Pricing, TierId } from '../../pricing/types.js';
 import type { Authenticator } from '../auth.js';
 import { createError, TollgateError } from '../errors.js';
@@ -30,7 +30,10 @@ export interface RealtimeConfig {
   settleIntervalMs: number;
   /** Tollgate's own idle timeout; never shorter than the provider's (endpoint.providerIdleMs). */
   idleTimeoutMs: number;
+  /** Open sessions per account across every replica (the ledger's slots). */
   maxSessionsPerAccount: Record<TierId, number>;
+  /** A slot lapses this long after its last renewal (a process killed with -9 holds its slots that long). */
+  sessionLeaseMs: number;
   highWaterMarkBytes: number;
   maxFrameBytes: number;
   pingIntervalMs: number;
@@ -84,14 +87,24 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     if (id) headers.push(`x-tollgate-request-id: ${id}`);
   });
   const sessions = new Set<RelaySession>();
+  /** Sessions holding a slot in the ledger (from the handshake's openSession until they end): id -> account. */
+  const held = new Map<string, string>();
+  /** `held` counted per account: a fast refusal when this process alone fills the cap. */
   const perAccount = new Map<string, number>();
-  let pending = 0; // handshakes in progress (counted in the cap already)
+  /** Lease renewals in flight, per account: a session's close waits for one (it must not add it back). */
+  const renewing = new Map<string, Promise<void>>();
+  /** Slot releases in flight: the drain waits for them, so a stopped process leaves no slot behind. */
+  const closing = new Set<Promise<void>>();
+  let pending = 0; // handshakes in progress
   let accepting = true;
   let drained: (() => void) | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let lastPing = now();
 
-  const sweepEvery = Math.max(50, Math.min(1_000, Math.floor(config.settleIntervalMs / 5)));
+  // Leases renew every third of their life, so two renewals may fail before a slot lapses.
+  const renewEvery = Math.floor(config.sessionLeaseMs / 3);
+  let lastRenew = now();
+  const sweepEvery = Math.max(50, Math.min(1_000, Math.floor(config.settleIntervalMs / 5), Math.floor(config.sessionLeaseMs / 6)));
   function sweep(): void {
     const t = now();
     const ping = t - lastPing >= config.pingIntervalMs;
@@ -100,14 +113,56 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       s.sweep(t, ping);
       void accounts.get(s)?.tick(t);
     }
+    if (t - lastRenew >= renewEvery) {
+      lastRenew = t;
+      renew();
+    }
   }
   const accounts = new WeakMap<RelaySession, SessionAccount>();
 
-  function release(accountId: string): void {
+  /** One ledger call per account for all its sessions on this process (not one per session or frame). */
+  function renew(): void {
+    const byAccount = new Map<string, string[]>();
+    for (const [sessionId, accountId] of held) {
+      const ids = byAccount.get(accountId);
+      if (ids) ids.push(sessionId);
+      else byAccount.set(accountId, [sessionId]);
+    }
+    for (const [accountId, ids] of byAccount) {
+      if (renewing.has(accountId)) continue;
+      const p = ledger
+        .renewSessions(accountId, ids, config.sessionLeaseMs)
+        .catch((err: unknown) => logger.warn({ err, accountId, sessions: ids.length }, 'could not renew realtime session leases: they lapse unless a later renewal lands'))
+        .finally(() => renewing.delete(accountId));
+      renewing.set(accountId, p);
+    }
+  }
+
+  /** Takes a slot the ledger granted: counted here, renewed by the sweep until released. */
+  function hold(accountId: string, sessionId: string): void {
+    held.set(sessionId, accountId);
+    perAccount.set(accountId, (perAccount.get(accountId) ?? 0) + 1);
+    sweepTimer ??= setInterval(sweep, sweepEvery).unref();
+  }
+
+  /** The session ended (or its handshake failed): its slot is free, here and in the ledger. */
+  function release(accountId: string, sessionId: string): void {
+    if (!held.delete(sessionId)) return;
     const n = (perAccount.get(accountId) ?? 1) - 1;
     if (n <= 0) perAccount.delete(accountId);
     else perAccount.set(accountId, n);
+    // After a renewal in flight that may list it: the close must land last.
+    const close = () =>
+      ledger.closeSession(accountId, sessionId).catch((err: unknown) => {
+        logger.warn({ err, accountId, session: sessionId }, 'could not release a realtime session slot: it lapses with its lease');
+      });
+    const inFlight = renewing.get(accountId);
+    const p = inFlight ? inFlight.then(close) : close();
+    closing.add(p);
+    void p.finally(() => closing.delete(p));
   }
+
+  const tooMany = (open: number) => createError('too_many_sessions', `this account has ${open} realtime sessions open, the most its tier allows`);
 
   async function capFor(accountId: string): Promise<number> {
     const a = await ledger.getAccount(accountId);
@@ -166,11 +221,21 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     const upstreamKey = byokKey ?? p.apiKey;
     if (!upstreamKey && !adapter.keyOptional) return fail(createError('provider_not_configured', `${adapter.id} has no platform API key: only BYOK sessions are served`));
 
-    // The per-account cap counts sessions open and in handshake on this process.
-    const cap = await capFor(accountId);
-    const openNow = perAccount.get(accountId) ?? 0;
-    if (openNow >= cap) return fail(createError('too_many_sessions', `this account has ${openNow} realtime sessions open, the most its tier allows`));
-    perAccount.set(accountId, openNow + 1);
+    // The per-account cap, across replicas: a slot in the ledger, leased and renewed while the
+    // session runs. After auth (a stranger takes no slot), before the first reserve and the
+    // provider's socket (a refused session costs neither).
+    let slot: SessionSlot;
+    try {
+      const cap = await capFor(accountId);
+      // This process alone fills the cap (each of its sessions holds a slot): no need to ask.
+      const local = perAccount.get(accountId) ?? 0;
+      if (local >= cap) return fail(tooMany(local));
+      slot = await ledger.openSession(accountId, sessionId, cap, config.sessionLeaseMs);
+    } catch (err) {
+      return fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
+    }
+    if (!slot.ok) return fail(tooMany(slot.open));
+    hold(accountId, sessionId);
     let handedOver = false;
     try {
       const ctx = new Ctx(adapter.id, 'GET', path, search, req.headers, matched?.params ?? [], deps.pricing, limits, byok);
@@ -232,16 +297,15 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
         now,
         onEnd: (s) => {
           sessions.delete(s);
-          release(accountId);
+          release(accountId, sessionId);
           if (sessions.size === 0 && drained) drained();
         },
       });
       handedOver = true;
       sessions.add(relay);
       accounts.set(relay, account);
-      sweepTimer ??= setInterval(sweep, sweepEvery).unref();
     } finally {
-      if (!handedOver) release(accountId);
+      if (!handedOver) release(accountId, sessionId);
     }
   }
 
@@ -281,6 +345,7 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       }
       if (sweepTimer) clearInterval(sweepTimer);
       sweepTimer = undefined;
+      await Promise.all(closing);
       wss.close();
     },
   };

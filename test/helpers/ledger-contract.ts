@@ -799,4 +799,37 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     await ledger.alerts.release('acme', 'one');
     t.equal(await ledger.alerts.lease('acme', 'two', 10_000), true);
   });
+
+  t.test('sessions: cap 2 refuses the third (open=2); a close frees a slot; a lapsed lease frees one; renewals keep them', async (t) => {
+    const { ledger, clock } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    const lease = 30_000;
+    t.same(await ledger.openSession('acme', 's1', 2, lease), { ok: true, open: 1 });
+    t.same(await ledger.openSession('acme', 's2', 2, lease), { ok: true, open: 2 });
+    t.same(await ledger.openSession('acme', 's3', 2, lease), { ok: false, open: 2 }, 'the third is refused');
+    t.same(await ledger.openSession('acme', 's1', 2, lease), { ok: true, open: 2 }, 'an open id is renewed, not counted twice');
+    t.same(await ledger.openSession('other', 'o1', 2, lease), { ok: true, open: 1 }, 'another account has its own slots');
+    await ledger.closeSession('acme', 's1');
+    await ledger.closeSession('acme', 'never-opened');
+    t.same(await ledger.openSession('acme', 's3', 2, lease), { ok: true, open: 2 }, 'a closed session frees its slot');
+
+    // s2 renewed 20 s in lives to 50 s; s3 (opened at 0) lapses at 30 s.
+    clock.advance(20_000);
+    await ledger.renewSessions('acme', ['s2'], lease);
+    clock.advance(10_000);
+    t.same(await ledger.openSession('acme', 's4', 2, lease), { ok: true, open: 2 }, 'the lapsed lease (s3) freed a slot');
+    t.same(await ledger.openSession('acme', 's5', 2, lease), { ok: false, open: 2 }, 'the renewed one (s2) still counts');
+    clock.advance(lease);
+    t.same(await ledger.openSession('acme', 's5', 2, lease), { ok: true, open: 1 }, 'every lease lapsed: only the new one');
+    await ledger.closeSession('acme', 's5');
+    t.same(await ledger.openSession('acme', 'z', 0, lease), { ok: false, open: 0 }, 'cap 0 admits nothing');
+  });
+
+  t.test('sessions: 10 concurrent opens against cap 3 admit exactly 3', async (t) => {
+    const { ledger } = await setup(t);
+    await ledger.ensureAccount({ id: 'acme', tier: 'free' });
+    const r = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.openSession('acme', `c${i}`, 3, 30_000)));
+    t.equal(r.filter((x) => x.ok).length, 3);
+    t.same(r.filter((x) => !x.ok).map((x) => x.open), [3, 3, 3, 3, 3, 3, 3]);
+  });
 }
