@@ -202,7 +202,12 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     }
     const fail = (err: TollgateError) => (client ? closeRefused(client, err) : refuse(err));
     if (!key) return fail(createError('invalid_api_key', `missing API key: send your tollgate key where the ${adapter.id} SDK sends its API key`));
-    const who = await auth.resolvePrincipal(key);
+    let who: Awaited<ReturnType<Authenticator['resolvePrincipal']>>;
+    try {
+      who = await auth.resolvePrincipal(key);
+    } catch (err) {
+      return fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
+    }
     if (!who) return fail(createError('invalid_api_key', 'invalid API key'));
     if (who.suspended) return fail(createError('account_suspended', 'this account is suspended: contact the operator'));
     const accountId = who.accountId;

@@ -9,7 +9,10 @@ import { pino } from 'pino';
 import { validateConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { createApp, type App } from '../../proxy/app.js';
-import type { Clock } from '../../ledger/types.js';
+import { createMemoryLedger } from '../../ledger/index.js';
+import { systemClock, type Clock, type Ledger } from '../../ledger/types.js';
+import { createPricing } from '../../pricing/index.js';
+import type { TierOverrides } from '../../pricing/types.js';
 import type { ProxyEvents } from '../../proxy/pipeline.js';
 
 export interface TestTollgate {
@@ -33,7 +36,7 @@ export const ADMIN_TOKEN = 'admin_token_for_tests_0001';
  */
 export async function startTollgate(
   raw: Record<string, unknown> = {},
-  opts: { tier?: string; clock?: Clock; logger?: Logger; events?: ProxyEvents; env?: NodeJS.ProcessEnv } = {},
+  opts: { tier?: string; clock?: Clock; logger?: Logger; events?: ProxyEvents; env?: NodeJS.ProcessEnv; ledger?: (made: Ledger) => Ledger } = {},
 ): Promise<TestTollgate> {
   const base: Record<string, unknown> = {
     proxy: { port: 0 },
@@ -56,6 +59,8 @@ export async function startTollgate(
   const appOpts: Parameters<typeof createApp>[0] = { config, logger: opts.logger ?? pino({ level: 'silent' }) };
   if (opts.clock) appOpts.clock = opts.clock;
   if (opts.events) appOpts.events = opts.events;
+  // `ledger`: wraps the in-memory ledger the config would make (fault injection).
+  if (opts.ledger) appOpts.ledger = opts.ledger(createMemoryLedger({ pricing: createPricing(config.pricing, config.tiers as TierOverrides), clock: opts.clock ?? systemClock, logger: pino({ level: 'silent' }), history: config.history }));
   const app = await createApp(appOpts);
   const { proxyUrl, adminUrl } = await app.listen();
   return {
