@@ -58,3 +58,15 @@ t.test('a provider baseUrl with a version path is refused: the client path carri
     message: /providers\.openai\.baseUrl: leave out the version path \(\/v1\): the client's path carries it/,
   });
 });
+
+t.test('realtime.sessionLeaseMs: 1 s to 10 min, each bound named', async (t) => {
+  for (const [v, msg] of [
+    [500, 'realtime.sessionLeaseMs: realtime.sessionLeaseMs is at least 1000 (sessions renew every third of it)'],
+    [600_001, 'realtime.sessionLeaseMs: realtime.sessionLeaseMs is at most 600000 (a crashed process holds its sessions that long)'],
+  ] as const) {
+    const err = t.throws(() => parseConfig(`realtime: { sessionLeaseMs: ${v} }`, {})) as ConfigError;
+    t.same(err.problems, [msg]);
+  }
+  t.equal(parseConfig('realtime: { sessionLeaseMs: 1000 }', {}).realtime.sessionLeaseMs, 1_000);
+  t.equal(parseConfig('', {}).realtime.sessionLeaseMs, 30_000, 'default 30 s');
+});
