@@ -1,7 +1,7 @@
 // The realtime front door: the proxy's `upgrade` event. Routes `/{provider}/{path}` to a metered
 // endpoint, authenticates (header, subprotocol, query, or the first message), takes a slot under
-// the per-account session cap in the ledger (so the cap holds across replicas), reserves the first step, opens the provider's socket (host only
-// from config) and then answers the client's upgrade; refusals before that are HTTP statuses
+// the per-account session cap in the ledger (session-slots.ts: the cap holds across replicas),
+// reserves the first step, opens the provider's socket (host only from config) and then answers the client's upgrade; refusals before that are HTTP statuses
 // with the usual JSON body. BYOK sessions take the same path at zero credits (an endpoint
 // tollgate does not meter is relayed for BYOK only). Owns the sweep (interim settles, idle,
 // pings, metrics, the slots' lease renewals) and the graceful stop (1001 after the grace period).
@@ -24,6 +24,7 @@ import { matchEndpoint, REALTIME_ENDPOINTS } from './endpoints/index.js';
 import { passRefusal, refuseUpgrade, takeClientKey, upstreamOpen, upstreamUrl } from './handshake.js';
 import { RelaySession, type RealtimeEvents } from './relay.js';
 import { SessionAccount } from './session.js';
+import { createSessionSlots } from './session-slots.js';
 import type { Frame, RealtimeEndpoint, SessionMeter } from './types.js';
 
 export interface RealtimeConfig {
@@ -87,24 +88,14 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     if (id) headers.push(`x-tollgate-request-id: ${id}`);
   });
   const sessions = new Set<RelaySession>();
-  /** Sessions holding a slot in the ledger (from the handshake's openSession until they end): id -> account. */
-  const held = new Map<string, string>();
-  /** `held` counted per account: a fast refusal when this process alone fills the cap. */
-  const perAccount = new Map<string, number>();
-  /** Lease renewals in flight, per account: a session's close waits for one (it must not add it back). */
-  const renewing = new Map<string, Promise<void>>();
-  /** Slot releases in flight: the drain waits for them, so a stopped process leaves no slot behind. */
-  const closing = new Set<Promise<void>>();
+  const slots = createSessionSlots({ ledger, logger, leaseMs: config.sessionLeaseMs, now });
   let pending = 0; // handshakes in progress
   let accepting = true;
   let drained: (() => void) | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
   let lastPing = now();
 
-  // Leases renew every third of their life, so two renewals may fail before a slot lapses.
-  const renewEvery = Math.floor(config.sessionLeaseMs / 3);
-  let lastRenew = now();
-  const sweepEvery = Math.max(50, Math.min(1_000, Math.floor(config.settleIntervalMs / 5), Math.floor(config.sessionLeaseMs / 6)));
+  const sweepEvery = Math.max(50, Math.min(1_000, Math.floor(config.settleIntervalMs / 5), slots.sweepWithinMs));
   function sweep(): void {
     const t = now();
     const ping = t - lastPing >= config.pingIntervalMs;
@@ -113,56 +104,9 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       s.sweep(t, ping);
       void accounts.get(s)?.tick(t);
     }
-    if (t - lastRenew >= renewEvery) {
-      lastRenew = t;
-      renew();
-    }
+    slots.sweep(t);
   }
   const accounts = new WeakMap<RelaySession, SessionAccount>();
-
-  /** One ledger call per account for all its sessions on this process (not one per session or frame). */
-  function renew(): void {
-    const byAccount = new Map<string, string[]>();
-    for (const [sessionId, accountId] of held) {
-      const ids = byAccount.get(accountId);
-      if (ids) ids.push(sessionId);
-      else byAccount.set(accountId, [sessionId]);
-    }
-    for (const [accountId, ids] of byAccount) {
-      if (renewing.has(accountId)) continue;
-      const p = ledger
-        .renewSessions(accountId, ids, config.sessionLeaseMs)
-        .catch((err: unknown) => logger.warn({ err, accountId, sessions: ids.length }, 'could not renew realtime session leases: they lapse unless a later renewal lands'))
-        .finally(() => renewing.delete(accountId));
-      renewing.set(accountId, p);
-    }
-  }
-
-  /** Takes a slot the ledger granted: counted here, renewed by the sweep until released. */
-  function hold(accountId: string, sessionId: string): void {
-    held.set(sessionId, accountId);
-    perAccount.set(accountId, (perAccount.get(accountId) ?? 0) + 1);
-    sweepTimer ??= setInterval(sweep, sweepEvery).unref();
-  }
-
-  /** The session ended (or its handshake failed): its slot is free, here and in the ledger. */
-  function release(accountId: string, sessionId: string): void {
-    if (!held.delete(sessionId)) return;
-    const n = (perAccount.get(accountId) ?? 1) - 1;
-    if (n <= 0) perAccount.delete(accountId);
-    else perAccount.set(accountId, n);
-    // After a renewal in flight that may list it: the close must land last.
-    const close = () =>
-      ledger.closeSession(accountId, sessionId).catch((err: unknown) => {
-        logger.warn({ err, accountId, session: sessionId }, 'could not release a realtime session slot: it lapses with its lease');
-      });
-    const inFlight = renewing.get(accountId);
-    const p = inFlight ? inFlight.then(close) : close();
-    closing.add(p);
-    void p.finally(() => closing.delete(p));
-  }
-
-  const tooMany = (open: number) => createError('too_many_sessions', `this account has ${open} realtime sessions open, the most its tier allows`);
 
   async function capFor(accountId: string): Promise<number> {
     const a = await ledger.getAccount(accountId);
@@ -231,16 +175,13 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
     // provider's socket (a refused session costs neither).
     let slot: SessionSlot;
     try {
-      const cap = await capFor(accountId);
-      // This process alone fills the cap (each of its sessions holds a slot): no need to ask.
-      const local = perAccount.get(accountId) ?? 0;
-      if (local >= cap) return fail(tooMany(local));
-      slot = await ledger.openSession(accountId, sessionId, cap, config.sessionLeaseMs);
+      slot = await slots.take(accountId, sessionId, await capFor(accountId));
     } catch (err) {
       return fail(createError('ledger_unavailable', 'the ledger is unavailable', err));
     }
-    if (!slot.ok) return fail(tooMany(slot.open));
-    hold(accountId, sessionId);
+    if (!slot.ok) return fail(createError('too_many_sessions', `this account has ${slot.open} realtime sessions open, the most its tier allows`));
+    // The sweep renews the slot from now on, through the handshake too.
+    sweepTimer ??= setInterval(sweep, sweepEvery).unref();
     let handedOver = false;
     try {
       const ctx = new Ctx(adapter.id, 'GET', path, search, req.headers, matched?.params ?? [], deps.pricing, limits, byok);
@@ -302,7 +243,7 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
         now,
         onEnd: (s) => {
           sessions.delete(s);
-          release(accountId, sessionId);
+          slots.release(accountId, sessionId);
           if (sessions.size === 0 && drained) drained();
         },
       });
@@ -310,7 +251,7 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       sessions.add(relay);
       accounts.set(relay, account);
     } finally {
-      if (!handedOver) release(accountId, sessionId);
+      if (!handedOver) slots.release(accountId, sessionId);
     }
   }
 
@@ -350,7 +291,7 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       }
       if (sweepTimer) clearInterval(sweepTimer);
       sweepTimer = undefined;
-      await Promise.all(closing);
+      await slots.released();
       wss.close();
     },
   };
