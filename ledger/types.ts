@@ -3,6 +3,7 @@
 // unless a name says otherwise.
 
 import type { Modality, TierId } from '../pricing/types.js';
+import type { FiredAlerts } from './alert-fired.js';
 import type { AlertRecord } from './alert-rules.js';
 import type { HistoryBucket, Receipt } from './usage-history.js';
 
@@ -255,6 +256,10 @@ export interface Ledger {
   historyBuckets(accountId: string, kind: HistoryKind, ids: string[]): Promise<(HistoryBucket | null)[]>;
   /** The account's most recent receipts, newest first; `cursor`: the previous page's `next`. */
   receipts(accountId: string, q: { limit: number; cursor?: string }): Promise<{ receipts: Receipt[]; next: string | null }>;
+
+  // Threshold alerts (ledger/alert-fired.ts): the ones the current period recorded, delivered or waiting.
+  /** Empty (periodStart null) when nothing fired this period, or the account is unknown. On Redis: one read of the account's alert key. */
+  firedAlerts(accountId: string): Promise<FiredAlerts>;
 
   // Opaque per-account blobs (stored BYOK keys, already encrypted by the caller).
   putSecret(accountId: string, name: string, sealed: string): Promise<void>;
