@@ -1,7 +1,7 @@
 // The alert deliverer's view of the Redis ledger (AlertOutbox): the events the scripts recorded (lib/alerts.lua).
 //
 // Keys (hash tag {acct:ID}: one slot per account, so it runs on Redis Cluster):
-//   tg:{acct:ID}:alerts        HASH   fired, e:<ps>:<token> (lib/alerts.lua)
+//   tg:{acct:ID}:alerts        HASH   fired, e:<ps>:<token>, f:<token> (lib/alerts.lua)
 //   tg:{acct:ID}:alerts:lease  STRING the deliverer working on the account
 //   tg:alerts:pending          SET    accounts that may have events waiting: added by the
 //                                     process whose script recorded one (the script cannot: the
