@@ -24,7 +24,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The ledger's Lua scripts are read from the source tree at run time (ledger/script-loader.ts).
+# The ledger's Lua scripts are read from the source tree at run time (ledger/redis/scripts.ts).
 COPY ledger/scripts ./ledger/scripts
 COPY config.example.yaml ./
 USER node

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { loadScripts } from '../ledger/script-loader.js';
+import { loadScripts } from '../ledger/redis/scripts.js';
 
 /** Calls per command (lower-case name), e.g. { evalsha: 1200, hmget: 3 }, scripts' inner calls included. */
 export async function commandStats(client: Redis): Promise<Record<string, number>> {

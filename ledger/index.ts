@@ -2,7 +2,7 @@
 
 export * from './types.js';
 export { LedgerError, LEDGER_ERRORS, createLedgerError, type LedgerErrorCode } from './errors.js';
-export { createRedisLedger, MARKER_MARGIN_MS, type RedisLedger, type RedisLedgerOptions } from './redis-ledger.js';
+export { createRedisLedger, MARKER_MARGIN_MS, type RedisLedger, type RedisLedgerOptions } from './redis/index.js';
 export { DEFAULT_IDEMPOTENCY_TTL_MS } from './account-state.js';
 export { createMemoryLedger, type MemoryLedger, type MemoryLedgerOptions } from './memory-ledger.js';
 export { createFlusher, type Flusher, type FlusherOptions, type FlusherStats, type FlushReport } from './flusher.js';

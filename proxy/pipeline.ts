@@ -306,7 +306,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const counted = plan !== undefined || byok; // free platform-key routes are not requests of the account
 
     // Reserve before the provider sees anything (Free hard cap; a paid account with no spend
-    // limit is admitted without waiting on Redis, see ledger/redis-ledger.ts).
+    // limit is admitted without waiting on Redis, see ledger/redis/admission.ts).
     let capped = false;
     if (plan && !byok) {
       // The floor: what an expired reservation is charged if this process dies (docs/reliability.md).

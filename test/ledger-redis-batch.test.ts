@@ -239,7 +239,7 @@ t.test('a refused reserve leaves no marker: the same request id can hold once cr
 });
 
 t.test('a Redis older than 4.0 is refused at start with a clear message', async (t) => {
-  const { requireRedisVersion } = await import('../ledger/redis-ledger.js');
+  const { requireRedisVersion } = await import('../ledger/redis/index.js');
   const fake = (v: string) => ({ info: async () => `# Server\r\nredis_version:${v}\r\nredis_mode:standalone\r\n` }) as never;
   await t.rejects(requireRedisVersion(fake('3.2.12')), { code: 'ledger_unavailable', message: /Redis 3\.2 is too old: tollgate needs Redis 4\.0 or later/ });
   await t.rejects(requireRedisVersion(fake('2.8.24')), { message: /Redis 2\.8 is too old/ });

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createRedisLedger } from '../ledger/index.js';
-import type { RedisLedger } from '../ledger/redis-ledger.js';
+import type { RedisLedger } from '../ledger/redis/index.js';
 import { overageSettle, silentLogger } from './helpers/ledger-backends.js';
 import { manualClock } from './helpers/ledger-clock.js';
 import { cr, testPricing } from './helpers/ledger-pricing.js';

@@ -1,8 +1,8 @@
 // Loads ledger/scripts/*.lua once, inlines `--@include` lines, and defines them as ioredis commands.
 //
 // tsc does not copy .lua files to dist/, so the scripts are read from the source tree:
-// ./scripts next to this module (running from source), else ../../ledger/scripts (from
-// dist/ledger/). ioredis sends EVALSHA and falls back to EVAL once per connection, so a
+// ../scripts beside this directory (running from source), else ../../../ledger/scripts (from
+// dist/ledger/redis/). ioredis sends EVALSHA and falls back to EVAL once per connection, so a
 // script costs one round trip.
 
 import { createHash } from 'node:crypto';
@@ -31,7 +31,7 @@ export const SCRIPTS = {
 export type ScriptName = keyof typeof SCRIPTS;
 
 function scriptsDir(): string {
-  const candidates = [new URL('./scripts/', import.meta.url), new URL('../../ledger/scripts/', import.meta.url)];
+  const candidates = [new URL('../scripts/', import.meta.url), new URL('../../../ledger/scripts/', import.meta.url)];
   for (const url of candidates) {
     const dir = fileURLToPath(url);
     if (existsSync(`${dir}reserve.lua`)) return dir;

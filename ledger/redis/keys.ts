@@ -1,0 +1,102 @@
+// Where every Redis key and channel of the ledger is named (prefix `tg` by default).
+//
+// Every key of one account shares the tag {acct:ID}, so each script touches one Redis Cluster
+// slot:
+//   tg:{acct:ID}:acct          HASH  id, tier, status, cus, sub, cap, createdAt, org (origin),
+//                                    susp (suspended: 1), del (deleted at, ms)
+//   tg:{acct:ID}:audit         STREAM the account's audit entries (ledger/audit-log.ts)
+//   tg:{acct:ID}:state         HASH  period, counters, carryover, overage (see PeriodState)
+//   tg:{acct:ID}:resv          ZSET  open reservations: requestId -> expiry ms
+//   tg:{acct:ID}:resv:amt      HASH  open reservations: requestId -> µcr held
+//   tg:{acct:ID}:mk:N          HASH  idempotency markers written in window N (N = now ÷ the
+//                                    idempotency ttl): requestId -> R(eserved) / S(ettled);
+//                                    unlinked by the first batch of window N + 2, else expires
+//                                    at its end
+//   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
+//   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
+//   tg:{acct:ID}:lease         STRING the flusher holding this account
+//   tg:{acct:ID}:keys          SET   the account's key hashes
+//   tg:{acct:ID}:secrets       HASH  sealed BYOK keys
+//   tg:accounts                SET   every account id
+//   tg:overage:pending         SET   accounts that may have overage to report
+//   tg:key:HASH                HASH  accountId, createdAt, label, revokedAt
+//   tg:keyid:ID                STRING key id -> hash
+//   tg:stripe:CUS              STRING Stripe customer -> account id
+//   tg:audit                   STREAM every audit entry (capped)
+//   channel tg:revoked         revoked key hashes
+//   channel tg:account         ids of accounts whose tier or spend limit changed
+
+/** One account's key names. */
+export interface AcctKeys {
+  acct: string;
+  state: string;
+  resv: string;
+  resvAmt: string;
+  hist: string;
+  outbox: string;
+  lease: string;
+  keys: string;
+  secrets: string;
+  audit: string;
+  /** The idempotency markers' prefix: the window number follows. */
+  marks: string;
+}
+
+export interface KeyLayout {
+  readonly prefix: string;
+  readonly accounts: string;
+  readonly pending: string;
+  /** Channel of revoked key hashes. */
+  readonly revokedChannel: string;
+  /** Channel of ids of accounts whose terms changed. */
+  readonly accountChannel: string;
+  key(hash: string): string;
+  keyId(id: string): string;
+  stripe(customer: string): string;
+  acct(id: string): AcctKeys;
+  /** The batch scripts' keys: the account's, then its markers' windows: current, previous, the one to drop. */
+  markKeys(k: AcctKeys, now: number): string[];
+}
+
+export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
+  // An account's key names, built once: the request path asks for them twice per request.
+  const keyCache = new Map<string, AcctKeys>();
+  const acctKeys = (id: string): AcctKeys => {
+    const base = `${prefix}:{acct:${id}}`;
+    return {
+      acct: `${base}:acct`,
+      state: `${base}:state`,
+      resv: `${base}:resv`,
+      resvAmt: `${base}:resv:amt`,
+      hist: `${base}:hist`,
+      outbox: `${base}:outbox`,
+      lease: `${base}:lease`,
+      keys: `${base}:keys`,
+      secrets: `${base}:secrets`,
+      audit: `${base}:audit`,
+      marks: `${base}:mk:`,
+    };
+  };
+  return {
+    prefix,
+    accounts: `${prefix}:accounts`,
+    pending: `${prefix}:overage:pending`,
+    revokedChannel: `${prefix}:revoked`,
+    accountChannel: `${prefix}:account`,
+    key: (hash) => `${prefix}:key:${hash}`,
+    keyId: (id) => `${prefix}:keyid:${id}`,
+    stripe: (cus) => `${prefix}:stripe:${cus}`,
+    acct(id) {
+      let k = keyCache.get(id);
+      if (!k) {
+        if (keyCache.size >= 10_000) keyCache.clear();
+        keyCache.set(id, (k = acctKeys(id)));
+      }
+      return k;
+    },
+    markKeys(k, now) {
+      const w = Math.floor(now / idemTtl);
+      return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2)];
+    },
+  };
+}

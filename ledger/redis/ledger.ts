@@ -1,0 +1,100 @@
+// The Redis ledger: one Lua script per metering call (reserve, settle), keys hash-tagged per
+// account (keys.ts). This file only composes the parts; each has its own file in ledger/redis/.
+
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from '../account-state.js';
+import { createRedisAuditLog } from '../audit-log.js';
+import type { TierId } from '../../pricing/types.js';
+import { encodeTierTable, tierTable } from '../inputs.js';
+import { createAccounts } from './accounts.js';
+import { createAdmission } from './admission.js';
+import { createApiKeys } from './api-keys.js';
+import { createBatcher } from './batcher.js';
+import { openConnection } from './connection.js';
+import { scriptRunner, type LedgerContext } from './context.js';
+import { openDurability, type Durability } from './durability.js';
+import { keyLayout } from './keys.js';
+import { createMetering } from './metering.js';
+import type { RedisLedger, RedisLedgerOptions } from './options.js';
+import { createOutbox } from './outbox.js';
+import { openPubSub, type PubSub } from './pubsub.js';
+
+export async function createRedisLedger(opts: RedisLedgerOptions): Promise<RedisLedger> {
+  const logger = opts.logger.child({ component: 'redis-ledger' });
+  const { clock } = opts;
+  const idemTtl = opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const tiers = tierTable(opts.pricing);
+  const tierArg = encodeTierTable(tiers);
+  const tierOf = (id: string | undefined) => tiers[(id ?? 'free') as TierId] ?? tiers.free;
+  const keys = keyLayout(opts.keyPrefix ?? 'tg', idemTtl);
+
+  const conn = await openConnection({ url: opts.url, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
+  const { client } = conn;
+  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg });
+  let durability: Durability;
+  let pubsub: PubSub | undefined;
+  const admission = createAdmission({
+    client,
+    keys,
+    clock,
+    termsTtl: opts.termsTtlMs ?? 10_000,
+    tierOf,
+    trusted: () => durability.usable() && pubsub !== undefined && pubsub.subscribed() && batcher.healthy(),
+  });
+  try {
+    durability = await openDurability({ client, keys, url: conn.url, clock, logger, batcher, idemTtl, journal: opts.journal, epoch: opts.epoch });
+    pubsub = await openPubSub({ subscriber: conn.subscriber, keys, logger, forget: (id) => admission.forget(id) });
+  } catch (err) {
+    conn.abort();
+    throw err;
+  }
+  const ctx: LedgerContext = {
+    client,
+    keys,
+    clock,
+    logger,
+    idemTtl,
+    tiers,
+    tierArg,
+    guard: durability.guard,
+    script: scriptRunner(client),
+    tierOf,
+  };
+  const { requireAccount, ...accounts } = createAccounts(ctx, (id) => admission.forget(id));
+  const metering = createMetering({ ctx, batcher, admission, durability, settleDelay: opts.settleDelayMs ?? 1, openSettleDelay: opts.openSettleDelayMs ?? 5 });
+  const ps = pubsub;
+  let closed = false;
+
+  const ledger: RedisLedger = {
+    kind: 'redis',
+    outbox: createOutbox(ctx),
+    audit: createRedisAuditLog({ client, prefix: keys.prefix, clock, accountKey: (id) => keys.acct(id).audit, guard: durability.guard }),
+    ...accounts,
+    ...createApiKeys(ctx, requireAccount),
+    ...metering,
+    onKeyRevoked: ps.onKeyRevoked,
+    onAccountChanged: ps.onAccountChanged,
+    onMessagesLost: ps.onMessagesLost,
+    replayJournal: durability.replayJournal,
+    health: durability.health,
+    async ping() {
+      if (!durability.usable()) return false;
+      try {
+        return (await client.ping()) === 'PONG';
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      // Calls queued go out before the connection closes (QUIT waits for their replies).
+      batcher.flushNow();
+      await durability.close();
+      ps.clear();
+      await conn.close();
+    },
+  };
+  logger.debug({ prefix: keys.prefix }, 'redis ledger ready');
+  durability.start();
+  return ledger;
+}

@@ -1,0 +1,121 @@
+// The request path in Redis: reserve (locally admitted, or batched to reserve.lua), settle
+// (batched to settle.lua, journaled when Redis is out), usage and history.
+
+import { snapshot, type PeriodState, type TierParams } from '../account-state.js';
+import { createLedgerError } from '../errors.js';
+import { checkAccountId, checkReserve, checkSettle } from '../inputs.js';
+import type { Ledger, PeriodSummary, ReserveResult, SettleResult, UsageSnapshot } from '../types.js';
+import type { Admission } from './admission.js';
+import type { Batcher, HoldRecord } from './batcher.js';
+import type { LedgerContext } from './context.js';
+import { parseHistory, stateFromHash } from './decode.js';
+import { MARKER_MARGIN_MS, type Durability } from './durability.js';
+
+export interface MeteringApi extends Pick<Ledger, 'reserve' | 'settle' | 'usage'> {
+  history(accountId: string): Promise<PeriodSummary[]>;
+}
+
+export interface MeteringOptions {
+  ctx: LedgerContext;
+  batcher: Batcher;
+  admission: Admission;
+  durability: Durability;
+  settleDelay: number;
+  openSettleDelay: number;
+}
+
+const ADMITTED_LOCALLY: ReserveResult = Object.freeze({ ok: true, local: true });
+const ADMITTED: ReserveResult = Object.freeze({ ok: true });
+const ADMITTED_OPEN: ReserveResult = Object.freeze({ ok: true, open: true });
+const ignore = () => {};
+
+export function createMetering({ ctx, batcher, admission, durability, settleDelay, openSettleDelay }: MeteringOptions): MeteringApi {
+  const { client, keys, clock, guard, script, tierArg, idemTtl, tierOf } = ctx;
+  const idemArg = String(idemTtl);
+  const { usable, unusable } = durability;
+
+  async function usageState(accountId: string): Promise<{ tier: TierParams; st: PeriodState }> {
+    checkAccountId(accountId);
+    const k = keys.acct(accountId);
+    const now = clock.now();
+    const reply = await guard(() => script('usage', keys.markKeys(k, now), [now, tierArg, idemArg]));
+    if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
+    const fields: Record<string, string> = {};
+    for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
+    return { tier: tierOf(String(reply[0])), st: stateFromHash(fields) };
+  }
+
+  return {
+    async reserve(input) {
+      checkReserve(input);
+      if (!usable()) throw unusable();
+      // The request's marker must outlive its reservation, so a late duplicate holds nothing.
+      if (input.ttlMs + MARKER_MARGIN_MS > idemTtl) {
+        throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
+      }
+      const now = clock.now();
+      if (admission.admitsLocally(input.accountId, now)) {
+        // Its reservation record rides with the account's next settles, unanswered: nothing
+        // waits on it, and an expiry (a process killed mid-request) charges its floor.
+        if (input.microCredits > 0) {
+          const rec: HoldRecord = {
+            record: true,
+            requestId: input.requestId,
+            modality: input.modality ?? 'llm',
+            microCredits: input.microCredits,
+            floorMicro: input.floorMicro ?? 0,
+            expiresAt: now + input.ttlMs,
+          };
+          batcher.settle(input.accountId, rec, openSettleDelay).catch(ignore);
+        }
+        return ADMITTED_LOCALLY;
+      }
+      const [code, used, limit, open] = await batcher.reserve(input.accountId, input);
+      const usedMicro = Number(used);
+      const limitMicro = Number(limit);
+      switch (Number(code)) {
+        case 1:
+        case 2:
+          return Number(open) === 1 ? ADMITTED_OPEN : ADMITTED;
+        case 0:
+          return { ok: false, reason: 'unknown_account', usedMicro: 0, limitMicro: 0 };
+        case -1:
+          return { ok: false, reason: 'insufficient_credits', usedMicro, limitMicro };
+        default:
+          return { ok: false, reason: 'overage_cap', usedMicro, limitMicro };
+      }
+    },
+
+    async settle(input): Promise<SettleResult> {
+      checkSettle(input);
+      if (!usable()) return durability.journaled(input, false, unusable());
+      // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
+      const delay = admission.isOpen(input.accountId) ? openSettleDelay : settleDelay;
+      let applied: number, accrued: number, writtenOff: number;
+      try {
+        [applied, accrued, writtenOff] = await batcher.settle(input.accountId, input, delay);
+      } catch (err) {
+        const why = durability.outage(err);
+        if (why) return durability.journaled(input, why === 'maybe', err);
+        throw err;
+      }
+      if (Number(applied) === -1) throw createLedgerError('unknown_account', `no account ${input.accountId}`);
+      // Once per overage episode (settle.lua's mark): tell the flusher. The flusher's
+      // periodic full sweep covers a crash between the script and this line.
+      if (Number(accrued) === 1) await guard(() => client.sadd(keys.pending, input.accountId));
+      const wo = Number(writtenOff ?? 0);
+      return wo > 0 ? { applied: Number(applied) === 1, writtenOffMicro: wo } : { applied: Number(applied) === 1 };
+    },
+
+    async usage(accountId): Promise<UsageSnapshot> {
+      const { tier, st } = await usageState(accountId);
+      return snapshot(accountId, tier, st);
+    },
+
+    async history(accountId) {
+      checkAccountId(accountId);
+      const rows = await guard(() => client.lrange(keys.acct(accountId).hist, 0, -1));
+      return rows.map(parseHistory);
+    },
+  };
+}
