@@ -6,7 +6,7 @@
 //   tg:audit             STREAM  every entry
 // An entry's id is its stream id (`ms-seq`), so a page's last id is the next page's cursor.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis/connection.js';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditLog, AuditQuery, Clock } from './types.js';
 
@@ -70,7 +70,7 @@ export function createMemoryAuditLog(clock: Clock): AuditLog {
 }
 
 export interface RedisAuditOptions {
-  client: Redis;
+  client: RedisClient;
   prefix: string;
   clock: Clock;
   /** The account's key name for its stream: `tg:{acct:ID}:audit`. */

@@ -8,11 +8,14 @@
 // (keyed by Redis address and key prefix), and checks it at start, on every reconnect and
 // every `checkMs`. Missing or different (and not adopted from ours): the ledger is lost, and
 // stays lost until the operator adopts the new state (docs/reliability.md, "An empty Redis").
+// On a Redis Cluster the epoch is per shard: the same hash under 64 keys spread over the slots
+// (epochKeys), so a master that comes back empty is noticed like a single Redis would be.
 
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis/connection.js';
+import { spreadTags } from './redis/slots.js';
 import type { Logger } from 'pino';
 
 export interface EpochGuard {
@@ -25,7 +28,9 @@ export interface EpochGuard {
 }
 
 export interface EpochOptions {
-  client: Redis;
+  client: RedisClient;
+  /** The epoch's keys; default the one `epochKey` (a cluster: `epochKeys`, one per shard). */
+  keys?: string[];
   keyPrefix: string;
   /** The Redis URL, for the log line (its password is redacted) and the memory file's key. */
   url: string;
@@ -36,6 +41,20 @@ export interface EpochOptions {
 }
 
 export const epochKey = (prefix: string) => `${prefix}:ledger:epoch`;
+
+/** Shard epoch keys on a cluster: this many, spread evenly over the slots (slots.ts). */
+export const CLUSTER_EPOCH_KEYS = 64;
+
+/**
+ * The epoch's keys on this client. One Redis (plain or Sentinel): `tg:ledger:epoch`, as before.
+ * A cluster: `tg:ledger:epoch:{TAG}` for 64 tags spread over the slot space, every one
+ * holding the same epoch, so each master holds some (any master owning 256 slots in a row
+ * does) and a master that comes back empty is noticed; the keys move with their slots on a
+ * resharding, so a topology change is not mistaken for a loss.
+ */
+export function epochKeys(client: RedisClient, prefix: string): string[] {
+  return isCluster(client) ? spreadTags(CLUSTER_EPOCH_KEYS).map((t) => `${prefix}:ledger:epoch:{${t}}`) : [epochKey(prefix)];
+}
 
 /** The URL without its password (user and password become ***). */
 export function redactUrl(url: string): string {
@@ -83,11 +102,12 @@ export async function rememberEpoch(file: string | undefined, url: string, prefi
 }
 
 export async function createEpochGuard(o: EpochOptions): Promise<EpochGuard> {
-  const key = epochKey(o.keyPrefix);
+  const keys = o.keys ?? [epochKey(o.keyPrefix)];
   const logger = o.logger.child({ component: 'epoch' });
   let known: string | undefined = (await readEpochMemory(o.file))[memoryKey(o.url, o.keyPrefix)];
   let lostWhy: string | undefined;
   let served: string | undefined;
+  const read = () => Promise.all(keys.map((k) => o.client.hgetall(k)));
 
   async function adoptAs(id: string): Promise<void> {
     served = known = id;
@@ -98,28 +118,54 @@ export async function createEpochGuard(o: EpochOptions): Promise<EpochGuard> {
     lost: () => lostWhy,
     id: () => served,
     async check() {
-      let cur = await o.client.hgetall(key);
-      if (!cur.id && known === undefined) {
+      let curs = await read();
+      if (known === undefined && curs.some((c) => !c.id)) {
         // Never seen a ledger on this Redis: a new one (or one from before epochs). Two
-        // processes starting at once write one epoch (HSETNX), and both adopt it.
-        await o.client.hsetnx(key, 'id', randomBytes(8).toString('hex'));
-        await o.client.hsetnx(key, 'since', String(o.now()));
-        cur = await o.client.hgetall(key);
-        logger.info({ epoch: cur.id }, 'ledger epoch created');
+        // processes starting at once write one epoch (HSETNX on the first key), and both
+        // adopt it; on a cluster it is copied to every shard's key (a start cut short
+        // between them is completed by the next).
+        let seed = curs.find((c) => c.id);
+        if (!seed) {
+          await o.client.hsetnx(keys[0]!, 'id', randomBytes(8).toString('hex'));
+          await o.client.hsetnx(keys[0]!, 'since', String(o.now()));
+          seed = curs[0] = await o.client.hgetall(keys[0]!);
+          logger.info({ epoch: seed.id }, 'ledger epoch created');
+        }
+        await Promise.all(
+          keys.map(async (k, i) => {
+            if (curs[i]!.id) return;
+            await o.client.hsetnx(k, 'id', seed.id!);
+            await o.client.hsetnx(k, 'since', seed.since ?? String(o.now()));
+            if (seed.from) await o.client.hsetnx(k, 'from', seed.from);
+          }),
+        );
+        curs = await read();
       }
-      const from = (cur.from ?? '').split(',').filter(Boolean);
-      if (cur.id && (known === undefined || cur.id === known || from.includes(known))) {
-        if (lostWhy) logger.warn({ epoch: cur.id, previous: known }, 'the ledger epoch is back: serving again');
+      const accepts = (cur: Record<string, string>) =>
+        !!cur.id && (known === undefined ? cur.id === curs[0]!.id : cur.id === known || (cur.from ?? '').split(',').includes(known));
+      if (curs.every(accepts)) {
+        const id = curs[0]!.id!;
+        if (lostWhy) logger.warn({ epoch: id, previous: known }, 'the ledger epoch is back: serving again');
         lostWhy = undefined;
-        if (cur.id !== served) await adoptAs(cur.id);
+        if (id !== served) await adoptAs(id);
         return true;
       }
-      const why = cur.id
-        ? `the ledger at ${redactUrl(o.url)} has epoch ${cur.id}, not ${known}: a different or reset ledger`
-        : `the ledger came back empty: Redis at ${redactUrl(o.url)} has no epoch (expected ${known}); it lost its data (restarted without persistence, or flushed)`;
+      const missing = curs.filter((c) => !c.id).length;
+      const other = curs.find((c) => c.id && !accepts(c))?.id;
+      const where = redactUrl(o.url);
+      let why: string;
+      if (keys.length === 1) {
+        why = other
+          ? `the ledger at ${where} has epoch ${other}, not ${known}: a different or reset ledger`
+          : `the ledger came back empty: Redis at ${where} has no epoch (expected ${known}); it lost its data (restarted without persistence, or flushed)`;
+      } else {
+        why = missing
+          ? `the ledger came back empty: ${missing} of the ${keys.length} shard epoch keys at ${where} are gone (expected ${known}); a shard lost its data (a master restarted without persistence or replica, or flushed)`
+          : `the ledger at ${where} has epoch ${other} on some shards, not ${known}: a different or reset ledger`;
+      }
       if (lostWhy !== why) {
         lostWhy = why;
-        logger.error({ redis: redactUrl(o.url), expected: known, found: cur.id ?? null }, `${why}. Metered requests get 503 ledger_unavailable and settles wait in the journal until an operator runs \`tollgate ledger adopt-epoch\` (docs/reliability.md)`);
+        logger.error({ redis: where, expected: known, found: other ?? null, missingKeys: missing }, `${why}. Metered requests get 503 ledger_unavailable and settles wait in the journal until an operator runs \`tollgate ledger adopt-epoch\` (docs/reliability.md)`);
       }
       return false;
     },
@@ -128,14 +174,17 @@ export async function createEpochGuard(o: EpochOptions): Promise<EpochGuard> {
 
 /**
  * The operator's way out (`tollgate ledger adopt-epoch`): a new epoch that names the ones it
- * replaces, so running processes that knew them serve again. Returns the new id.
+ * replaces, so running processes that knew them serve again. Written to every epoch key
+ * (`keys`: one per shard on a cluster, see epochKeys). Returns the new id.
  */
-export async function adoptEpoch(client: Redis, keyPrefix: string, replaced: string[], now: number): Promise<string> {
-  const key = epochKey(keyPrefix);
-  const cur = await client.hgetall(key);
-  const from = new Set([...(cur.from ?? '').split(',').filter(Boolean), ...replaced.filter(Boolean)]);
-  if (cur.id) from.add(cur.id);
+export async function adoptEpoch(client: RedisClient, keyPrefix: string, replaced: string[], now: number, keys = [epochKey(keyPrefix)]): Promise<string> {
+  const curs = await Promise.all(keys.map((k) => client.hgetall(k)));
+  const from = new Set(replaced.filter(Boolean));
+  for (const cur of curs) {
+    for (const f of (cur.from ?? '').split(',').filter(Boolean)) from.add(f);
+    if (cur.id) from.add(cur.id);
+  }
   const id = randomBytes(8).toString('hex');
-  await client.hset(key, { id, since: String(now), from: [...from].join(',') });
+  await Promise.all(keys.map((k) => client.hset(k, { id, since: String(now), from: [...from].join(',') })));
   return id;
 }

@@ -80,14 +80,11 @@ export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: stri
         if (Object.keys(set).length || del.length) {
           // Terms read before this change must not be used after it (local admission).
           forgetTerms(id);
-          const tx = client.multi();
-          if (Object.keys(set).length) tx.hset(k.acct, set);
-          if (del.length) tx.hdel(k.acct, ...del);
-          tx.publish(keys.accountChannel, id);
           // Suspension: every replica's key cache forgets the account's keys (as on a revocation),
           // so the next request reads the account's state again.
-          if (patch.suspended !== undefined) for (const h of await client.smembers(k.keys)) tx.publish(keys.revokedChannel, h);
-          await tx.exec();
+          const hashes = patch.suspended !== undefined ? await client.smembers(k.keys) : [];
+          const pairs = Object.entries(set).flat();
+          await script('account-update', [k.acct], [keys.accountChannel, id, keys.revokedChannel, pairs.length / 2, del.length, ...pairs, ...del, ...hashes]);
           forgetTerms(id);
         }
         if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== before.stripeCustomerId) {

@@ -14,7 +14,7 @@
 // reserves go to Redis and fail as they would (503), rather than admitting requests whose
 // settles could not be recorded.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { TierParams } from '../account-state.js';
 import type { Clock } from '../types.js';
 import type { KeyLayout } from './keys.js';
@@ -32,7 +32,7 @@ export interface Admission {
 }
 
 export interface AdmissionOptions {
-  client: Redis;
+  client: RedisClient;
   keys: KeyLayout;
   clock: Clock;
   termsTtl: number;

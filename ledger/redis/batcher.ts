@@ -10,7 +10,7 @@
 // hold only one kind, and a write to Redis (a syscall that wakes the other CPU) costs more than
 // the script call (Redis reads per request at 32 connections in the bench: 0.148 -> 0.128).
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { UNIT_FIELDS } from '../account-state.js';
 import { createLedgerError, toLedgerError } from '../errors.js';
@@ -53,7 +53,7 @@ export interface Batcher {
 }
 
 export interface BatcherOptions {
-  client: Redis;
+  client: RedisClient;
   keys: KeyLayout;
   clock: Clock;
   logger: Logger;

@@ -1,6 +1,6 @@
 // What the Redis ledger's parts share: the client, the key layout, the guard and the scripts.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import type { TierId } from '../../pricing/types.js';
 import type { TierParams } from '../account-state.js';
@@ -11,7 +11,7 @@ import { runScript, type ScriptName } from './scripts.js';
 export type Reply = (string | number | null)[];
 
 export interface LedgerContext {
-  client: Redis;
+  client: RedisClient;
   keys: KeyLayout;
   clock: Clock;
   logger: Logger;
@@ -26,6 +26,6 @@ export interface LedgerContext {
   tierOf(id: string | undefined): TierParams;
 }
 
-export function scriptRunner(client: Redis): LedgerContext['script'] {
+export function scriptRunner(client: RedisClient): LedgerContext['script'] {
   return (name, keys, args) => runScript(client, name, keys, args) as Promise<Reply>;
 }

@@ -7,9 +7,9 @@
 // waits on disk (ledger/journal.ts) and is replayed, exactly once, when Redis answers again and
 // the epoch checks out.
 
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
-import { createEpochGuard, type EpochGuard } from '../epoch.js';
+import { createEpochGuard, epochKeys, type EpochGuard } from '../epoch.js';
 import { createLedgerError, LedgerError, toLedgerError } from '../errors.js';
 import { openJournal, type AbandonedReserve, type Journal } from '../journal.js';
 import type { Clock, SettleInput, SettleResult } from '../types.js';
@@ -45,7 +45,7 @@ export interface Durability {
 }
 
 export interface DurabilityOptions {
-  client: Redis;
+  client: RedisClient;
   keys: KeyLayout;
   url: string;
   clock: Clock;
@@ -61,7 +61,7 @@ export interface DurabilityOptions {
 export async function openDurability(o: DurabilityOptions): Promise<Durability> {
   const { client, keys, clock, logger, batcher } = o;
   const epochGuard: EpochGuard | undefined = o.epoch
-    ? await createEpochGuard({ client, keyPrefix: keys.prefix, url: o.url, file: o.epoch.file, logger, now: () => clock.now() })
+    ? await createEpochGuard({ client, keyPrefix: keys.prefix, keys: epochKeys(client, keys.prefix), url: o.url, file: o.epoch.file, logger, now: () => clock.now() })
     : undefined;
   let verified = true;
   if (epochGuard) {

@@ -27,7 +27,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   const tierOf = (id: string | undefined) => tiers[(id ?? 'free') as TierId] ?? tiers.free;
   const keys = keyLayout(opts.keyPrefix ?? 'tg', idemTtl);
 
-  const conn = await openConnection({ url: opts.url, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
+  const conn = await openConnection({ url: opts.url, cluster: opts.cluster, sentinel: opts.sentinel, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
   const { client } = conn;
   const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg });
   let durability: Durability;

@@ -1,15 +1,19 @@
 // The Redis ledger's options and public type.
 
-import type { Redis } from 'ioredis';
+import type { ClusterTarget, RedisClient, SentinelTarget } from './connection.js';
 import type { Logger } from 'pino';
 import type { Pricing } from '../../pricing/types.js';
 import type { Clock, Ledger, OverageOutbox, PeriodSummary } from '../types.js';
 
 export interface RedisLedgerOptions {
-  /** Used when `redis` is not given. */
+  /** One Redis (used when neither `redis`, `cluster` nor `sentinel` is given). */
   url?: string;
+  /** A Redis Cluster, by its seed nodes (connection.ts). */
+  cluster?: ClusterTarget;
+  /** A master found through Sentinel (connection.ts). */
+  sentinel?: SentinelTarget;
   /** A client to use (not closed by close()); a duplicate of it subscribes to revocations. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of every key and channel; default `tg`. */
   keyPrefix?: string;
   pricing: Pricing;

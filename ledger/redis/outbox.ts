@@ -5,11 +5,17 @@ import { STAMP_MARGIN_MS, STRIPE_WINDOW_MS } from '../account-state.js';
 import { createLedgerError } from '../errors.js';
 import type { OverageOutbox, PrepareResult } from '../types.js';
 import type { LedgerContext } from './context.js';
+import { scanAccountIds } from './sweep.js';
 
 export function createOutbox({ client, keys, guard, script, tierArg }: LedgerContext): OverageOutbox {
   return {
     async pendingAccounts(full) {
-      return guard(() => client.smembers(full ? keys.accounts : keys.pending));
+      if (!full) return guard(() => client.smembers(keys.pending));
+      // The full run: the index, and the backstop sweep of every master (sweep.ts).
+      return guard(async () => {
+        const [indexed, scanned] = await Promise.all([client.smembers(keys.accounts), scanAccountIds(client, keys)]);
+        return [...new Set([...indexed, ...scanned])];
+      });
     },
     async lease(accountId, owner, ttlMs) {
       const k = keys.acct(accountId);

@@ -1,7 +1,7 @@
 // The ledger's pub/sub: key revocations and account-terms changes heard from every process,
 // and the loss of messages while the subscriber was down.
 
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { toLedgerError } from '../errors.js';
 import type { KeyLayout } from './keys.js';
@@ -17,7 +17,7 @@ export interface PubSub {
 }
 
 export interface PubSubOptions {
-  subscriber: Redis;
+  subscriber: RedisClient;
   keys: KeyLayout;
   logger: Logger;
   /** Called first with the id of a changed account, or undefined when messages may have been lost. */
@@ -68,8 +68,7 @@ export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOpt
     subscribed = false;
     messagesLost();
   });
-  subscriber.on('ready', () => {
-    if (subscribed) return;
+  const resubscribe = () => {
     subscriber.subscribe(channel, accountChannel).then(
       () => {
         subscribed = true;
@@ -79,7 +78,21 @@ export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOpt
         // the connection dropped again: the next `ready` tries again
       },
     );
+  };
+  subscriber.on('ready', () => {
+    if (!subscribed) resubscribe();
   });
+  // A cluster's subscriber connection is to one node, which ioredis replaces (and subscribes
+  // again) when that node leaves: messages may be lost meanwhile, and until our own SUBSCRIBE
+  // on the replacement is answered the old terms are not trusted.
+  if (isCluster(subscriber)) {
+    subscriber.on('-node', () => {
+      if (subscriber.status !== 'ready') return; // the whole client is down: `close`/`ready` cover it
+      subscribed = false;
+      messagesLost();
+      resubscribe();
+    });
+  }
 
   const add = <A>(set: Set<A>, l: A) => {
     set.add(l);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /**
  * Script file name (without .lua) → number of KEYS it declares. The request path's batch
@@ -21,6 +21,7 @@ export const SCRIPTS = {
   usage: 8,
   'set-period': 3,
   'account-ensure': 2,
+  'account-update': 1,
   'outbox-prepare': 4,
   'outbox-commit': 2,
   'outbox-clean': 2,
@@ -64,7 +65,7 @@ export function commandName(name: ScriptName): string {
 /** The request path's scripts, sent by directScript (EVALSHA straight), not defined on the client. */
 const DIRECT: ReadonlySet<ScriptName> = new Set(['reserve', 'settle']);
 
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: RedisClient): void {
   const scripts = loadScripts();
   for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
     if (DIRECT.has(name)) continue; // sent by directScript only
@@ -73,7 +74,7 @@ export function defineScripts(client: Redis): void {
 }
 
 /** Run a defined script: keys first, then args. */
-export function runScript(client: Redis, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+export function runScript(client: RedisClient, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
   if (keys.length !== SCRIPTS[name]) throw new Error(`${name}.lua takes ${SCRIPTS[name]} keys, got ${keys.length}`);
   const fn = (client as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[commandName(name)];
   if (!fn) throw new Error(`ledger script ${name} is not defined on this client`);
@@ -86,7 +87,7 @@ export function runScript(client: Redis, name: ScriptName, keys: string[], args:
  * in a second command class, a re-jected promise chain and a callback adapter: about a fifth of
  * the ledger's client CPU per call in the bench profile.
  */
-export function directScript(client: Redis, name: ScriptName): (keys: string[], args: (string | number)[]) => Promise<unknown> {
+export function directScript(client: RedisClient, name: ScriptName): (keys: string[], args: (string | number)[]) => Promise<unknown> {
   const lua = loadScripts()[name];
   const sha = createHash('sha1').update(lua).digest('hex');
   const want = SCRIPTS[name];
