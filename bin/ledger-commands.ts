@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { Redis } from 'ioredis';
 
 export const LEDGER_USAGE = `ledger commands (talk to Redis directly, with the serve config):
   tollgate ledger adopt-epoch [--config FILE] [--from EPOCH]...
@@ -35,21 +34,22 @@ export async function runLedgerCommand(argv: string[]): Promise<number> {
     console.error('tollgate ledger adopt-epoch: the config has no redis: section (the in-memory ledger has no epoch)');
     return 2;
   }
-  const { adoptEpoch, memoryKey, readEpochMemory } = await import('../ledger/epoch.js');
-  const { createRedisLedger } = await import('../ledger/index.js');
+  const { adoptEpoch, epochKeys, memoryKey, readEpochMemory } = await import('../ledger/epoch.js');
+  const { createRedisClient, createRedisLedger, describeRedisTarget } = await import('../ledger/index.js');
   const { createPricing } = await import('../pricing/index.js');
   const { seedAccounts } = await import('../proxy/app.js');
-  const { url, keyPrefix, journal } = config.redis;
+  const { url, cluster, sentinel, keyPrefix, journal } = config.redis;
+  const target = { url, cluster, sentinel, commandTimeoutMs: 5000, connectTimeoutMs: 5000 };
+  const client = createRedisClient(target);
   const file = join(journal.dir, 'epochs.json');
-  const remembered = (await readEpochMemory(file))[memoryKey(url, keyPrefix)];
+  const remembered = (await readEpochMemory(file))[memoryKey(describeRedisTarget(target, client), keyPrefix)];
   const replaced = [...(remembered ? [remembered] : []), ...(values.from ?? [])];
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
-    const epoch = await adoptEpoch(client, keyPrefix, replaced, Date.now());
+    const epoch = await adoptEpoch(client, keyPrefix, replaced, Date.now(), epochKeys(client, keyPrefix));
     const logger = pino({ level: 'warn' });
     const pricing = createPricing(config.pricing, config.tiers as Parameters<typeof createPricing>[1]);
-    const ledger = await createRedisLedger({ redis: client, keyPrefix, pricing, clock: { now: () => Date.now() }, logger, epoch: { file } });
+    const ledger = await createRedisLedger({ redis: client, url, cluster, sentinel, keyPrefix, pricing, clock: { now: () => Date.now() }, logger, epoch: { file } });
     await seedAccounts(ledger, config, logger);
     await ledger.close();
     console.log(JSON.stringify({ epoch, replaced, accountsSeeded: config.accounts.length }));

@@ -32,6 +32,13 @@ function rootMessage(err: NodeLikeError): string {
 }
 
 /** One line, no stack: `tollgate: cannot start: …`. */
+/** Where the ledger's Redis is, without credentials. */
+function redisWhere(r: NonNullable<Config['redis']>): string {
+  if (r.cluster) return `the Redis Cluster at ${r.cluster.nodes.map(redactUrl).join(', ')}`;
+  if (r.sentinel) return `the Redis master '${r.sentinel.name}' through Sentinel at ${r.sentinel.sentinels.map(redactUrl).join(', ')}`;
+  return `Redis at ${redactUrl(r.url ?? '')}`;
+}
+
 export function describeStartupFailure(err: unknown, config: Config | undefined): string {
   const e = (err ?? {}) as NodeLikeError;
   let what: string;
@@ -41,7 +48,7 @@ export function describeStartupFailure(err: unknown, config: Config | undefined)
     const why = e.code === 'EADDRINUSE' ? 'is already in use' : e.code === 'EACCES' ? 'is not permitted' : 'is not an address of this machine';
     what = `${port}${where} ${why} (${e.code})`;
   } else if (e.name === 'LedgerError' || (e.name === 'StartupTimeout' && config?.redis)) {
-    const where = config?.redis ? `Redis at ${redactUrl(config.redis.url)}` : 'the ledger';
+    const where = config?.redis ? redisWhere(config.redis) : 'the ledger';
     what = `${where} is unavailable: ${rootMessage(e).replace(/^ledger unavailable: /, '')}`;
   } else if (e.name === 'MasterKeyError') {
     what = `bad master key: ${e.message}`;

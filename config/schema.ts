@@ -153,6 +153,34 @@ const tierOverrideSchema = z.strictObject({
   overageUsdPerCredit: z.string().regex(/^\d+(\.\d+)?$/).nullable().optional(),
 });
 
+
+const redisUrl = z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL');
+/** The slot map is re-read this often (ioredis does not by default): a topology change is seen within it. */
+export const DEFAULT_SLOTS_REFRESH_MS = 5_000;
+const redisClusterSchema = z.strictObject({
+  nodes: z.array(redisUrl).min(1, 'redis.cluster.nodes lists at least one seed node (redis://host:port)'),
+  /** Announced address (host:port) -> the address this process reaches it at (Docker, Kubernetes). */
+  natMap: z
+    .record(z.string().regex(/^[^:]+:\d+$/, 'a natMap key is host:port'), z.strictObject({ host: z.string().min(1), port: z.coerce.number().int().min(1).max(65535) }))
+    .optional(),
+  /** TLS to every node; rediss:// seeds imply it. */
+  tls: z.boolean().default(false),
+  slotsRefreshInterval: z.coerce.number().int().min(100, 'redis.cluster.slotsRefreshInterval is in ms, at least 100').default(DEFAULT_SLOTS_REFRESH_MS),
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+});
+const redisSentinelSchema = z.strictObject({
+  /** The master group's name, as in the sentinels' `sentinel monitor NAME ...`. */
+  name: z.string().min(1, 'redis.sentinel.name is the monitored master group'),
+  sentinels: z.array(redisUrl).min(1, 'redis.sentinel.sentinels lists at least one sentinel (redis://host:26379)'),
+  username: z.string().min(1).optional(),
+  /** The data nodes' password. */
+  password: z.string().min(1).optional(),
+  /** The sentinels' own password (requirepass on the sentinels), if any. */
+  sentinelPassword: z.string().min(1).optional(),
+  tls: z.boolean().default(false),
+});
+
 export const configSchema = z.strictObject({
   proxy: z
     .strictObject({
@@ -188,7 +216,12 @@ export const configSchema = z.strictObject({
     .prefault({}),
   redis: z
     .strictObject({
-      url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL'),
+      /** One Redis. Exactly one of url, cluster, sentinel. */
+      url: redisUrl.optional(),
+      /** A Redis Cluster (Redis OSS 7, Valkey, ElastiCache, Memorystore), by seed nodes. */
+      cluster: redisClusterSchema.optional(),
+      /** A master found through Sentinel. */
+      sentinel: redisSentinelSchema.optional(),
       keyPrefix: z.string().min(1).default(DEFAULT_KEY_PREFIX),
       /** A paid account with no spend limit is admitted without a reserve round trip (README, Metering). */
       localAdmission: z.boolean().default(true),
@@ -201,6 +234,18 @@ export const configSchema = z.strictObject({
         .prefault({}),
       /** Check the ledger's epoch this often (and on every reconnect): an emptied Redis is refused. */
       epochCheckMs: z.coerce.number().int().positive().default(DEFAULT_EPOCH_CHECK_MS),
+    })
+    .superRefine((r, ctx) => {
+      const given = (['url', 'cluster', 'sentinel'] as const).filter((k) => r[k] !== undefined);
+      if (given.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            given.length === 0
+              ? 'give one of redis.url (one Redis), redis.cluster (a Redis Cluster) or redis.sentinel (a master found through Sentinel)'
+              : `give only one of redis.url, redis.cluster, redis.sentinel (got ${given.join(' and ')})`,
+        });
+      }
     })
     .optional(),
   providers: z.partialRecord(z.enum(PROVIDER_IDS), providerSchema).default({}),

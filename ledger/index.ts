@@ -2,7 +2,17 @@
 
 export * from './types.js';
 export { LedgerError, LEDGER_ERRORS, createLedgerError, type LedgerErrorCode } from './errors.js';
-export { createRedisLedger, MARKER_MARGIN_MS, type RedisLedger, type RedisLedgerOptions } from './redis/index.js';
+export {
+  createRedisLedger,
+  createRedisClient,
+  describeRedisTarget,
+  MARKER_MARGIN_MS,
+  type ClusterTarget,
+  type RedisClient,
+  type RedisLedger,
+  type RedisLedgerOptions,
+  type SentinelTarget,
+} from './redis/index.js';
 export { DEFAULT_IDEMPOTENCY_TTL_MS } from './account-state.js';
 export { createMemoryLedger, type MemoryLedger, type MemoryLedgerOptions } from './memory-ledger.js';
 export { createFlusher, type Flusher, type FlusherOptions, type FlusherStats, type FlushReport } from './flusher.js';

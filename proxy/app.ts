@@ -85,6 +85,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     (config.redis
       ? await createRedisLedger({
           url: config.redis.url,
+          cluster: config.redis.cluster,
+          sentinel: config.redis.sentinel,
           keyPrefix: config.redis.keyPrefix,
           pricing,
           clock,

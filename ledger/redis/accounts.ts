@@ -84,7 +84,13 @@ export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: stri
           // so the next request reads the account's state again.
           const hashes = patch.suspended !== undefined ? await client.smembers(k.keys) : [];
           const pairs = Object.entries(set).flat();
-          await script('account-update', [k.acct], [keys.accountChannel, id, keys.revokedChannel, pairs.length / 2, del.length, ...pairs, ...del, ...hashes]);
+          const [acctCh, revokedCh] = ctx.sharded ? ['', ''] : [keys.accountChannel, keys.revokedChannel];
+          await script('account-update', [k.acct], [acctCh, id, revokedCh, pairs.length / 2, del.length, ...pairs, ...del, ...hashes]);
+          if (ctx.sharded) {
+            // Sent after the write (a crash between them: the caches' ttl covers it).
+            await ctx.publish(keys.accountChannel, id);
+            for (const h of hashes) await ctx.publish(keys.revokedChannel, h);
+          }
           forgetTerms(id);
         }
         if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== before.stripeCustomerId) {

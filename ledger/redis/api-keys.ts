@@ -40,8 +40,11 @@ export function createApiKeys(ctx: LedgerContext, requireAccount: (id: string) =
       return guard(async () => {
         const hash = kind === 'hash' ? ref : await client.get(keys.keyId(ref));
         if (!hash) return false;
-        const r = await script('key-revoke', [keys.key(hash)], [clock.now(), keys.revokedChannel, hash]);
-        return Number(r) === 1;
+        const r = await script('key-revoke', [keys.key(hash)], [clock.now(), ctx.sharded ? '' : keys.revokedChannel, hash]);
+        if (Number(r) !== 1) return false;
+        // Sharded: sent after the script (a crash between them: the caches' ttl covers it).
+        if (ctx.sharded) await ctx.publish(keys.revokedChannel, hash);
+        return true;
       });
     },
 

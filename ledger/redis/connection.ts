@@ -48,6 +48,8 @@ export interface ConnectionOptions {
 export interface Connection {
   client: RedisClient;
   subscriber: RedisClient;
+  /** True when revocations and account changes go by sharded pub/sub (SPUBLISH/SSUBSCRIBE): a cluster of Redis 7+. */
+  sharded: boolean;
   /** True when the client was opened here (and so is closed by close()). */
   owned: boolean;
   /** Names the ledger's Redis in logs and the epoch memory (no credentials). */
@@ -164,18 +166,24 @@ export async function openConnection(opts: ConnectionOptions, logger: Logger): P
   const owned = !opts.redis;
   const client = opts.redis ?? createClient(opts);
   client.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
-  const subscriber = isCluster(client)
-    ? client.duplicate(undefined, { lazyConnect: true, redisOptions: { ...client.options.redisOptions, commandTimeout: undefined, lazyConnect: false } })
-    : client.duplicate({ lazyConnect: true, commandTimeout: undefined });
-  subscriber.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis subscriber error'));
+  let subscriber: RedisClient | undefined;
+  let sharded = false;
   const abort = () => {
-    subscriber.disconnect();
+    subscriber?.disconnect();
     if (owned) client.disconnect();
   };
   try {
     if (owned) await client.connect();
     if (isCluster(client)) await mastersReady(client, opts.connectTimeoutMs ?? 1000);
-    await requireRedisVersion(client);
+    const major = await requireRedisVersion(client);
+    // Sharded pub/sub on a cluster of Redis 7+: a message goes to its channel's shard only,
+    // not over the bus to every node; ioredis routes SSUBSCRIBE only with shardedSubscribers
+    // (without it, one to a slot the picked node does not own never answers).
+    sharded = isCluster(client) && major >= 7;
+    subscriber = isCluster(client)
+      ? client.duplicate(undefined, { lazyConnect: true, shardedSubscribers: sharded, redisOptions: { ...client.options.redisOptions, commandTimeout: undefined, lazyConnect: false } })
+      : client.duplicate({ lazyConnect: true, commandTimeout: undefined });
+    subscriber.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis subscriber error'));
     defineScripts(client);
     // The request path's scripts go by EVALSHA alone (directScript): load them up front, on
     // every master (a cluster's SCRIPT LOAD would reach one random node). A master that gets
@@ -187,27 +195,35 @@ export async function openConnection(opts: ConnectionOptions, logger: Logger): P
     abort();
     throw toLedgerError(err);
   }
+  const sub = subscriber;
   return {
     client,
-    subscriber,
+    subscriber: sub,
+    sharded,
     owned,
     url: describeTarget(opts, client),
     abort,
     async close() {
-      await subscriber.quit().catch(() => subscriber.disconnect());
+      await sub.quit().catch(() => sub.disconnect());
       if (owned) await client.quit().catch(() => client.disconnect());
     },
   };
 }
 
-/** The ledger's scripts write several hash fields in one HSET (Redis 4.0): refuse an older server at start, clearly. */
-export async function requireRedisVersion(client: Pick<Redis, 'info'> | Cluster): Promise<void> {
-  // A cluster answers INFO from one node: every master is asked.
+/**
+ * The ledger's scripts write several hash fields in one HSET (Redis 4.0): refuse an older server
+ * at start, clearly. Resolves with the lowest major version (every master of a cluster is asked).
+ */
+export async function requireRedisVersion(client: Pick<Redis, 'info'> | Cluster): Promise<number> {
   const infos = isCluster(client as RedisClient) ? await Promise.all(masters(client as Cluster).map((m) => m.info('server'))) : [await client.info('server')];
+  let lowest = Infinity;
   for (const info of infos) {
     const v = /redis_version:(\d+)\.(\d+)/.exec(info);
-    if (v && Number(v[1]) < 4) {
+    if (!v) continue;
+    if (Number(v[1]) < 4) {
       throw createLedgerError('ledger_unavailable', `Redis ${v[1]}.${v[2]} is too old: tollgate needs Redis 4.0 or later (tested on 7.0)`);
     }
+    lowest = Math.min(lowest, Number(v[1]));
   }
+  return lowest === Infinity ? 0 : lowest;
 }

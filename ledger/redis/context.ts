@@ -24,6 +24,13 @@ export interface LedgerContext {
   /** Runs a defined script: keys first, then args. */
   script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<Reply>;
   tierOf(id: string | undefined): TierParams;
+  /**
+   * True when messages go by sharded pub/sub (a cluster of Redis 7+): scripts are given ''
+   * for their channels and the caller publishes after them (publish below).
+   */
+  sharded: boolean;
+  /** Sends a revocation or account-change message (SPUBLISH when sharded, else PUBLISH). */
+  publish(channel: string, message: string): Promise<unknown>;
 }
 
 export function scriptRunner(client: RedisClient): LedgerContext['script'] {

@@ -2,6 +2,6 @@
 
 export { createRedisLedger } from './ledger.js';
 export { MARKER_MARGIN_MS } from './durability.js';
-export { requireRedisVersion } from './connection.js';
+export { createClient as createRedisClient, describeTarget as describeRedisTarget, requireRedisVersion, type ClusterTarget, type RedisClient, type SentinelTarget } from './connection.js';
 export { stateFromHash } from './decode.js';
 export type { RedisLedger, RedisLedgerOptions } from './options.js';

@@ -23,8 +23,19 @@
 //   tg:keyid:ID                STRING key id -> hash
 //   tg:stripe:CUS              STRING Stripe customer -> account id
 //   tg:audit                   STREAM every audit entry (capped)
+//   tg:ledger:epoch            HASH  the ledger's epoch (ledger/epoch.ts); on a cluster instead
+//   tg:ledger:epoch:{TAG}      HASH  the same, under 64 tags spread over the slots (every shard)
 //   channel tg:revoked         revoked key hashes
 //   channel tg:account         ids of accounts whose tier or spend limit changed
+//                              (sharded channels on a cluster of Redis 7+, classic elsewhere)
+//
+// On a Redis Cluster: every script's KEYS are one account's (one slot), or one key; no MULTI.
+// The keys outside any account (the two sets, key and customer lookups, the global audit
+// stream) are single keys, each in its own slot, read and written by single-key commands
+// after the account's script (a script may touch only its own slot): a crash between the two
+// leaves an index short, which the flusher's full run covers by scanning every master for
+// account hashes (sweep.ts); a key lookup is written before the account's key set, so it is
+// never missing for a key the account lists.
 
 /** One account's key names. */
 export interface AcctKeys {

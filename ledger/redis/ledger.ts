@@ -42,7 +42,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   });
   try {
     durability = await openDurability({ client, keys, url: conn.url, clock, logger, batcher, idemTtl, journal: opts.journal, epoch: opts.epoch });
-    pubsub = await openPubSub({ subscriber: conn.subscriber, keys, logger, forget: (id) => admission.forget(id) });
+    pubsub = await openPubSub({ subscriber: conn.subscriber, sharded: conn.sharded, keys, logger, forget: (id) => admission.forget(id) });
   } catch (err) {
     conn.abort();
     throw err;
@@ -58,6 +58,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     guard: durability.guard,
     script: scriptRunner(client),
     tierOf,
+    sharded: conn.sharded,
+    publish: (channel, message) => (conn.sharded ? client.spublish(channel, message) : client.publish(channel, message)),
   };
   const { requireAccount, ...accounts } = createAccounts(ctx, (id) => admission.forget(id));
   const metering = createMetering({ ctx, batcher, admission, durability, settleDelay: opts.settleDelayMs ?? 1, openSettleDelay: opts.openSettleDelayMs ?? 5 });

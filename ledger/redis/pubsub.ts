@@ -18,6 +18,8 @@ export interface PubSub {
 
 export interface PubSubOptions {
   subscriber: RedisClient;
+  /** SSUBSCRIBE (a cluster of Redis 7+: each channel on its shard), else SUBSCRIBE. */
+  sharded?: boolean;
   keys: KeyLayout;
   logger: Logger;
   /** Called first with the id of a changed account, or undefined when messages may have been lost. */
@@ -25,7 +27,7 @@ export interface PubSubOptions {
 }
 
 /** Subscribes both channels; rejects as a LedgerError when Redis refuses. */
-export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOptions): Promise<PubSub> {
+export async function openPubSub({ subscriber, sharded = false, keys, logger, forget }: PubSubOptions): Promise<PubSub> {
   const channel = keys.revokedChannel;
   const accountChannel = keys.accountChannel;
   const listeners = new Set<(keyHash: string) => void>();
@@ -41,7 +43,12 @@ export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOpt
       }
     }
   }
-  subscriber.on('message', (ch: string, hash: string) => {
+  // One SSUBSCRIBE per channel: the two hash to different slots (shards).
+  const subscribeAll = (): Promise<unknown> =>
+    sharded && isCluster(subscriber)
+      ? Promise.all([subscriber.ssubscribe(channel), subscriber.ssubscribe(accountChannel)])
+      : subscriber.subscribe(channel, accountChannel);
+  subscriber.on(sharded ? 'smessage' : 'message', (ch: string, hash: string) => {
     if (ch === accountChannel) {
       forget(hash);
       notify(accountListeners, hash, 'account change');
@@ -50,7 +57,7 @@ export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOpt
     if (ch === channel) notify(listeners, hash, 'key revocation');
   });
   try {
-    await subscriber.subscribe(channel, accountChannel);
+    await subscribeAll();
   } catch (err) {
     throw toLedgerError(err);
   }
@@ -68,30 +75,43 @@ export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOpt
     subscribed = false;
     messagesLost();
   });
+  let closed = false;
+  let resubscribing = false;
   const resubscribe = () => {
-    subscriber.subscribe(channel, accountChannel).then(
-      () => {
-        subscribed = true;
-        messagesLost();
-      },
-      () => {
-        // the connection dropped again: the next `ready` tries again
-      },
-    );
+    if (resubscribing || closed) return;
+    resubscribing = true;
+    // Bounded: a (sharded) subscription whose node is not there yet may never answer.
+    const attempt = () =>
+      Promise.race([subscribeAll(), new Promise((_, reject) => setTimeout(() => reject(new Error('resubscribe timed out')), 2000).unref())]).then(
+        () => {
+          resubscribing = false;
+          subscribed = true;
+          messagesLost();
+        },
+        () => {
+          // the connection dropped again: the next `ready` (or a retry) tries again
+          if (closed || subscriber.status !== 'ready') resubscribing = false;
+          else setTimeout(attempt, 250).unref();
+        },
+      );
+    void attempt();
   };
   subscriber.on('ready', () => {
     if (!subscribed) resubscribe();
   });
-  // A cluster's subscriber connection is to one node, which ioredis replaces (and subscribes
-  // again) when that node leaves: messages may be lost meanwhile, and until our own SUBSCRIBE
-  // on the replacement is answered the old terms are not trusted.
+  // A cluster's subscriber connections are to some nodes (sharded: one per channel's shard),
+  // which ioredis replaces (and subscribes again) when a node leaves: messages may be lost
+  // meanwhile, and until our own SUBSCRIBE on the replacement is answered the old terms are
+  // not trusted.
   if (isCluster(subscriber)) {
-    subscriber.on('-node', () => {
+    const lost = () => {
       if (subscriber.status !== 'ready') return; // the whole client is down: `close`/`ready` cover it
       subscribed = false;
       messagesLost();
       resubscribe();
-    });
+    };
+    subscriber.on('-node', lost);
+    subscriber.on('-subscriber', lost);
   }
 
   const add = <A>(set: Set<A>, l: A) => {
@@ -104,6 +124,7 @@ export async function openPubSub({ subscriber, keys, logger, forget }: PubSubOpt
     onMessagesLost: (l) => add(lostListeners, l),
     subscribed: () => subscribed && subscriber.status === 'ready',
     clear() {
+      closed = true;
       listeners.clear();
       accountListeners.clear();
       lostListeners.clear();

@@ -2,7 +2,7 @@
 --
 -- KEYS[1] tg:{acct:ID}:acct  the account hash
 -- ARGV[1] the account channel  ARGV[2] the account id (its message)
--- ARGV[3] the revocation channel  ARGV[4] n: field/value pairs to set  ARGV[5] m: fields to delete
+-- ARGV[3] the revocation channel (both '': the caller publishes, by sharded pub/sub)  ARGV[4] n: field/value pairs to set  ARGV[5] m: fields to delete
 -- then n pairs, then m field names, then key hashes to publish on the revocation channel
 -- (a suspension: every process's key cache forgets the account's keys)
 --
@@ -26,6 +26,8 @@ if m > 0 then
   redis.call('HDEL', KEYS[1], unpack(del))
 end
 at = at + m
-redis.call('PUBLISH', ARGV[1], ARGV[2])
-for i = at, #ARGV do redis.call('PUBLISH', ARGV[3], ARGV[i]) end
+if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+if ARGV[3] ~= '' then
+  for i = at, #ARGV do redis.call('PUBLISH', ARGV[3], ARGV[i]) end
+end
 return 1
