@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { Redis } from 'ioredis';
-import { freePort, spawnTollgate, startRedis, type TollgateChild } from './procs.js';
+import { freePort, HAS_TASKSET, spawnTollgate, type TollgateChild } from './procs.js';
 import { monitorTopLevel } from './redis-stats.js';
 
 /** One redis-server of the bench: a standalone client to it (INFO, MONITOR, SCAN). */
@@ -29,12 +29,14 @@ export interface BenchCluster {
 }
 
 /**
- * A Redis Cluster of `masters` redis-servers (no replicas), slots split evenly: config epochs,
+ * A Redis Cluster of `masters` redis-servers (0: one plain redis-server, the comparison), (no replicas), slots split evenly: config epochs,
  * ADDSLOTSRANGE, MEET, then cluster_state:ok everywhere (about 2 s: Redis's writable delay).
  * Bus ports are chosen free (`--cluster-port`, so data ports may be anywhere; MEET then names it).
  */
-export async function startBenchCluster(dir: string, masters = 3): Promise<BenchCluster> {
+export async function startBenchCluster(dir: string, masters = 3, cpus?: string): Promise<BenchCluster> {
   const nodes: BenchNode[] = [];
+  const cluster = masters > 0;
+  const count = Math.max(1, masters);
   const stop = async () => {
     for (const n of nodes) n.client.disconnect();
     await Promise.all(
@@ -49,14 +51,12 @@ export async function startBenchCluster(dir: string, masters = 3): Promise<Bench
     );
   };
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < count; i++) {
       const port = await freePort();
       const bus = await freePort();
-      const proc = spawn(
-        'redis-server',
-        ['--port', String(port), '--cluster-port', String(bus), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000'],
-        { stdio: 'ignore' },
-      );
+      const argv = ['redis-server', '--port', String(port), ...(cluster ? ['--cluster-port', String(bus)] : []), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, ...(cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000'] : [])];
+      // The bench process is pinned to one CPU; its children would inherit that.
+      const proc = cpus && HAS_TASKSET ? spawn('taskset', ['-c', cpus, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
       const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
       client.on('error', () => {});
       nodes.push({ port, bus, client, proc });
@@ -73,6 +73,7 @@ export async function startBenchCluster(dir: string, masters = 3): Promise<Bench
         }
       }
     }
+    if (!cluster) return { urls: [`redis://127.0.0.1:${nodes[0]!.port}`], masters: nodes, stop };
     const per = Math.floor(16384 / masters);
     for (const [i, n] of nodes.entries()) {
       await n.client.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
@@ -137,6 +138,8 @@ export interface ClusterResults {
   /** Redis memory per account after the run (MEMORY USAGE over every key of the account). */
   memory: { bytesPerAccount: number; markerBytesPerAccount: number; requestsPerAccount: number };
   runs: { single: number[]; cluster: number[] };
+  /** Each node's CPU while no request ran (µs per second), taken out of the per-request figures. */
+  idleUsPerSecond: { single: number[]; cluster: number[] };
 }
 
 export interface ClusterPhaseOptions {
@@ -146,9 +149,11 @@ export interface ClusterPhaseOptions {
   logLevel: string;
   log(s: string): void;
   cpuOf(pid: number): number;
+  /** CPUs (a taskset list) for the phase's tollgate and redis processes: all of them. */
+  cpus?: string;
 }
 
-const ACCOUNTS = 24;
+const ACCOUNTS = 48;
 const PROCESSES = 2;
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 const keyOf = (i: number) => `tg_bench_cluster_key_${String(i).padStart(16, '0')}`;
@@ -178,10 +183,15 @@ const CHAT = JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', conte
  * Closed loop over both processes: `connections` per process, each request for the next account
  * in turn (so every shard gets its share). Counts per account.
  */
-async function closedLoop(ports: number[], connections: number, seconds: number, perAccount: number[]): Promise<{ requests: number; failed: number; rps: number }> {
+async function closedLoop(ports: number[], connections: number, seconds: number, perAccount: number[]): Promise<{ requests: number; failed: number; rps: number; codes: Record<string, number> }> {
   let next = 0;
   let requests = 0;
   let failed = 0;
+  const codes: Record<string, number> = {};
+  const fail = (c: string) => {
+    failed++;
+    codes[c] = (codes[c] ?? 0) + 1;
+  };
   const until = performance.now() + seconds * 1000;
   const t0 = performance.now();
   const pools = ports.map((p) => new Pool(`http://127.0.0.1:${p}`, { connections, pipelining: 1 }));
@@ -196,9 +206,9 @@ async function closedLoop(ports: number[], connections: number, seconds: number,
             if (r.statusCode === 200) {
               requests++;
               perAccount[a]!++;
-            } else failed++;
-          } catch {
-            failed++;
+            } else fail(`${r.statusCode} ${String(r.headers['x-tollgate-error'] ?? '')}`);
+          } catch (err) {
+            fail((err as Error).message);
           }
         }
       }),
@@ -206,7 +216,7 @@ async function closedLoop(ports: number[], connections: number, seconds: number,
   );
   const secs = (performance.now() - t0) / 1000;
   await Promise.all(pools.map((p) => p.close()));
-  return { requests, failed, rps: requests / secs };
+  return { requests, failed, rps: requests / secs, codes };
 }
 
 /** Script calls and CPU (µs, INFO cpu: user + sys) of one redis-server. */
@@ -239,18 +249,18 @@ async function accountKeys(c: Redis): Promise<Map<string, string[]>> {
 }
 
 export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResults> {
-  const P = o.quick ? { warmSeconds: 3, seconds: 3, rounds: 1, sequential: 120, connections: 32 } : { warmSeconds: 6, seconds: 5, rounds: 2, sequential: 300, connections: 32 };
+  const P = o.quick ? { warmSeconds: 3, seconds: 3, rounds: 2, sequential: 144, connections: 32 } : { warmSeconds: 6, seconds: 5, rounds: 4, sequential: 288, connections: 32 };
   const stops: Array<() => Promise<void>> = [];
   try {
-    const single = await startRedis(o.tmp);
+    const single = await startBenchCluster(o.tmp, 0, o.cpus);
     stops.push(() => single.stop());
     const t0 = Date.now();
-    const cluster = await startBenchCluster(o.tmp, 3);
+    const cluster = await startBenchCluster(o.tmp, 3, o.cpus);
     stops.push(() => cluster.stop());
     o.log(`  cluster: 3 masters up (cluster_state:ok) in ${Date.now() - t0} ms`);
-    const nodesOf = { single: [{ port: Number(new URL(single.url).port), client: single.client }] as BenchNode[], cluster: cluster.masters };
+    const nodesOf = { single: single.masters, cluster: cluster.masters };
     const redisOf = {
-      single: `{ url: "${single.url}", keyPrefix: tgbench }`,
+      single: `{ url: "${single.urls[0]}/0", keyPrefix: tgbench }`,
       cluster: `{ cluster: { nodes: [${cluster.urls.map((u) => `"${u}"`).join(', ')}] }, keyPrefix: tgbench }`,
     };
     const procs: Record<'single' | 'cluster', TollgateChild[]> = { single: [], cluster: [] };
@@ -260,7 +270,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
         const adminPort = await freePort();
         const file = join(o.tmp, `tollgate-${side}-${i}.yaml`);
         writeFileSync(file, config({ proxyPort, adminPort, redis: redisOf[side], upstreamUrl: o.upstreamUrl, logLevel: o.logLevel }));
-        const tg = await spawnTollgate(file, proxyPort, adminPort, join(o.tmp, `tollgate-${side}-${i}.log`));
+        const tg = await spawnTollgate(file, proxyPort, adminPort, join(o.tmp, `tollgate-${side}-${i}.log`), { cpu: o.cpus });
         stops.push(() => tg.stop());
         procs[side].push(tg);
       }
@@ -271,7 +281,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
     // Warm-up: the JIT, every account's terms cached, the cluster client's slot map.
     for (const side of ['single', 'cluster'] as const) {
       const w = await closedLoop(ports(side), 16, P.warmSeconds, new Array(ACCOUNTS).fill(0));
-      o.log(`  warm-up ${side}: ${w.requests} requests${w.failed ? ` (${w.failed} failed)` : ''}`);
+      o.log(`  warm-up ${side}: ${w.requests} requests${w.failed ? ` (failed: ${JSON.stringify(w.codes)})` : ''}`);
     }
 
     // Round trips: requests one at a time (no batching can merge two), through both processes in
@@ -303,15 +313,29 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
       single: { rps: [] as number[], requests: 0, failed: 0, scripts: 0, usec: 0, tgCpu: 0, perNode: [{ scripts: 0, usec: 0 }] },
       cluster: { rps: [] as number[], requests: 0, failed: 0, scripts: 0, usec: 0, tgCpu: 0, perNode: cluster.masters.map(() => ({ scripts: 0, usec: 0 })) },
     };
+    // Each node's CPU when idle (serverCron, the cluster bus), µs per second: left out of the per-request figures.
+    const idle: Record<'single' | 'cluster', number[]> = { single: [], cluster: [] };
+    for (const side of ['single', 'cluster'] as const) {
+      const a = await Promise.all(nodesOf[side].map((n) => nodeTotals(n.client)));
+      const t0 = performance.now();
+      await sleep(1000);
+      const b = await Promise.all(nodesOf[side].map((n) => nodeTotals(n.client)));
+      const secs = (performance.now() - t0) / 1000;
+      idle[side] = b.map((x, i) => Math.max(0, x.usec - a[i]!.usec) / secs);
+    }
+    o.log(`  idle redis-server CPU, µs per second: one Redis ${idle.single.map((x) => x.toFixed(0)).join()}; cluster ${idle.cluster.map((x) => x.toFixed(0)).join(', ')}`);
     const perAccount = new Array(ACCOUNTS).fill(0);
     for (let r = 0; r < P.rounds; r++) {
       for (const side of r % 2 === 0 ? (['single', 'cluster'] as const) : (['cluster', 'single'] as const)) {
         const before = await Promise.all(nodesOf[side].map((n) => nodeTotals(n.client)));
+        const w0 = performance.now();
         const cpu0 = tgCpu(side);
         const counts = new Array(ACCOUNTS).fill(0);
         const res = await closedLoop(ports(side), P.connections, P.seconds, counts);
         await sleep(200);
         const after = await Promise.all(nodesOf[side].map((n) => nodeTotals(n.client)));
+        const secs = (performance.now() - w0) / 1000;
+        for (const [i, n] of after.entries()) n.usec -= idle[side][i]! * secs;
         const a = acc[side];
         a.rps.push(res.rps);
         a.requests += res.requests;
@@ -322,7 +346,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
           a.perNode[i]!.usec += after[i]!.usec - b.usec;
         }
         if (side === 'cluster') counts.forEach((n, i) => (perAccount[i] += n));
-        o.log(`  ${side}: ${res.rps.toFixed(0)} req/s through ${PROCESSES} processes (${res.failed} failed), Redis ${round(after.reduce((x, n, i) => x + n.usec - before[i]!.usec, 0) / res.requests, 1)} µs CPU per request`);
+        o.log(`  ${side}: ${res.rps.toFixed(0)} req/s through ${PROCESSES} processes (${res.failed ? `failed: ${JSON.stringify(res.codes)}` : 'none failed'}), Redis ${round(after.reduce((x, n, i) => x + n.usec - before[i]!.usec, 0) / res.requests, 1)} µs CPU per request`);
       }
     }
 
@@ -385,6 +409,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
       ratio: round(cluster_.rps / single_.rps, 3),
       memory: { bytesPerAccount: accounts ? Math.round(bytes / accounts) : NaN, markerBytesPerAccount: accounts ? Math.round(markerBytes / accounts) : NaN, requestsPerAccount: Math.round(totalRequests / ACCOUNTS) },
       runs: { single: acc.single.rps.map((x) => round(x, 0)), cluster: acc.cluster.rps.map((x) => round(x, 0)) },
+      idleUsPerSecond: { single: idle.single.map((x) => round(x, 0)), cluster: idle.cluster.map((x) => round(x, 0)) },
     };
   } finally {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -410,6 +435,8 @@ export function renderCluster(c: ClusterResults): string {
   L.push('| Shard (master) | accounts | their requests | script calls | CPU µs per request (all) | CPU µs per own request |');
   L.push('|---|---:|---:|---:|---:|---:|');
   for (const s of c.cluster.shards) L.push(`| ${s.node} | ${s.accounts} | ${s.requests} | ${s.scripts} | ${s.cpuUsPerRequest.toFixed(1)} | ${s.cpuUsPerOwnRequest.toFixed(1)} |`);
+  L.push('');
+  L.push(`Redis CPU is INFO's used_cpu_user + used_cpu_sys per node, less what the node used while idle (one Redis ${c.idleUsPerSecond.single.join(', ')} µs/s; the masters ${c.idleUsPerSecond.cluster.join(', ')} µs/s: serverCron, the cluster bus, tollgate's background reads). Round trips: every top-level command on every node (MONITOR), requests one at a time.`);
   L.push('');
   L.push(`Memory: ${c.memory.bytesPerAccount} bytes per account after ${c.memory.requestsPerAccount} requests each (MEMORY USAGE over its keys), ${c.memory.markerBytesPerAccount} of them idempotency markers.`);
   return L.join('\n');

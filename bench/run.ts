@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     // 7 (first, before the single-process proxies exist): the cluster phase, on its own processes.
     let cluster: ClusterResults | undefined;
     if (PHASES.has('cluster')) {
-      cluster = await clusterPhase({ upstreamUrl: upUrl, tmp, quick: QUICK, logLevel: args['log-level'], log, cpuOf: cpuSeconds });
+      cluster = await clusterPhase({ upstreamUrl: upUrl, tmp, quick: QUICK, logLevel: args['log-level'], log, cpuOf: cpuSeconds, ...(PIN ? { cpus: `0-${M.nproc - 1}` } : {}) });
       if (CLUSTER_ONLY) {
         const md = renderCluster(cluster);
         process.stdout.write(`\n${md}\n`);
