@@ -136,7 +136,7 @@ export interface ClusterResults {
   /** cluster req/s ÷ single-Redis req/s. */
   ratio: number;
   /** Redis memory per account after the run (MEMORY USAGE over every key of the account). */
-  memory: { bytesPerAccount: number; markerBytesPerAccount: number; requestsPerAccount: number };
+  memory: { bytesPerAccount: number; markerBytesPerAccount: number; requestsPerAccount: number; byKey: Record<string, number>; markersPerAccount: number; bytesPerMarker: number };
   runs: { single: number[]; cluster: number[] };
   /** Each node's CPU while no request ran (µs per second), taken out of the per-request figures. */
   idleUsPerSecond: { single: number[]; cluster: number[] };
@@ -354,17 +354,36 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
     const held = await Promise.all(cluster.masters.map((n) => accountKeys(n.client)));
     let bytes = 0;
     let markerBytes = 0;
+    let markers = 0;
     let accounts = 0;
+    const byKey: Record<string, number> = {};
+    const usage = async (c: Redis, k: string, kind: string) => {
+      const b = Number(await c.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+      byKey[kind] = (byKey[kind] ?? 0) + b;
+      return b;
+    };
     for (const [i, m] of held.entries()) {
       for (const keys of m.values()) {
         accounts++;
         for (const k of keys) {
-          const b = Number(await cluster.masters[i]!.client.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+          const kind = /\}:([a-z]+)/.exec(k)?.[1] ?? '?';
+          const b = await usage(cluster.masters[i]!.client, k, kind);
           bytes += b;
-          if (/:mk:\d+$/.test(k)) markerBytes += b;
+          if (kind === 'mk') {
+            markerBytes += b;
+            markers += Number(await cluster.masters[i]!.client.hlen(k));
+          }
         }
       }
+      // Each account's API key record (tgbench:key:HASH, a slot of its own).
+      let cursor = '0';
+      do {
+        const [cur, keys] = await cluster.masters[i]!.client.scan(cursor, 'MATCH', 'tgbench:key:*', 'COUNT', 1000);
+        cursor = cur;
+        for (const k of keys) bytes += await usage(cluster.masters[i]!.client, k, 'key');
+      } while (cursor !== '0');
     }
+    for (const k of Object.keys(byKey)) byKey[k] = accounts ? Math.round(byKey[k]! / accounts) : NaN;
     const totalRequests = perAccount.reduce((x, y) => x + y, 0);
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
     const side = (s: 'single' | 'cluster'): ClusterSide => {
@@ -407,7 +426,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
       single: single_,
       cluster: cluster_,
       ratio: round(cluster_.rps / single_.rps, 3),
-      memory: { bytesPerAccount: accounts ? Math.round(bytes / accounts) : NaN, markerBytesPerAccount: accounts ? Math.round(markerBytes / accounts) : NaN, requestsPerAccount: Math.round(totalRequests / ACCOUNTS) },
+      memory: { bytesPerAccount: accounts ? Math.round(bytes / accounts) : NaN, markerBytesPerAccount: accounts ? Math.round(markerBytes / accounts) : NaN, requestsPerAccount: Math.round(totalRequests / ACCOUNTS), byKey, markersPerAccount: accounts ? Math.round(markers / accounts) : NaN, bytesPerMarker: markers ? round(markerBytes / markers, 1) : NaN },
       runs: { single: acc.single.rps.map((x) => round(x, 0)), cluster: acc.cluster.rps.map((x) => round(x, 0)) },
       idleUsPerSecond: { single: idle.single.map((x) => round(x, 0)), cluster: idle.cluster.map((x) => round(x, 0)) },
     };
@@ -438,6 +457,6 @@ export function renderCluster(c: ClusterResults): string {
   L.push('');
   L.push(`Redis CPU is INFO's used_cpu_user + used_cpu_sys per node, less what the node used while idle (one Redis ${c.idleUsPerSecond.single.join(', ')} µs/s; the masters ${c.idleUsPerSecond.cluster.join(', ')} µs/s: serverCron, the cluster bus, tollgate's background reads). Round trips: every top-level command on every node (MONITOR), requests one at a time.`);
   L.push('');
-  L.push(`Memory: ${c.memory.bytesPerAccount} bytes per account after ${c.memory.requestsPerAccount} requests each (MEMORY USAGE over its keys), ${c.memory.markerBytesPerAccount} of them idempotency markers.`);
+  L.push(`Memory: ${c.memory.bytesPerAccount} bytes per account (MEMORY USAGE over its keys and its API key's record) with ${c.memory.markersPerAccount} requests' idempotency markers each (${c.memory.markerBytesPerAccount} bytes, ${c.memory.bytesPerMarker} per request); by key: ${Object.entries(c.memory.byKey).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   return L.join('\n');
 }
