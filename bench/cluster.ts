@@ -115,6 +115,8 @@ export interface ClusterSide {
   failed: number;
   /** Top-level commands tollgate sent per request, requests one at a time (MONITOR on every node). */
   roundTripsPerRequest: number;
+  /** Of those, the ledger's scripts (reserve, settle). */
+  scriptRoundTripsPerRequest: number;
   byCommand: Record<string, number>;
   /** Script calls per request under load (batching merges a turn's requests of one account). */
   scriptsPerRequest: number;
@@ -286,7 +288,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
 
     // Round trips: requests one at a time (no batching can merge two), through both processes in
     // turn, every top-level command counted on every node (MONITOR leaves out the scripts' own).
-    const rt: Record<'single' | 'cluster', { perRequest: number; byCommand: Record<string, number> }> = { single: { perRequest: 0, byCommand: {} }, cluster: { perRequest: 0, byCommand: {} } };
+    const rt: Record<'single' | 'cluster', { perRequest: number; scripts: number; byCommand: Record<string, number> }> = { single: { perRequest: 0, scripts: 0, byCommand: {} }, cluster: { perRequest: 0, scripts: 0, byCommand: {} } };
     for (const side of ['single', 'cluster'] as const) {
       const mons = await Promise.all(nodesOf[side].map((n) => monitorTopLevel(n.client)));
       await sleep(100);
@@ -304,7 +306,8 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
         await m.stop();
       }
       const sum = Object.values(counts).reduce((a, b) => a + b, 0);
-      rt[side] = { perRequest: round(sum / P.sequential, 3), byCommand: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, round(v / P.sequential, 3)])) };
+      const scripts = Object.entries(counts).filter(([k]) => /^eval/.test(k)).reduce((a, [, v]) => a + v, 0);
+      rt[side] = { perRequest: round(sum / P.sequential, 3), scripts: round(scripts / P.sequential, 3), byCommand: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, round(v / P.sequential, 3)])) };
       o.log(`  ${side}: ${rt[side].perRequest} Redis round trips per request, one at a time (${JSON.stringify(rt[side].byCommand)})`);
     }
 
@@ -395,6 +398,7 @@ export async function clusterPhase(o: ClusterPhaseOptions): Promise<ClusterResul
         requests: a.requests,
         failed: a.failed,
         roundTripsPerRequest: rt[s].perRequest,
+        scriptRoundTripsPerRequest: rt[s].scripts,
         byCommand: rt[s].byCommand,
         scriptsPerRequest: round(scripts / a.requests, 3),
         cpuUsPerRequest: round(usec / a.requests, 1),
@@ -447,6 +451,7 @@ export function renderCluster(c: ClusterResults): string {
   const row = (name: string, a: number, b: number, d = 2) => L.push(`| ${name} | ${a.toFixed(d)} | ${b.toFixed(d)} | ${(b / a).toFixed(2)} |`);
   row('throughput, req/s', c.single.rps, c.cluster.rps, 0);
   row('Redis round trips per request (one at a time)', c.single.roundTripsPerRequest, c.cluster.roundTripsPerRequest, 3);
+  row('… of them ledger scripts', c.single.scriptRoundTripsPerRequest, c.cluster.scriptRoundTripsPerRequest, 3);
   row('script calls per request (under load)', c.single.scriptsPerRequest, c.cluster.scriptsPerRequest, 3);
   row('Redis CPU per request, all nodes, µs', c.single.cpuUsPerRequest, c.cluster.cpuUsPerRequest, 1);
   row('tollgate CPU per request, µs', c.single.tollgateCpuUsPerRequest, c.cluster.tollgateCpuUsPerRequest, 0);
@@ -455,7 +460,7 @@ export function renderCluster(c: ClusterResults): string {
   L.push('|---|---:|---:|---:|---:|---:|');
   for (const s of c.cluster.shards) L.push(`| ${s.node} | ${s.accounts} | ${s.requests} | ${s.scripts} | ${s.cpuUsPerRequest.toFixed(1)} | ${s.cpuUsPerOwnRequest.toFixed(1)} |`);
   L.push('');
-  L.push(`Redis CPU is INFO's used_cpu_user + used_cpu_sys per node, less what the node used while idle (one Redis ${c.idleUsPerSecond.single.join(', ')} µs/s; the masters ${c.idleUsPerSecond.cluster.join(', ')} µs/s: serverCron, the cluster bus, tollgate's background reads). Round trips: every top-level command on every node (MONITOR), requests one at a time.`);
+  L.push(`Redis CPU is INFO's used_cpu_user + used_cpu_sys per node, less what the node used while idle (one Redis ${c.idleUsPerSecond.single.join(', ')} µs/s; the masters ${c.idleUsPerSecond.cluster.join(', ')} µs/s: serverCron, the cluster bus, tollgate's background reads). Round trips: every top-level command on every node (MONITOR), requests one at a time, background reads included (by command: one Redis ${JSON.stringify(c.single.byCommand)}; cluster ${JSON.stringify(c.cluster.byCommand)}).`);
   L.push('');
   L.push(`Memory: ${c.memory.bytesPerAccount} bytes per account (MEMORY USAGE over its keys and its API key's record) with ${c.memory.markersPerAccount} requests' idempotency markers each (${c.memory.markerBytesPerAccount} bytes, ${c.memory.bytesPerMarker} per request); by key: ${Object.entries(c.memory.byKey).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
   return L.join('\n');
