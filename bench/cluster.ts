@@ -57,20 +57,17 @@ export async function startBenchCluster(dir: string, masters = 3, cpus?: string)
       const argv = ['redis-server', '--port', String(port), ...(cluster ? ['--cluster-port', String(bus)] : []), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`, ...(cluster ? ['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '2000'] : [])];
       // The bench process is pinned to one CPU; its children would inherit that.
       const proc = cpus && HAS_TASKSET ? spawn('taskset', ['-c', cpus, ...argv], { stdio: 'ignore' }) : spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+      // Retries every 50 ms until the server listens (connect() on a client already retrying throws).
+      const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => 50 });
       client.on('error', () => {});
       nodes.push({ port, bus, client, proc });
     }
     const deadline = Date.now() + 10_000;
     for (const n of nodes) {
-      for (;;) {
-        try {
-          await n.client.connect();
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await sleep(25);
-        }
+      while (n.client.status !== 'ready') {
+        if (n.proc?.exitCode !== null && n.proc?.exitCode !== undefined) throw new Error(`redis-server on ${n.port} exited with ${n.proc.exitCode}`);
+        if (Date.now() > deadline) throw new Error(`redis-server on ${n.port} did not answer in 10 s`);
+        await sleep(25);
       }
     }
     if (!cluster) return { urls: [`redis://127.0.0.1:${nodes[0]!.port}`], masters: nodes, stop };
