@@ -69,6 +69,9 @@ export async function startBenchCluster(dir: string, masters = 3, cpus?: string)
         if (Date.now() > deadline) throw new Error(`redis-server on ${n.port} did not answer in 10 s`);
         await sleep(25);
       }
+      // Up: no more reconnects (MONITOR's duplicates copy this; one retrying after the stop would
+      // keep the bench alive and reach whatever takes the port next).
+      n.client.options.retryStrategy = () => null;
     }
     if (!cluster) return { urls: [`redis://127.0.0.1:${nodes[0]!.port}`], masters: nodes, stop };
     const per = Math.floor(16384 / masters);
