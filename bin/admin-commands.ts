@@ -6,11 +6,12 @@
 import { parseArgs } from 'node:util';
 
 export const ADMIN_USAGE = `admin commands (talk to a running tollgate's admin port):
-  tollgate accounts create ID [--tier free|starter|pro|scale] [--overage-cap CREDITS]
+  tollgate accounts create ID [--tier free|starter|pro|scale] [--overage-cap CREDITS] [--time-zone TZ]
   tollgate accounts list
   tollgate accounts get ID                 the account and its usage this period
   tollgate accounts set-tier ID TIER
   tollgate accounts set-limit ID CREDITS|none   the overage spend limit per period
+  tollgate accounts set-timezone ID TZ     the daily usage history's IANA zone (e.g. Europe/Paris; UTC)
   tollgate accounts suspend ID             refuse its keys (403 account_suspended) until resumed
   tollgate accounts resume ID
   tollgate accounts delete ID              revoke its keys; its usage and history are kept
@@ -18,9 +19,11 @@ export const ADMIN_USAGE = `admin commands (talk to a running tollgate's admin p
   tollgate keys list ACCOUNT               key ids, labels, dates; never the keys
   tollgate keys revoke KEY_ID              stops the key on every replica within a second
   tollgate byok rotate                     re-seal stored provider keys under byok.masterKey
-  tollgate usage [--sort id|tier|used|limit|overage|requests] [--order asc|desc] [--csv]
+  tollgate usage [--sort id|tier|used|limit|overage|requests|lastRequest] [--order asc|desc] [--csv]
                                            every account's current period
   tollgate audit [--account ID] [--limit N] [--cursor ID]   the audit log, newest first
+  tollgate dashboard link ACCOUNT [--ttl SECONDS]   a signed link to the account's usage page
+                                           (dashboard.linkSecret; default ttl: dashboard.linkTtlSeconds)
 
   --json            print the API's JSON instead of a table (for scripts)
   --admin-url URL   admin port (default $TOLLGATE_ADMIN_URL or http://127.0.0.1:8081)
@@ -80,6 +83,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         'admin-url': { type: 'string' },
         tier: { type: 'string' },
         'overage-cap': { type: 'string' },
+        'time-zone': { type: 'string' },
         label: { type: 'string' },
         json: { type: 'boolean' },
         csv: { type: 'boolean' },
@@ -88,6 +92,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         account: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
+        ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -110,6 +115,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
       case 'accounts create': {
         const body: Record<string, unknown> = { id: need(a, 'account ID'), tier: values.tier ?? 'free' };
         if (values['overage-cap'] !== undefined) body.overageCapCredits = Number(values['overage-cap']);
+        if (values['time-zone'] !== undefined) body.timeZone = values['time-zone'];
         result = await call(ctx, 'POST', '/admin/accounts', body);
         table = accountTable;
         break;
@@ -137,6 +143,10 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         table = accountTable;
         break;
       }
+      case 'accounts set-timezone':
+        result = await call(ctx, 'PATCH', `/admin/accounts/${enc(need(a, 'account ID'))}`, { timeZone: need(b, 'TZ') });
+        table = accountTable;
+        break;
       case 'accounts suspend':
       case 'accounts resume':
         result = await call(ctx, 'POST', `/admin/accounts/${enc(need(a, 'account ID'))}/${verb}`, {});
@@ -158,7 +168,7 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         result = await call(ctx, 'GET', `/admin/usage?${q}`);
         table = () =>
           renderTable(
-            result.accounts.map((r: any) => ({ account: r.account, tier: r.tier, status: r.status, used: r.credits.used, limit: r.credits.limit, overage: r.credits.overage, requests: r.requestCount })),
+            result.accounts.map((r: any) => ({ account: r.account, tier: r.tier, status: r.status, used: r.credits.used, limit: r.credits.limit, overage: r.credits.overage, requests: r.requestCount, 'last request': r.lastRequestAt ?? '-' })),
             ['used', 'limit', 'overage', 'requests'],
           );
         break;
@@ -172,6 +182,14 @@ export async function runAdminCommand(group: string, argv: string[], out: (s: st
         table = () =>
           renderTable(result.entries.map((e: any) => ({ at: e.at, actor: e.actor, action: e.action, account: e.accountId, before: brief(e.before), after: brief(e.after) }))) +
           (result.next ? `more: --cursor ${result.next}\n` : '');
+        break;
+      }
+      case 'dashboard link': {
+        const body: Record<string, unknown> = { account: need(a, 'ACCOUNT') };
+        if (values.ttl !== undefined) body.ttlSeconds = Number(values.ttl);
+        result = await call(ctx, 'POST', '/admin/dashboard/links', body);
+        result.url = new URL(result.path, ctx.adminUrl).toString();
+        table = () => `${result.url}\nexpires ${result.expiresAt}\n`;
         break;
       }
       case 'keys issue': {
@@ -219,6 +237,7 @@ const accountRow = (a: any) => ({
   origin: a.origin,
   stripe: a.stripeCustomerId ?? '-',
   created: a.createdAt,
+  'time zone': a.timeZone ?? 'UTC',
 });
 const keyRow = (k: any) => ({ id: k.id, account: k.accountId, label: k.label ?? '-', created: k.createdAt, revoked: k.revokedAt ?? '-' });
 const brief = (v: unknown) => (v === undefined || v === null ? '-' : JSON.stringify(v));

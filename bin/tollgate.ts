@@ -36,6 +36,7 @@ environment (the embedded defaults; a config file names its own \${VARS}):
   TOLLGATE_ADMIN_PORT    the admin port (default 8081)
   TOLLGATE_ADMIN_TOKEN   enables /admin/* (16+ characters); the CLI sends it
   TOLLGATE_ADMIN_URL     the admin port the CLI talks to (default http://127.0.0.1:8081)
+  TOLLGATE_DASHBOARD_LINK_SECRET   signs the dashboard's customer links (32+ characters)
   TOLLGATE_DEMO_KEY      the demo account's key (16+ characters; default: a new one each start,
                          the previous one revoked)
   REDIS_URL              the Redis ledger (default: in memory)
@@ -204,6 +205,7 @@ async function main(): Promise<void> {
     case 'byok':
     case 'usage':
     case 'audit':
+    case 'dashboard':
       process.exitCode = await runAdminCommand(cmd, rest);
       return;
     case '--help':

@@ -36,6 +36,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DefaultConf
     admin: { host: env.TOLLGATE_HOST ?? '127.0.0.1', port: env.TOLLGATE_ADMIN_PORT ?? 8081, ...(env.TOLLGATE_ADMIN_TOKEN ? { token: env.TOLLGATE_ADMIN_TOKEN } : {}) },
     providers,
     accounts: [{ id: 'demo', tier: 'free', apiKeys: [demoKey] }],
+    ...(env.TOLLGATE_DASHBOARD_LINK_SECRET ? { dashboard: { linkSecret: env.TOLLGATE_DASHBOARD_LINK_SECRET } } : {}),
     // The demo mode: a TOLLGATE_DEMO_KEY of 16+ characters is accepted (a generated key is 35).
     auth: { allowWeakKeys: true },
   };

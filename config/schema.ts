@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { TIER_IDS } from '../pricing/types.js';
+import { DEFAULT_DAILY_RETENTION_DAYS, DEFAULT_HOURLY_RETENTION_DAYS, DEFAULT_RECEIPTS_PER_ACCOUNT, isTimeZone } from '../ledger/usage-history.js';
 
 export const DEFAULT_PROXY_PORT = 8080;
 export const DEFAULT_ADMIN_PORT = 8081;
@@ -58,6 +59,11 @@ export const DEFAULT_EPOCH_CHECK_MS = 5_000;
 export const DEFAULT_REALTIME_SETTLE_INTERVAL_MS = 5_000;
 /** Open realtime sessions per account, per tier (on each tollgate process). */
 export const DEFAULT_REALTIME_MAX_SESSIONS = { free: 2, starter: 10, pro: 50, scale: 200 } as const;
+/** Dashboard sessions (a signed cookie) last this long; then log in again. */
+export const DEFAULT_DASHBOARD_SESSION_TTL_SECONDS = 8 * 3600;
+/** A customer's signed link lasts this long unless the mint asks for less or more (up to the max). */
+export const DEFAULT_DASHBOARD_LINK_TTL_SECONDS = 15 * 60;
+export const DEFAULT_DASHBOARD_LINK_MAX_TTL_SECONDS = 24 * 3600;
 
 const host = z.string().min(1);
 const port = z.coerce.number().int().min(0).max(65535);
@@ -109,6 +115,8 @@ const accountSchema = z.strictObject({
   apiKeys: z.array(z.string().min(1)).default([]),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: z.number().nonnegative().optional(),
+  /** IANA time zone of the account's daily usage history (default UTC). */
+  timeZone: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris or UTC').optional(),
 });
 
 const tierPrices = z.strictObject({ base: z.string().min(1), overage: z.string().min(1) });
@@ -303,6 +311,31 @@ export const configSchema = z.strictObject({
       pingIntervalMs: z.coerce.number().int().positive().default(30_000),
       /** Key in the first message (ElevenLabs): how long to wait for that message. */
       authTimeoutMs: z.coerce.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  dashboard: z
+    .strictObject({
+      /** Pages under /dashboard on the admin port (README, Dashboard). */
+      enabled: z.boolean().default(true),
+      /** HMAC key of the customers' signed links (and of their sessions); absent: no links. */
+      linkSecret: z.string().min(32, 'dashboard.linkSecret is at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+      sessionTtlSeconds: z.coerce.number().int().min(60, 'dashboard.sessionTtlSeconds is at least 60').max(30 * 86400, 'dashboard.sessionTtlSeconds is at most 30 days').default(DEFAULT_DASHBOARD_SESSION_TTL_SECONDS),
+      linkTtlSeconds: z.coerce.number().int().min(10).default(DEFAULT_DASHBOARD_LINK_TTL_SECONDS),
+      linkMaxTtlSeconds: z.coerce.number().int().min(10).max(7 * 86400, 'dashboard.linkMaxTtlSeconds is at most 7 days').default(DEFAULT_DASHBOARD_LINK_MAX_TTL_SECONDS),
+      /** Origins allowed to frame the customer page (CSP frame-ancestors), e.g. https://app.example.com. */
+      embedOrigins: z.array(z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/, 'an origin: scheme://host[:port], no path')).default([]),
+    })
+    .refine((d) => d.linkTtlSeconds <= d.linkMaxTtlSeconds, { message: 'dashboard.linkTtlSeconds is at most dashboard.linkMaxTtlSeconds', path: ['linkTtlSeconds'] })
+    .prefault({}),
+  /** Usage history buckets and receipts (README, "Usage history and receipts"). */
+  history: z
+    .strictObject({
+      /** Hourly (UTC) buckets live this long; at least 7 (burnRate reads the last 7 days). */
+      hourlyRetentionDays: z.coerce.number().int().min(7, 'at least 7: /v1/usage burnRate reads the last 7 days of hourly buckets').max(400).default(DEFAULT_HOURLY_RETENTION_DAYS),
+      /** Daily buckets (the account's time zone) live this long. */
+      dailyRetentionDays: z.coerce.number().int().min(1).max(3660).default(DEFAULT_DAILY_RETENTION_DAYS),
+      /** Receipts kept per account (GET /v1/usage/events): the newest, exactly; 0: none (no XADD per request). */
+      receiptsPerAccount: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_RECEIPTS_PER_ACCOUNT),
     })
     .prefault({}),
   shutdown: z.strictObject({ graceMs: z.coerce.number().int().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_MS) }).prefault({}),

@@ -58,6 +58,8 @@ export interface PeriodState {
   obs: number;
   /** µcr reported to the sink, lifetime. */
   ovr: number;
+  /** When the last request settled (ms); 0: never. Kept across periods. */
+  lr: number;
 }
 
 export const UNIT_FIELDS = [
@@ -102,6 +104,7 @@ export function newState(now: number): PeriodState {
     ovcs: 0,
     obs: 0,
     ovr: 0,
+    lr: 0,
   };
 }
 
@@ -308,6 +311,7 @@ export function snapshot(accountId: string, tier: TierParams, st: PeriodState): 
     requestCount: st.n,
     byok: { requestCount: st.byokN, units },
     carryover: bucketsRemaining(st),
+    ...(st.lr ? { lastRequestAt: st.lr } : {}),
   };
 }
 

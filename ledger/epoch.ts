@@ -58,6 +58,8 @@ export function epochKeys(client: RedisClient, prefix: string): string[] {
 
 /** The URL without its password (user and password become ***). */
 export function redactUrl(url: string): string {
+  // A cluster's seeds or a sentinel group, as connection.ts names them: no credentials in them.
+  if (/^redis-(cluster|sentinel):\/\//.test(url)) return url;
   try {
     const u = new URL(url);
     if (u.password || u.username) {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { MODALITIES, TIER_IDS, type Pricing, type TierId } from '../pricing/types.js';
 import { tierParams, type TierParams } from './account-state.js';
 import { createLedgerError } from './errors.js';
+import { isTimeZone } from './usage-history.js';
 import type { AccountPatch, ReserveInput, SettleInput } from './types.js';
 
 /** Braces would break the `{acct:ID}` hash tag; whitespace would break identifiers and logs. */
@@ -53,6 +54,7 @@ export function checkPatch(patch: AccountPatch): void {
   if (patch.overageCapMicro !== undefined && patch.overageCapMicro !== null && !isMicro(patch.overageCapMicro)) {
     invalid('overageCapMicro must be a non-negative integer or null');
   }
+  if (patch.timeZone !== undefined && patch.timeZone !== null && !isTimeZone(patch.timeZone)) invalid(`timeZone: not an IANA time zone: ${JSON.stringify(patch.timeZone)}`);
   if (patch.period) {
     const { start, end } = patch.period;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end <= start) {

@@ -23,6 +23,7 @@ import {
   type TierParams,
 } from './account-state.js';
 import { createMemoryAuditLog } from './audit-log.js';
+import { DAY_MS, DEFAULT_HISTORY, addToBucket, dayId, hourId, parseBucket, type BucketCharge, type HistoryOptions, type Receipt } from './usage-history.js';
 import { createLedgerError } from './errors.js';
 import {
   checkAccountId,
@@ -55,6 +56,8 @@ export interface MemoryLedgerOptions {
   logger: Logger;
   /** How long a settled request id is remembered; default 1 h. */
   idempotencyTtlMs?: number;
+  /** Usage history retention and receipts kept per account (ledger/usage-history.ts). */
+  history?: HistoryOptions;
 }
 
 export interface MemoryLedger extends Ledger {
@@ -78,6 +81,13 @@ interface Entry {
   secrets: Map<string, string>;
   outbox: OverageBatch | null;
   lease: { owner: string; expires: number } | null;
+  /** Usage history buckets by id (ledger/usage-history.ts), each with its expiry (ms). */
+  hours: Map<string, { fields: Map<string, number>; expires: number }>;
+  days: Map<string, { fields: Map<string, number>; expires: number }>;
+  /** Receipts, oldest first, capped. */
+  receipts: Receipt[];
+  /** When expired buckets were last dropped (ms). */
+  swept: number;
 }
 
 interface KeyRecord {
@@ -92,6 +102,8 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   const logger = opts.logger.child({ component: 'memory-ledger' });
   const idemTtl = opts.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   const tiers = tierTable(opts.pricing);
+  const hist = opts.history ?? DEFAULT_HISTORY;
+  let receiptSeq = 0;
   const accounts = new Map<string, Entry>();
   const keys = new Map<string, KeyRecord>();
   const keyIds = new Map<string, string>();
@@ -127,6 +139,8 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         if (r.floor > 0) {
           if (applySettle(e.st, tierOf(e), { modality: r.modality, byok: false, microCredits: r.floor, units: {} })) pending.add(e.account.id);
           setMarker(e, rid, 'X', now + idemTtl, r.floor);
+          charge(e, now, { modality: r.modality, model: null, micro: r.floor, requests: 1, byok: false, units: {} });
+          receipt(e, now, { requestId: rid, provider: null, model: null, modality: r.modality, units: {}, micro: r.floor, outcome: 'expired', byok: false, keyId: null });
         }
       }
     }
@@ -135,6 +149,27 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       e.markers.delete(rid);
     }
   }
+  /** The usage history: what the ledger charged, in the same step (lib/usage-history.lua). */
+  function charge(e: Entry, now: number, c: BucketCharge): void {
+    const put = (m: Entry['hours'], id: string, ttl: number) => {
+      let b = m.get(id);
+      if (!b || b.expires <= now) m.set(id, (b = { fields: new Map(), expires: now + ttl }));
+      addToBucket(b.fields, c);
+    };
+    put(e.hours, hourId(now), hist.hourlyRetentionDays * DAY_MS);
+    put(e.days, dayId(now, e.account.timeZone ?? 'UTC'), hist.dailyRetentionDays * DAY_MS);
+    // Expired buckets go at most once an hour per account.
+    if (now - e.swept >= 3_600_000) {
+      e.swept = now;
+      for (const m of [e.hours, e.days]) for (const [id, b] of m) if (b.expires <= now) m.delete(id);
+    }
+  }
+  function receipt(e: Entry, now: number, r: Omit<Receipt, 'id' | 'time'>): void {
+    if (hist.receiptsPerAccount <= 0) return;
+    e.receipts.push({ id: `${now}-${receiptSeq++}`, time: now, ...r });
+    if (e.receipts.length > hist.receiptsPerAccount) e.receipts.splice(0, e.receipts.length - hist.receiptsPerAccount);
+  }
+
   function closePeriod(e: Entry, p: PeriodSummary): void {
     e.history.unshift(p);
     if (e.history.length > HISTORY_LENGTH) e.history.length = HISTORY_LENGTH;
@@ -246,6 +281,10 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
           secrets: new Map(),
           outbox: null,
           lease: null,
+          hours: new Map(),
+          days: new Map(),
+          receipts: [],
+          swept: now,
         };
         accounts.set(input.id, e);
       }
@@ -288,6 +327,10 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       if (patch.deletedAt !== undefined) {
         if (patch.deletedAt === null) delete a.deletedAt;
         else a.deletedAt = patch.deletedAt;
+      }
+      if (patch.timeZone !== undefined) {
+        if (patch.timeZone) a.timeZone = patch.timeZone;
+        else delete a.timeZone;
       }
       if (patch.suspended !== undefined) {
         if (patch.suspended) a.suspended = true;
@@ -404,6 +447,22 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
       const charged = chargeable(e.st, tierOf(e), e.account.overageCapMicro ?? null, amount);
       const accrued = applySettle(e.st, tierOf(e), { modality: input.modality, byok: input.byok, microCredits: charged, units: input.units ?? {} }, prior === undefined);
       if (accrued) pending.add(input.accountId);
+      e.st.lr = now;
+      charge(e, now, { modality: input.modality, model: input.model, micro: charged, requests: prior === undefined ? 1 : 0, byok: input.byok, units: input.units ?? {} });
+      if (input.receipt !== false) {
+        const s = input.receipt;
+        receipt(e, now, {
+          requestId: s ? s.requestId : input.requestId,
+          provider: input.provider,
+          model: input.model ?? null,
+          modality: input.modality,
+          units: { ...(s ? s.units : input.units) },
+          micro: (s ? s.priorMicro : 0) + (prior ?? 0) + charged,
+          outcome: input.outcome,
+          byok: input.byok,
+          keyId: input.keyId ?? null,
+        });
+      }
       return charged < amount ? { applied: true, writtenOffMicro: amount - charged } : { applied: true };
     },
 
@@ -415,6 +474,26 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
 
     async history(accountId) {
       return (entry(accountId)?.history ?? []).map((p) => ({ ...p }));
+    },
+
+    async historyBuckets(accountId, kind, ids) {
+      const e = entry(accountId);
+      const now = clock.now();
+      return ids.map((id) => {
+        const b = e ? (kind === 'hour' ? e.hours : e.days).get(id) : undefined;
+        return b && b.expires > now ? parseBucket(Object.fromEntries(b.fields)) : null;
+      });
+    },
+
+    async receipts(accountId, q) {
+      const all = entry(accountId)?.receipts ?? [];
+      let end = all.length;
+      if (q.cursor) {
+        const i = all.findIndex((r) => r.id === q.cursor);
+        end = i >= 0 ? i : 0;
+      }
+      const page = all.slice(Math.max(0, end - q.limit), end).reverse().map((r) => ({ ...r, units: { ...r.units } }));
+      return { receipts: page, next: end - q.limit > 0 && page.length > 0 ? page[page.length - 1]!.id : null };
     },
 
     async putSecret(accountId, name, sealed) {

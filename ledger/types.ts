@@ -3,6 +3,7 @@
 // unless a name says otherwise.
 
 import type { Modality, TierId } from '../pricing/types.js';
+import type { HistoryBucket, Receipt } from './usage-history.js';
 
 /** Injectable time source, so tests can cross period boundaries. */
 export interface Clock {
@@ -27,6 +28,8 @@ export interface Account {
   suspended?: boolean;
   /** Deleted by the operator (ms): its keys are revoked; its usage and history stay readable. */
   deletedAt?: number;
+  /** IANA time zone of the account's daily usage history; absent: UTC. */
+  timeZone?: string;
 }
 
 export interface AccountPatch {
@@ -41,6 +44,8 @@ export interface AccountPatch {
   /** A change is published like a revocation: every replica's key cache forgets the account's keys. */
   suspended?: boolean;
   deletedAt?: number | null;
+  /** IANA time zone of the daily history from now on (null: UTC); days already written stay. */
+  timeZone?: string | null;
 }
 
 /** What a key resolves to: its account, its public id, and whether the account is suspended. */
@@ -127,8 +132,20 @@ export interface SettleInput {
   byok: boolean;
   /** The actual cost in µcr: 0 for BYOK and for requests the provider failed. */
   microCredits: number;
+  /** The units metered (BYOK too): recorded in the usage history and the receipt. */
   units: UsageUnits;
   outcome: Outcome;
+  /** The normalised model (the price table's name); absent: recorded as `unknown`. */
+  model?: string;
+  /** The customer key's public id, for the receipt. */
+  keyId?: string;
+  /**
+   * The request's receipt (GET /v1/usage/events). Absent: one receipt with this settle's own
+   * figures. false: none (a realtime session's interim settle). An object: a realtime session's
+   * final settle, whose receipt is the whole session (`requestId` the session's,
+   * `priorMicro` what its earlier settles charged, `units` its totals).
+   */
+  receipt?: false | { requestId: string; priorMicro: number; units: UsageUnits };
 }
 
 export interface SettleResult {
@@ -175,7 +192,12 @@ export interface UsageSnapshot {
   requestCount: number;
   byok: { requestCount: number; units: Record<Modality, UsageUnits> };
   carryover: CarryoverBucket[];
+  /** When the account's last request settled (ms), any period; absent: never. */
+  lastRequestAt?: number;
 }
+
+/** Which buckets of an account's usage history to read (ledger/usage-history.ts ids). */
+export type HistoryKind = 'hour' | 'day';
 
 export interface Ledger {
   readonly kind: 'redis' | 'memory';
@@ -209,6 +231,12 @@ export interface Ledger {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   settle(input: SettleInput): Promise<SettleResult>;
   usage(accountId: string): Promise<UsageSnapshot>;
+
+  // Usage history (ledger/usage-history.ts), written by the same call that charges.
+  /** The buckets of these ids, in order: hourly (UTC YYYYMMDDHH) or daily (YYYYMMDD, the account's zone); null where none. */
+  historyBuckets(accountId: string, kind: HistoryKind, ids: string[]): Promise<(HistoryBucket | null)[]>;
+  /** The account's most recent receipts, newest first; `cursor`: the previous page's `next`. */
+  receipts(accountId: string, q: { limit: number; cursor?: string }): Promise<{ receipts: Receipt[]; next: string | null }>;
 
   // Opaque per-account blobs (stored BYOK keys, already encrypted by the caller).
   putSecret(accountId: string, name: string, sealed: string): Promise<void>;

@@ -29,6 +29,8 @@ import { registerOperatorRoutes } from './admin/operator.js';
 import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createBodyBudget } from './body-budget.js';
+import { registerDashboard } from './dashboard/routes.js';
+import { ledgerHistorySource } from './dashboard/ledger-source.js';
 
 /** Past the grace period, calls still running are cut and given this long to write their settles. */
 const CUT_SETTLE_MS = 1_000;
@@ -97,8 +99,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
           ...(config.redis.localAdmission ? {} : { termsTtlMs: 0 }),
           journal: config.redis.journal,
           epoch: { checkMs: config.redis.epochCheckMs, file: join(config.redis.journal.dir, 'epochs.json') },
+          history: config.history,
         })
-      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }) }));
+      : createMemoryLedger({ pricing, clock, logger: logger.child({ component: 'ledger' }), history: config.history }));
 
   // Static accounts: the config is the truth for what it lists (keys stored as hashes only). Not
   // on a ledger that came back empty: that would seed it as if it were new (docs/reliability.md,
@@ -212,11 +215,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }
     return { text: await metricsText(), headers: { 'content-type': metrics.contentType } };
   });
-  registerUsageRoutes(router, ledger);
+  registerUsageRoutes(router, ledger, { clock, hourlyRetentionDays: config.history.hourlyRetentionDays });
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
   registerOperatorRoutes(router, ledger);
   registerProviderKeyRoutes(router, { store: keyStore, providers: registry, ledger, logger: logger.child({ component: 'admin' }) });
+  if (config.dashboard.enabled) {
+    registerDashboard(router, {
+      config: config.dashboard,
+      adminToken: config.admin.token,
+      ledger,
+      resolveKey: (k) => auth.resolvePrincipal(k),
+      metricsText,
+      history: ledgerHistorySource(ledger, { hourlyRetentionDays: config.history.hourlyRetentionDays, now: () => clock.now() }),
+      clock,
+      logger: logger.child({ component: 'dashboard' }),
+    });
+  }
 
   const proxyServer = createServer({ keepAliveTimeout: 65_000 }, pipeline.handle);
   // Past the cap a new connection is closed as soon as it is accepted (the client sees a reset).

@@ -28,12 +28,14 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
       continue;
     }
     const cap = a.overageCapCredits === undefined ? null : micro(a.overageCapCredits);
+    // UTC is the default: not stored, so an account without a zone and one set to UTC agree.
+    const tz = a.timeZone && a.timeZone !== 'UTC' ? a.timeZone : null;
     if (!account) {
       const input: { id: string; tier: TierId; stripeCustomerId?: string } = { id: a.id, tier: a.tier as TierId };
       if (a.stripeCustomerId) input.stripeCustomerId = a.stripeCustomerId;
       await ledger.ensureAccount(input);
-      account = await ledger.updateAccount(a.id, { origin: 'config', overageCapMicro: cap });
-      await audit('account.created', a.id, null, { tier: account.tier, overageCapMicro: cap });
+      account = await ledger.updateAccount(a.id, { origin: 'config', overageCapMicro: cap, ...(tz ? { timeZone: tz } : {}) });
+      await audit('account.created', a.id, null, { tier: account.tier, overageCapMicro: cap, ...(tz ? { timeZone: tz } : {}) });
       log.info({ account: a.id, tier: account.tier }, 'static account created');
     } else {
       const patch: AccountPatch = {};
@@ -47,6 +49,7 @@ export async function reconcileAccounts(ledger: Ledger, accounts: readonly Accou
       };
       if (account.origin !== 'config') set('origin', 'config');
       set('overageCapMicro', cap);
+      set('timeZone', tz);
       if (!account.stripeSubscriptionId) set('tier', a.tier as TierId);
       else if (account.tier !== a.tier) log.info({ account: a.id, tier: account.tier, configTier: a.tier }, 'tier left as the Stripe subscription has it');
       if (Object.keys(patch).length > 0) {

@@ -6,18 +6,19 @@ import { checkAccountId, checkPatch, checkTier } from '../inputs.js';
 import type { Account, Ledger } from '../types.js';
 import type { LedgerContext } from './context.js';
 import { pairs, parseAccount } from './decode.js';
+import type { Zones } from './zones.js';
 
 export type AccountsApi = Pick<
   Ledger,
   'ensureAccount' | 'getAccount' | 'listAccounts' | 'updateAccount' | 'findAccountByStripeCustomer' | 'putSecret' | 'getSecret' | 'deleteSecret' | 'listSecrets'
 > & { requireAccount(id: string): Promise<Account> };
 
-export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: string) => void): AccountsApi {
+export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: string) => void, zones: Zones): AccountsApi {
   const { client, keys, clock, guard, script, tierArg } = ctx;
 
   async function getAccount(id: string): Promise<Account | null> {
     checkAccountId(id);
-    return guard(async () => parseAccount(await client.hgetall(keys.acct(id).acct)));
+    return guard(async () => zones.know(parseAccount(await client.hgetall(keys.acct(id).acct))));
   }
 
   async function requireAccount(id: string): Promise<Account> {
@@ -37,7 +38,7 @@ export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: stri
       return guard(async () => {
         const flat = (await script('account-ensure', [k.acct, k.state], [input.id, input.tier, input.stripeCustomerId ?? '', clock.now()])) as string[];
         await client.sadd(keys.accounts, input.id);
-        const account = parseAccount(pairs(flat));
+        const account = zones.know(parseAccount(pairs(flat)));
         if (!account) throw createLedgerError('unknown_account', `account ${input.id} vanished`);
         if (account.stripeCustomerId) await client.set(keys.stripe(account.stripeCustomerId), input.id);
         return account;
@@ -76,6 +77,7 @@ export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: stri
         opt('cap', patch.overageCapMicro);
         opt('org', patch.origin);
         opt('del', patch.deletedAt);
+        opt('tz', patch.timeZone);
         if (patch.suspended !== undefined) opt('susp', patch.suspended ? 1 : null);
         if (Object.keys(set).length || del.length) {
           // Terms read before this change must not be used after it (local admission).
@@ -92,6 +94,7 @@ export function createAccounts(ctx: LedgerContext, forgetTerms: (accountId: stri
             for (const h of hashes) await ctx.publish(keys.revokedChannel, h);
           }
           forgetTerms(id);
+          if (patch.timeZone !== undefined) zones.knowRaw(id, patch.timeZone);
         }
         if (patch.stripeCustomerId !== undefined && patch.stripeCustomerId !== before.stripeCustomerId) {
           if (before.stripeCustomerId && (await client.get(keys.stripe(before.stripeCustomerId))) === id) {

@@ -6,11 +6,12 @@ import { createLedgerError } from '../errors.js';
 import { checkAccountId, keyIdOf, keyRefKind, normalizeKeyHash } from '../inputs.js';
 import type { Account, ApiKeyInfo, KeyOwner, Ledger } from '../types.js';
 import type { LedgerContext } from './context.js';
+import type { Zones } from './zones.js';
 import { keyInfo } from './decode.js';
 
 export type ApiKeysApi = Pick<Ledger, 'addKey' | 'revokeKey' | 'listKeys' | 'getKey' | 'resolveKey'>;
 
-export function createApiKeys(ctx: LedgerContext, requireAccount: (id: string) => Promise<Account>): ApiKeysApi {
+export function createApiKeys(ctx: LedgerContext, requireAccount: (id: string) => Promise<Account>, zones: Zones): ApiKeysApi {
   const { client, keys, clock, guard, script } = ctx;
   return {
     async addKey(accountId, keyHash, label) {
@@ -71,7 +72,9 @@ export function createApiKeys(ctx: LedgerContext, requireAccount: (id: string) =
       const hash = String(keyHash).toLowerCase();
       const [accountId, revokedAt] = await guard(() => client.hmget(keys.key(hash), 'accountId', 'revokedAt'));
       if (!accountId || revokedAt) return null;
-      const [tier, susp] = await guard(() => client.hmget(keys.acct(accountId).acct, 'tier', 'susp'));
+      // The zone rides along: the account's settles name its daily bucket (zones.ts).
+      const [tier, susp, tz] = await guard(() => client.hmget(keys.acct(accountId).acct, 'tier', 'susp', 'tz'));
+      zones.knowRaw(accountId, tz);
       const owner: KeyOwner = { accountId, keyId: keyIdOf(hash), tier: (tier ?? 'free') as TierId };
       if (susp) owner.suspended = true;
       return owner;

@@ -18,6 +18,8 @@ import type { AbandonedReserve } from '../journal.js';
 import type { Clock, ReserveInput, SettleInput } from '../types.js';
 import type { KeyLayout } from './keys.js';
 import { directScript } from './scripts.js';
+import type { Zones } from './zones.js';
+import { settleReceipt } from './history.js';
 
 /** Entries per script call at most: bounds how long one call holds Redis (single-threaded). */
 const MAX_BATCH = 128;
@@ -59,6 +61,11 @@ export interface BatcherOptions {
   logger: Logger;
   idemTtl: number;
   tierArg: string;
+  /** The scripts' usage history settings (ledger/usage-history.ts historyArg). */
+  histArg: string;
+  /** false (history.receiptsPerAccount 0): no receipts, no XADD per request. */
+  receipts: boolean;
+  zones: Zones;
 }
 
 interface Waiter<I, R> {
@@ -67,7 +74,7 @@ interface Waiter<I, R> {
   reject(err: unknown): void;
 }
 
-export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg }: BatcherOptions): Batcher {
+export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, receipts, zones }: BatcherOptions): Batcher {
   const reserveScript = directScript(client, 'reserve');
   const settleScript = directScript(client, 'settle');
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
@@ -134,7 +141,7 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg }:
   function sendReserves(accountId: string, batch: Array<Waiter<ReserveInput, ReserveReply>>): void {
     const k = keys.acct(accountId);
     const now = clock.now();
-    const scriptKeys = keys.markKeys(k, now);
+    const scriptKeys = keys.markKeys(k, now, zones.get(accountId) ?? 'UTC');
     // The reservation ttl is per call in the Ledger API; a batch shares one, so split by it.
     const ttl = batch[0]!.input.ttlMs;
     if (batch.some((w) => w.input.ttlMs !== ttl)) {
@@ -149,7 +156,7 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg }:
     }
     let ttlS = ttlArg.get(ttl);
     if (!ttlS) ttlArg.set(ttl, (ttlS = String(ttl)));
-    const args: string[] = [String(now), ttlS, idemArg, tierArg];
+    const args: string[] = [String(now), ttlS, idemArg, tierArg, histArg];
     for (const { input } of batch) {
       const floor = input.floorMicro ?? 0;
       args.push(input.requestId, String(input.microCredits), String(floor), floor > 0 ? input.modality! : '');
@@ -159,8 +166,8 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg }:
 
   function sendSettles(accountId: string, batch: Array<Waiter<SettleEntry, SettleReply>>): void {
     const now = clock.now();
-    const scriptKeys = keys.markKeys(keys.acct(accountId), now);
-    const args: string[] = [String(now), idemArg, tierArg];
+    const scriptKeys = keys.markKeys(keys.acct(accountId), now, zones.get(accountId) ?? 'UTC');
+    const args: string[] = [String(now), idemArg, tierArg, histArg];
     for (const { input } of batch) {
       if ('record' in input) {
         args.push(input.requestId, input.modality, 'r', String(input.microCredits), String(input.floorMicro), String(input.expiresAt));
@@ -170,19 +177,19 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg }:
         args.push(input.requestId, input.modality, 'c');
         continue;
       }
+      // Every settle carries its model, units and receipt (settle.lua: the usage history).
+      const r = receipts ? settleReceipt(input) : null;
       const at = args.length;
-      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), '0');
-      if (input.byok) {
-        let pairs = 0;
-        for (const f of UNIT_FIELDS) {
-          const v = input.units[f];
-          if (v) {
-            args.push(f, String(v));
-            pairs++;
-          }
+      args.push(input.requestId, input.modality, input.byok ? '1' : '0', input.byok ? '0' : String(input.microCredits), input.model ?? '', r ? r.payload : '', r ? String(r.priorMicro) : '0', '0');
+      let pairs = 0;
+      for (const f of UNIT_FIELDS) {
+        const v = input.units[f];
+        if (v) {
+          args.push(f, String(v));
+          pairs++;
         }
-        args[at + 4] = String(pairs);
       }
+      args[at + 7] = String(pairs);
     }
     deliver(settleScript(scriptKeys, args), batch, (one) => sendSettles(accountId, one));
   }

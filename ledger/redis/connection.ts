@@ -120,7 +120,10 @@ export function createClient(opts: ConnectionOptions): RedisClient {
   }
   if (opts.sentinel) {
     const s = opts.sentinel;
-    return new Redis({
+    // At start no sentinel answering fails the start (a clear line, not a hang); once
+    // connected, sentinels are asked again and again, as any reconnect.
+    let started = false;
+    const client = new Redis({
       ...base,
       name: s.name,
       sentinels: s.sentinels.map(hostPort),
@@ -128,8 +131,10 @@ export function createClient(opts: ConnectionOptions): RedisClient {
       ...(s.password ? { password: s.password } : {}),
       ...(s.sentinelPassword ? { sentinelPassword: s.sentinelPassword } : {}),
       ...(s.tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
-      sentinelRetryStrategy: (times) => Math.min(times * 100, 1000),
+      sentinelRetryStrategy: (times) => (started ? Math.min(times * 100, 1000) : null),
     });
+    client.once('ready', () => (started = true));
+    return client;
   }
   return new Redis(opts.url ?? 'redis://127.0.0.1:6379/0', base);
 }

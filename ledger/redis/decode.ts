@@ -25,6 +25,7 @@ export function parseAccount(h: Record<string, string>): Account | null {
   if (h.org === 'config') a.origin = 'config';
   if (h.susp) a.suspended = true;
   if (h.del) a.deletedAt = Number(h.del);
+  if (h.tz) a.timeZone = h.tz;
   return a;
 }
 
@@ -70,6 +71,7 @@ export function stateFromHash(h: Record<string, string>): PeriodState {
     ovcs: n('ovcs'),
     obs: n('obs'),
     ovr: n('ovr'),
+    lr: n('lr'),
   });
   for (const m of Object.keys(st.breakdown) as Modality[]) st.breakdown[m] = n(`b:${m}`);
   for (const [f, v] of Object.entries(h)) {

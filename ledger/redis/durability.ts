@@ -51,6 +51,8 @@ export interface DurabilityOptions {
   clock: Clock;
   logger: Logger;
   batcher: Batcher;
+  /** Reads the account's zone when not known yet (a replayed settle names its daily bucket: zones.ts). */
+  zoneReady?(accountId: string): Promise<void> | undefined;
   /** The journal's safe window: the idempotency ttl less the marker margin. */
   idemTtl: number;
   journal?: { dir: string; maxBytes: number };
@@ -85,7 +87,7 @@ export async function openDurability(o: DurabilityOptions): Promise<Durability> 
       if (!usable()) throw unusable();
       return Promise.all(
         inputs.map((input) =>
-          batcher.settle(input.accountId, input, 0).then(
+          (o.zoneReady?.(input.accountId) ?? Promise.resolve()).then(() => batcher.settle(input.accountId, input, 0)).then(
             ([applied, accrued]) => {
               if (Number(applied) === -1) logger.error({ settlement: input }, 'journaled settle of an account that no longer exists: dropped');
               if (Number(accrued) === 1) client.sadd(keys.pending, input.accountId).catch(() => {});

@@ -3,7 +3,7 @@
 // Every key of one account shares the tag {acct:ID}, so each script touches one Redis Cluster
 // slot:
 //   tg:{acct:ID}:acct          HASH  id, tier, status, cus, sub, cap, createdAt, org (origin),
-//                                    susp (suspended: 1), del (deleted at, ms)
+//                                    susp (suspended: 1), del (deleted at, ms), tz (time zone)
 //   tg:{acct:ID}:audit         STREAM the account's audit entries (ledger/audit-log.ts)
 //   tg:{acct:ID}:state         HASH  period, counters, carryover, overage (see PeriodState)
 //   tg:{acct:ID}:resv          ZSET  open reservations: requestId -> expiry ms
@@ -13,6 +13,10 @@
 //                                    unlinked by the first batch of window N + 2, else expires
 //                                    at its end
 //   tg:{acct:ID}:hist          LIST  closed periods, newest first (bounded)
+//   tg:{acct:ID}:u:h:YYYYMMDDHH HASH usage history, hourly (UTC); tg:{acct:ID}:u:d:YYYYMMDD
+//                                    daily (the account's time zone); fields and lifetimes in
+//                                    ledger/usage-history.ts, written by the charging scripts
+//   tg:{acct:ID}:ev            STREAM receipts, capped (GET /v1/usage/events)
 //   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
 //   tg:{acct:ID}:lease         STRING the flusher holding this account
 //   tg:{acct:ID}:keys          SET   the account's key hashes
@@ -37,6 +41,8 @@
 // account hashes (sweep.ts); a key lookup is written before the account's key set, so it is
 // never missing for a key the account lists.
 
+import { dayId, hourId } from '../usage-history.js';
+
 /** One account's key names. */
 export interface AcctKeys {
   acct: string;
@@ -51,6 +57,10 @@ export interface AcctKeys {
   audit: string;
   /** The idempotency markers' prefix: the window number follows. */
   marks: string;
+  /** The usage history's hourly and daily buckets' prefixes (the bucket id follows), its receipts. */
+  hour: string;
+  day: string;
+  ev: string;
 }
 
 export interface KeyLayout {
@@ -65,13 +75,29 @@ export interface KeyLayout {
   keyId(id: string): string;
   stripe(customer: string): string;
   acct(id: string): AcctKeys;
-  /** The batch scripts' keys: the account's, then its markers' windows: current, previous, the one to drop. */
-  markKeys(k: AcctKeys, now: number): string[];
+  /**
+   * The batch scripts' keys: the account's, its markers' windows (current, previous, the one to
+   * drop), then the usage history's hourly bucket of `now`, its daily bucket in `zone`, and the
+   * receipts (ledger/scripts/lib/usage-history.lua).
+   */
+  markKeys(k: AcctKeys, now: number, zone: string): string[];
 }
 
 export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
   // An account's key names, built once: the request path asks for them twice per request.
   const keyCache = new Map<string, AcctKeys>();
+  // The hour's id, computed once an hour (dayId() caches its day the same way).
+  let hourFrom = 0;
+  let hourTo = 0;
+  let hourName = '';
+  const hourOf = (now: number): string => {
+    if (now < hourFrom || now >= hourTo) {
+      hourFrom = now - (now % 3_600_000);
+      hourTo = hourFrom + 3_600_000;
+      hourName = hourId(now);
+    }
+    return hourName;
+  };
   const acctKeys = (id: string): AcctKeys => {
     const base = `${prefix}:{acct:${id}}`;
     return {
@@ -86,6 +112,9 @@ export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
       secrets: `${base}:secrets`,
       audit: `${base}:audit`,
       marks: `${base}:mk:`,
+      hour: `${base}:u:h:`,
+      day: `${base}:u:d:`,
+      ev: `${base}:ev`,
     };
   };
   return {
@@ -105,9 +134,9 @@ export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
       }
       return k;
     },
-    markKeys(k, now) {
+    markKeys(k, now, zone) {
       const w = Math.floor(now / idemTtl);
-      return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2)];
+      return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2), k.hour + hourOf(now), k.day + dayId(now, zone), k.ev];
     },
   };
 }

@@ -16,6 +16,9 @@ import { keyLayout } from './keys.js';
 import { createMetering } from './metering.js';
 import type { RedisLedger, RedisLedgerOptions } from './options.js';
 import { createOutbox } from './outbox.js';
+import { createHistory } from './history.js';
+import { createZones } from './zones.js';
+import { DEFAULT_HISTORY, historyArg } from '../usage-history.js';
 import { openPubSub, type PubSub } from './pubsub.js';
 
 export async function createRedisLedger(opts: RedisLedgerOptions): Promise<RedisLedger> {
@@ -29,7 +32,11 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
 
   const conn = await openConnection({ url: opts.url, cluster: opts.cluster, sentinel: opts.sentinel, redis: opts.redis, commandTimeoutMs: opts.commandTimeoutMs ?? 1000, connectTimeoutMs: opts.connectTimeoutMs }, logger);
   const { client } = conn;
-  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg });
+  const history = opts.history ?? DEFAULT_HISTORY;
+  const histArg = historyArg(history);
+  // Its guard is the durability's, set just below (a zone is first read after that).
+  const zones = createZones(client, keys, (fn) => durability.guard(fn));
+  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, receipts: history.receiptsPerAccount > 0, zones });
   let durability: Durability;
   let pubsub: PubSub | undefined;
   const admission = createAdmission({
@@ -41,8 +48,17 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     trusted: () => durability.usable() && pubsub !== undefined && pubsub.subscribed() && batcher.healthy(),
   });
   try {
-    durability = await openDurability({ client, keys, url: conn.url, clock, logger, batcher, idemTtl, journal: opts.journal, epoch: opts.epoch });
-    pubsub = await openPubSub({ subscriber: conn.subscriber, sharded: conn.sharded, keys, logger, forget: (id) => admission.forget(id) });
+    durability = await openDurability({ client, keys, url: conn.url, clock, logger, batcher, idemTtl, journal: opts.journal, epoch: opts.epoch, zoneReady: (id) => zones.ready(id) });
+    pubsub = await openPubSub({
+      subscriber: conn.subscriber,
+      sharded: conn.sharded,
+      keys,
+      logger,
+      forget: (id) => {
+        admission.forget(id);
+        zones.changed(id);
+      },
+    });
   } catch (err) {
     conn.abort();
     throw err;
@@ -61,8 +77,8 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     sharded: conn.sharded,
     publish: (channel, message) => (conn.sharded ? client.spublish(channel, message) : client.publish(channel, message)),
   };
-  const { requireAccount, ...accounts } = createAccounts(ctx, (id) => admission.forget(id));
-  const metering = createMetering({ ctx, batcher, admission, durability, settleDelay: opts.settleDelayMs ?? 1, openSettleDelay: opts.openSettleDelayMs ?? 5 });
+  const { requireAccount, ...accounts } = createAccounts(ctx, (id) => admission.forget(id), zones);
+  const metering = createMetering({ ctx, batcher, admission, durability, settleDelay: opts.settleDelayMs ?? 1, openSettleDelay: opts.openSettleDelayMs ?? 5, zones, histArg });
   const ps = pubsub;
   let closed = false;
 
@@ -71,8 +87,9 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     outbox: createOutbox(ctx),
     audit: createRedisAuditLog({ client, prefix: keys.prefix, clock, accountKey: (id) => keys.acct(id).audit, guard: durability.guard }),
     ...accounts,
-    ...createApiKeys(ctx, requireAccount),
+    ...createApiKeys(ctx, requireAccount, zones),
     ...metering,
+    ...createHistory(ctx),
     onKeyRevoked: ps.onKeyRevoked,
     onAccountChanged: ps.onAccountChanged,
     onMessagesLost: ps.onMessagesLost,

@@ -10,6 +10,7 @@ import type { Batcher, HoldRecord } from './batcher.js';
 import type { LedgerContext } from './context.js';
 import { parseHistory, stateFromHash } from './decode.js';
 import { MARKER_MARGIN_MS, type Durability } from './durability.js';
+import type { Zones } from './zones.js';
 
 export interface MeteringApi extends Pick<Ledger, 'reserve' | 'settle' | 'usage'> {
   history(accountId: string): Promise<PeriodSummary[]>;
@@ -22,6 +23,8 @@ export interface MeteringOptions {
   durability: Durability;
   settleDelay: number;
   openSettleDelay: number;
+  zones: Zones;
+  histArg: string;
 }
 
 const ADMITTED_LOCALLY: ReserveResult = Object.freeze({ ok: true, local: true });
@@ -29,7 +32,7 @@ const ADMITTED: ReserveResult = Object.freeze({ ok: true });
 const ADMITTED_OPEN: ReserveResult = Object.freeze({ ok: true, open: true });
 const ignore = () => {};
 
-export function createMetering({ ctx, batcher, admission, durability, settleDelay, openSettleDelay }: MeteringOptions): MeteringApi {
+export function createMetering({ ctx, batcher, admission, durability, settleDelay, openSettleDelay, zones, histArg }: MeteringOptions): MeteringApi {
   const { client, keys, clock, guard, script, tierArg, idemTtl, tierOf } = ctx;
   const idemArg = String(idemTtl);
   const { usable, unusable } = durability;
@@ -37,8 +40,9 @@ export function createMetering({ ctx, batcher, admission, durability, settleDela
   async function usageState(accountId: string): Promise<{ tier: TierParams; st: PeriodState }> {
     checkAccountId(accountId);
     const k = keys.acct(accountId);
+    await zones.ready(accountId);
     const now = clock.now();
-    const reply = await guard(() => script('usage', keys.markKeys(k, now), [now, tierArg, idemArg]));
+    const reply = await guard(() => script('usage', keys.markKeys(k, now, zones.get(accountId) ?? 'UTC'), [now, tierArg, idemArg, histArg]));
     if (reply.length === 0) throw createLedgerError('unknown_account', `no account ${accountId}`);
     const fields: Record<string, string> = {};
     for (let i = 1; i + 1 < reply.length; i += 2) fields[String(reply[i])] = String(reply[i + 1]);
@@ -53,6 +57,9 @@ export function createMetering({ ctx, batcher, admission, durability, settleDela
       if (input.ttlMs + MARKER_MARGIN_MS > idemTtl) {
         throw createLedgerError('invalid_input', `reserve: ttlMs ${input.ttlMs} is too long for the idempotency ttl of ${idemTtl} ms (at most ${idemTtl - MARKER_MARGIN_MS})`);
       }
+      // The batch names the account's daily bucket: its zone, known after a first read.
+      const z = zones.ready(input.accountId);
+      if (z) await z;
       const now = clock.now();
       if (admission.admitsLocally(input.accountId, now)) {
         // Its reservation record rides with the account's next settles, unanswered: nothing
@@ -100,6 +107,15 @@ export function createMetering({ ctx, batcher, admission, durability, settleDela
     async settle(input): Promise<SettleResult> {
       checkSettle(input);
       if (!usable()) return durability.journaled(input, false, unusable());
+      const z = zones.ready(input.accountId);
+      if (z) {
+        try {
+          await z;
+        } catch (err) {
+          if (durability.outage(err)) return durability.journaled(input, false, err);
+          throw err;
+        }
+      }
       // An account admitted locally releases no hold that could refuse anyone: it may wait longer.
       const delay = admission.isOpen(input.accountId) ? openSettleDelay : settleDelay;
       let applied: number, accrued: number, writtenOff: number;

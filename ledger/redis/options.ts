@@ -4,6 +4,7 @@ import type { ClusterTarget, RedisClient, SentinelTarget } from './connection.js
 import type { Logger } from 'pino';
 import type { Pricing } from '../../pricing/types.js';
 import type { Clock, Ledger, OverageOutbox, PeriodSummary } from '../types.js';
+import type { HistoryOptions } from '../usage-history.js';
 
 export interface RedisLedgerOptions {
   /** One Redis (used when neither `redis`, `cluster` nor `sentinel` is given). */
@@ -59,6 +60,8 @@ export interface RedisLedgerOptions {
    * operator adopts it. `file`: where the epoch is remembered across restarts.
    */
   epoch?: { checkMs?: number; file?: string };
+  /** Usage history retention and receipts kept per account (ledger/usage-history.ts). */
+  history?: HistoryOptions;
 }
 
 export interface RedisLedger extends Ledger {

@@ -12,13 +12,13 @@ import type { RedisClient } from './connection.js';
 
 /**
  * Script file name (without .lua) → number of KEYS it declares. The request path's batch
- * scripts (one account's entries per call) declare the account's five keys and three marker
- * windows; their entries are arguments.
+ * scripts (one account's entries per call) declare the account's five keys, three marker
+ * windows and the usage history's two buckets and receipts stream; their entries are arguments.
  */
 export const SCRIPTS = {
-  reserve: 8,
-  settle: 8,
-  usage: 8,
+  reserve: 11,
+  settle: 11,
+  usage: 11,
   'set-period': 3,
   'account-ensure': 2,
   'account-update': 1,

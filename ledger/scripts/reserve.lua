@@ -11,11 +11,13 @@
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
+-- KEYS[9..11] the usage history's buckets and receipts: an expired reservation's floor is
+-- charged here too (lib/usage-history.lua)
 -- ARGV[1] now (ms)  ARGV[2] reservation ttl (ms)  ARGV[3] idempotency window (ms; at least
 -- the reservation ttl + 60 s, so a marker outlives its reservation and a late duplicate
--- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)
--- ARGV[1+4i] entry i's requestId  ARGV[2+4i] its estimate (µcr)  ARGV[3+4i] its floor (µcr
--- charged if it expires unsettled; lib/state.lua)  ARGV[4+4i] its modality ('' with floor 0)
+-- reserve holds nothing)  ARGV[4] tier table (see parse_tiers)  ARGV[5] history settings
+-- ARGV[2+4i] entry i's requestId  ARGV[3+4i] its estimate (µcr)  ARGV[4+4i] its floor (µcr
+-- charged if it expires unsettled; lib/state.lua)  ARGV[5+4i] its modality ('' with floor 0)
 --
 -- Reply: one { code, usedMicro, limitMicro, open } per entry, in order:
 --   code 1 held; 2 already reserved or settled (nothing more held); 0 unknown account;
@@ -26,13 +28,15 @@
 -- Rolls the period over and releases expired reservations first, in the same script.
 
 --@include lib/base.lua
+--@include lib/usage-history.lua
 --@include lib/batch.lua
 
 local now, ttl, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local n = (#ARGV - 4) / 4
+local n = (#ARGV - 5) / 4
+hist_config(ARGV[5])
 
 local function entry(i)
-  return ARGV[1 + 4 * i], tonumber(ARGV[2 + 4 * i])
+  return ARGV[2 + 4 * i], tonumber(ARGV[3 + 4 * i])
 end
 
 -- Both paths decide and hold the same way.
@@ -63,7 +67,7 @@ local function hold(i, rid, amount)
   set_mark(rid, 'R')
   if amount > 0 then
     later('ZADD', KEYS[3], expiry, rid)
-    later('HSET', KEYS[4], rid, hold_value(amount, tonumber(ARGV[3 + 4 * i]), ARGV[4 + 4 * i]))
+    later('HSET', KEYS[4], rid, hold_value(amount, tonumber(ARGV[4 + 4 * i]), ARGV[5 + 4 * i]))
   end
 end
 
@@ -77,7 +81,7 @@ local full = lazy(function()
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
-    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
+    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark, hist_on_floor(now))
     local used, held, limit = st.get('used'), st.get('held'), limit_of(st, tier)
     local open = open_of(tier, cap)
     local r
@@ -102,7 +106,7 @@ local a = redis.call('HMGET', KEYS[1], 'id', 'tier', 'cap')
 if not a[1] and not a[2] then return each(n, { 0, 0, 0, 0 }) end
 do
   local rids = {}
-  for i = 1, n do rids[i] = ARGV[1 + 4 * i] end
+  for i = 1, n do rids[i] = ARGV[2 + 4 * i] end
   load_marks(rids)
 end
 local tier = find_tier(tiers, a[2] or 'free')

@@ -11,10 +11,14 @@
 -- KEYS[6] tg:{acct:ID}:mk:W     idempotency markers of the current window (lib/batch.lua)
 -- KEYS[7] tg:{acct:ID}:mk:W-1   and of the one before
 -- KEYS[8] tg:{acct:ID}:mk:W-2   the window before that, unlinked when markers are written
--- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table
--- then per entry: requestId, modality (tts|stt|llm|rag), byok (0|1), actual µcr, k, and k
--- BYOK units as name, value pairs (chars, audioMs, inputTokens, ...); or a locally admitted
--- request's reservation record (ledger/redis-ledger.ts: sent beside the settles, never refused):
+-- KEYS[9..11] the usage history's hourly and daily buckets and receipts (lib/usage-history.lua)
+-- ARGV[1] now (ms)  ARGV[2] idempotency window (ms)  ARGV[3] tier table  ARGV[4] history
+-- settings (lib/usage-history.lua); then per entry: requestId, modality (tts|stt|llm|rag),
+-- byok (0|1), actual µcr, model (normalised; '' unknown), receipt ('' none: a realtime
+-- session's interim settle; else the receipt's JSON, passed through unparsed), µcr the receipt
+-- adds to this settle's charge (a session's earlier settles), k, and k units as name, value
+-- pairs (chars, audioMs, inputTokens, ...; BYOK too); or a locally admitted request's
+-- reservation record (ledger/redis-ledger.ts: sent beside the settles, never refused):
 -- requestId, modality, 'r', µcr held, floor µcr (charged if it expires unsettled), expiry (ms);
 -- or the release of a reserve tollgate gave up on (answered 503 while Redis failed over or
 -- restarted; it may have been applied): requestId, modality, 'c'
@@ -34,15 +38,17 @@
 -- was spent, and paid tiers bill it as overage.
 
 --@include lib/base.lua
+--@include lib/usage-history.lua
 --@include lib/batch.lua
 
 local now, window, tiers = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+hist_config(ARGV[4])
 
 -- The entries, parsed once; `charged`: the request ids that may hold a reservation (not BYOK).
 local E, charged = {}, {}
 local n = 0
 do
-  local p = 4
+  local p = 5
   while p <= #ARGV do
     n = n + 1
     local i = n
@@ -54,14 +60,15 @@ do
       charged[#charged + 1] = ARGV[p]
       p = p + 3
     else
-      local k = tonumber(ARGV[p + 4])
+      local k = tonumber(ARGV[p + 7])
       local units = {}
       for j = 1, k do
-        units[#units + 1] = { ARGV[p + 3 + 2 * j], tonumber(ARGV[p + 4 + 2 * j]) }
+        units[#units + 1] = { ARGV[p + 6 + 2 * j], tonumber(ARGV[p + 7 + 2 * j]) }
       end
-      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), units = units }
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = ARGV[p + 2] == '1', amount = tonumber(ARGV[p + 3]), model = ARGV[p + 4],
+        receipt = ARGV[p + 5], rprior = tonumber(ARGV[p + 6]), units = units }
       if not E[i].byok then charged[#charged + 1] = ARGV[p] end
-      p = p + 5 + 2 * k
+      p = p + 8 + 2 * k
     end
   end
 end
@@ -120,8 +127,10 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     st.set('held', held)
   end
   if not prior then st.set('n', st.get('n') + 1) end
+  st.set('lr', now)
   local accrued, written_off = 0, 0
   if e.byok then
+    amount = 0
     st.set('bn', st.get('bn') + 1)
     for _, u in ipairs(e.units) do
       if u[2] and u[2] ~= 0 then
@@ -162,6 +171,11 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
       end
     end
   end
+  -- The history takes what was charged (after the cap), in the same call (lib/usage-history.lua).
+  local requests = 1
+  if prior then requests = 0 end
+  hist_add(e.modality, e.model, amount, requests, e.byok, e.units)
+  if e.receipt ~= '' then hist_receipt({ 't', fmt(now), 'c', fmt(e.rprior + (prior or 0) + amount), 'd', e.receipt }) end
   return { 1, accrued, written_off }
 end
 
@@ -174,7 +188,7 @@ local full = lazy(function()
     local st = load_state(KEYS[2])
     init_state(st, now)
     rollover(st, now, tier, KEYS[5])
-    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark)
+    purge_reservations(st, KEYS[3], KEYS[4], now, tier, set_mark, hist_on_floor(now))
     local r = apply(j, st, tier, cap, limit_of, function(rid) return redis.call('HGET', KEYS[4], rid) end)
     save_all(st, now, window)
     return r

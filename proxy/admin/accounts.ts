@@ -1,6 +1,6 @@
 // The operator's accounts and API keys on the admin port (Authorization: Bearer <admin token>):
-//   POST /admin/accounts {id, tier}             GET /admin/accounts        GET /admin/accounts/:id
-//   PATCH /admin/accounts/:id {tier?, overageCapCredits?}
+//   POST /admin/accounts {id, tier, timeZone?}           GET /admin/accounts        GET /admin/accounts/:id
+//   PATCH /admin/accounts/:id {tier?, overageCapCredits?, timeZone?}
 //   POST /admin/accounts/:id/keys {label?}      GET /admin/accounts/:id/keys
 //   DELETE /admin/keys/:id
 //   POST /admin/accounts/:id/suspend            POST /admin/accounts/:id/resume
@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { recordAudit } from '../../ledger/audit-log.js';
 import type { Account, ApiKeyInfo, Clock, Ledger } from '../../ledger/types.js';
 import { TIER_IDS, type TierId } from '../../pricing/types.js';
+import { isTimeZone } from '../../ledger/usage-history.js';
 import { hashKey } from '../auth.js';
 import { generateApiKey } from '../keys.js';
 import { AdminHttpError, type AdminRouter } from './router.js';
@@ -25,16 +26,20 @@ const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const tier = z.enum(TIER_IDS as [TierId, ...TierId[]]);
 /** Credits as a decimal number; stored as integer µcr (rounded to 6 places, as in the config). */
 const credits = z.number().nonnegative().max(1e12);
+/** The daily usage history's zone (IANA); UTC is the default and is not stored. */
+const timeZone = z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Paris or UTC');
+const storedZone = (tz: string | null) => (tz === null || tz === 'UTC' ? null : tz);
 
 const CreateAccount = z.strictObject({
   id: z.string().regex(ACCOUNT_ID, 'account ids are 1-64 characters of letters, digits, _ . -'),
   tier: tier.default('free'),
   stripeCustomerId: z.string().startsWith('cus_').optional(),
   overageCapCredits: credits.optional(),
+  timeZone: timeZone.optional(),
 });
 const PatchAccount = z
-  .strictObject({ tier: tier.optional(), overageCapCredits: credits.nullable().optional() })
-  .refine((b) => b.tier !== undefined || b.overageCapCredits !== undefined, 'give tier and/or overageCapCredits');
+  .strictObject({ tier: tier.optional(), overageCapCredits: credits.nullable().optional(), timeZone: timeZone.nullable().optional() })
+  .refine((b) => b.tier !== undefined || b.overageCapCredits !== undefined || b.timeZone !== undefined, 'give tier, overageCapCredits and/or timeZone');
 const IssueKey = z.strictObject({ label: z.string().trim().min(1).max(64).optional() });
 
 const micro = (credits: number) => Math.round(credits * 1_000_000);
@@ -51,6 +56,7 @@ export function accountView(a: Account): Record<string, unknown> {
     origin: a.origin ?? 'api',
     suspended: a.suspended === true,
     deletedAt: a.deletedAt ? new Date(a.deletedAt).toISOString() : null,
+    timeZone: a.timeZone ?? 'UTC',
   };
 }
 
@@ -96,6 +102,7 @@ export function registerAccountRoutes(router: AdminRouter, ledger: Ledger, deps:
     if (b.stripeCustomerId) input.stripeCustomerId = b.stripeCustomerId;
     let account = await ledger.ensureAccount(input);
     if (b.overageCapCredits !== undefined) account = await ledger.updateAccount(b.id, { overageCapMicro: micro(b.overageCapCredits) });
+    if (b.timeZone !== undefined && storedZone(b.timeZone)) account = await ledger.updateAccount(b.id, { timeZone: storedZone(b.timeZone) });
     await audit(ctx.actor, 'account.created', b.id, undefined, accountView(account));
     return { status: 201, body: { account: accountView(account) } };
   });
@@ -110,8 +117,9 @@ export function registerAccountRoutes(router: AdminRouter, ledger: Ledger, deps:
   router.add('PATCH', '/admin/accounts/:id', 'admin', async (ctx) => {
     const account = await requireAccount(ctx.params[0]!);
     const b = parseBody(PatchAccount, await ctx.json());
-    const patch: { tier?: TierId; overageCapMicro?: number | null } = {};
+    const patch: { tier?: TierId; overageCapMicro?: number | null; timeZone?: string | null } = {};
     if (b.tier !== undefined) patch.tier = b.tier;
+    if (b.timeZone !== undefined) patch.timeZone = storedZone(b.timeZone);
     if (b.overageCapCredits !== undefined) patch.overageCapMicro = b.overageCapCredits === null ? null : micro(b.overageCapCredits);
     const after = await ledger.updateAccount(account.id, patch);
     const d = changed(accountView(account), accountView(after));

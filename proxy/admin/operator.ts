@@ -1,6 +1,7 @@
 // The operator's overview on the admin port (Authorization: Bearer <admin token>):
 //   GET /admin/usage[?sort=id|tier|used|limit|overage|requests&order=asc|desc&format=csv]
-//       every live account's current period: tier, status, credits used, limit, overage, requests
+//       every live account's current period: tier, status, credits used, limit, overage, requests,
+//       and when its last request settled (any period; null: never)
 //   GET /admin/audit[?account=ID&limit=N&cursor=ID]   the audit log, newest first, paged
 // Credits are decimal numbers exact to 6 places (µcr / 1e6), as in /v1/usage.
 
@@ -20,6 +21,8 @@ export interface UsageRow {
   requests: number;
   periodStart: number;
   periodEnd: number;
+  /** ms; null: never. */
+  lastRequestAt: number | null;
 }
 
 const SORTS = {
@@ -29,10 +32,11 @@ const SORTS = {
   limit: (r: UsageRow) => r.limit,
   overage: (r: UsageRow) => r.overage,
   requests: (r: UsageRow) => r.requests,
+  lastRequest: (r: UsageRow) => r.lastRequestAt ?? 0,
 } as const;
 type SortKey = keyof typeof SORTS;
 
-export const USAGE_CSV_HEADER = 'account,tier,status,used,limit,overage,requests,period_start,period_end';
+export const USAGE_CSV_HEADER = 'account,tier,status,used,limit,overage,requests,period_start,period_end,last_request';
 
 export async function usageRows(ledger: Ledger): Promise<UsageRow[]> {
   const accounts = (await ledger.listAccounts()).filter((a) => !a.deletedAt);
@@ -49,6 +53,7 @@ export async function usageRows(ledger: Ledger): Promise<UsageRow[]> {
         requests: u.requestCount,
         periodStart: u.period.start,
         periodEnd: u.period.end,
+        lastRequestAt: u.lastRequestAt ?? null,
       } satisfies UsageRow;
     }),
   );
@@ -72,7 +77,7 @@ const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"`
 
 export function usageCsv(rows: UsageRow[]): string {
   const lines = rows.map((r) =>
-    [r.account, r.tier, r.status, fmt(r.used), fmt(r.limit), fmt(r.overage), String(r.requests), new Date(r.periodStart).toISOString(), new Date(r.periodEnd).toISOString()].map(csvField).join(','),
+    [r.account, r.tier, r.status, fmt(r.used), fmt(r.limit), fmt(r.overage), String(r.requests), new Date(r.periodStart).toISOString(), new Date(r.periodEnd).toISOString(), r.lastRequestAt ? new Date(r.lastRequestAt).toISOString() : ''].map(csvField).join(','),
   );
   return `${[USAGE_CSV_HEADER, ...lines].join('\n')}\n`;
 }
@@ -96,6 +101,7 @@ export function registerOperatorRoutes(router: AdminRouter, ledger: Ledger): voi
           credits: { used: credits(r.used), limit: credits(r.limit), overage: credits(r.overage) },
           requestCount: r.requests,
           period: { start: new Date(r.periodStart).toISOString(), end: new Date(r.periodEnd).toISOString() },
+          lastRequestAt: r.lastRequestAt ? new Date(r.lastRequestAt).toISOString() : null,
         })),
       },
     };

@@ -4,7 +4,7 @@
 // event, and the settle-once guard.
 
 import type { Logger } from 'pino';
-import type { Ledger, ReserveInput, ReserveResult } from '../../ledger/types.js';
+import type { Ledger, ReserveInput, ReserveResult, SettleInput } from '../../ledger/types.js';
 import { createError, type TollgateError } from '../errors.js';
 import { fastLine } from '../logger.js';
 import type { ProxyEvents, SettledRecord } from '../pipeline.js';
@@ -29,9 +29,10 @@ export interface Settlement {
    * Logs the `settled` line (`line` adds fields to it), emits the `settled` event, and writes
    * the settlement with retries. Resolves once written (or given up on, logged with all it
    * takes to replay it). Call once per request id: see `once`. `line` false: no line and no
-   * event (a session releasing a spare reservation with a zero settle).
+   * event (a session releasing a spare reservation with a zero settle). `receipt`: the
+   * request's receipt, as SettleInput.receipt (absent: this settle's own figures).
    */
-  settle(rec: SettledRecord, line?: Record<string, unknown> | false): Promise<void>;
+  settle(rec: SettledRecord, line?: Record<string, unknown> | false, receipt?: SettleInput['receipt']): Promise<void>;
 }
 
 export function createSettlement(deps: SettlementDeps): Settlement {
@@ -62,8 +63,10 @@ export function createSettlement(deps: SettlementDeps): Settlement {
   }
 
   /** Settles, retrying while the ledger is unreachable, so a blip loses nothing. */
-  async function settleWithRetry(rec: SettledRecord): Promise<void> {
-    const input = {
+  async function settleWithRetry(rec: SettledRecord, receipt: SettleInput['receipt']): Promise<void> {
+    // Model, key id and units go with every settle (BYOK or not): the usage history and the
+    // receipt are written by the same ledger call (ledger/usage-history.ts).
+    const input: SettleInput = {
       accountId: rec.accountId,
       requestId: rec.requestId,
       modality: rec.modality,
@@ -73,6 +76,9 @@ export function createSettlement(deps: SettlementDeps): Settlement {
       units: rec.units,
       outcome: rec.outcome,
     };
+    if (rec.model !== undefined) input.model = rec.model;
+    if (rec.keyId !== undefined) input.keyId = rec.keyId;
+    if (receipt !== undefined) input.receipt = receipt;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
@@ -98,8 +104,8 @@ export function createSettlement(deps: SettlementDeps): Settlement {
 
   return {
     reserve,
-    settle(rec, line) {
-      const written = settleWithRetry(rec);
+    settle(rec, line, receipt) {
+      const written = settleWithRetry(rec, receipt);
       if (line === false) return written;
       const out = rec as SettledRecord & { credits?: string };
       out.credits = fmt(rec.microCredits);

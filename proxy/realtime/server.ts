@@ -183,7 +183,7 @@ export function createRealtimeServer(deps: RealtimeServerDeps): RealtimeServer {
       }
       const account = new SessionAccount(
         { ledger, settlement: deps.settlement, ttlMs: limits.reservationTtlMs, settleIntervalMs: config.settleIntervalMs, now },
-        { sessionId, accountId, provider: adapter.id, byok, meter },
+        { sessionId, accountId, keyId: who.keyId, provider: adapter.id, byok, meter },
       );
       const first = await account.open();
       if (!first.ok) return fail(first.error);

@@ -34,6 +34,8 @@ export interface SessionAccountDeps {
 export interface SessionInfo {
   sessionId: string;
   accountId: string;
+  /** The customer key's public id (the session's receipt). */
+  keyId?: string;
   provider: string;
   byok: boolean;
   meter: SessionMeter;
@@ -221,7 +223,8 @@ export class SessionAccount {
     this.billedMicro += delta;
     this.lastUnits = totals.units;
     this.settles++;
-    await this.deps.settlement.settle(this.record(id, 'ok', delta, units ?? {}, 'interim'), { session: this.info.sessionId, interim: true, seq: this.settles });
+    // No receipt: the session gets one, at its final settle.
+    await this.deps.settlement.settle(this.record(id, 'ok', delta, units ?? {}, 'interim'), { session: this.info.sessionId, interim: true, seq: this.settles }, false);
   }
 
   /**
@@ -256,9 +259,11 @@ export class SessionAccount {
         ...line,
       };
       if (totals.reported) fin.reported = totals.reported;
-      const writes = [this.deps.settlement.settle(this.record(id, outcome, delta, units, 'final'), fin)];
-      // Spare holds: released with zero settles (no line of their own).
-      for (const h of holds.slice(1)) writes.push(this.deps.settlement.settle(this.record(h.id, outcome, 0, {}, 'final'), false));
+      // The session's one receipt: its id (x-tollgate-request-id of the handshake), its totals.
+      const receipt = { requestId: this.info.sessionId, priorMicro: this.info.byok ? 0 : this.consumed - delta, units: { ...totals.units } };
+      const writes = [this.deps.settlement.settle(this.record(id, outcome, delta, units, 'final'), fin, receipt)];
+      // Spare holds: released with zero settles (no line, no receipt of their own).
+      for (const h of holds.slice(1)) writes.push(this.deps.settlement.settle(this.record(h.id, outcome, 0, {}, 'final'), false, false));
       await Promise.all(writes);
     })();
     return this.finished;
@@ -280,6 +285,7 @@ export class SessionAccount {
       session,
     };
     if (m.model) rec.model = m.model;
+    if (this.info.keyId) rec.keyId = this.info.keyId;
     return rec;
   }
 }

@@ -137,6 +137,7 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
       requestCount: 1,
       byok: { requestCount: 0, units: { tts: {}, stt: {}, llm: {}, rag: {} } },
       carryover: [],
+      lastRequestAt: utc(2026, 1, 10),
     });
     // A failed request settles at zero and still counts.
     await ledger.reserve({ accountId: 'acme', requestId: 'r2', microCredits: cr(10), ttlMs: 60_000 });

@@ -1,6 +1,7 @@
 // GET /admin/usage: every live account's period, sorted (?sort=used&order=desc) and as CSV,
 // exact to the µcr; the CLI prints it as a table by default and as the API's JSON with --json;
-// `tollgate --help` lists every command and every environment variable the defaults read.
+// `tollgate --help` lists every command and every environment variable the defaults read. Each row
+// carries when the account's last request settled (issue 20), a field settle.lua writes.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { startUpstream, json } from '../helpers/upstream.js';
@@ -52,13 +53,18 @@ t.test('usage of every account: sorted, CSV, table and --json', async (t) => {
   const csvRes = await fetch(`${tg.adminUrl}/admin/usage?sort=requests&order=asc&format=csv`, { headers: admin });
   t.equal(csvRes.headers.get('content-type'), 'text/csv; charset=utf-8');
   const period = sorted.accounts[0].period;
+  const last = Object.fromEntries(sorted.accounts.map((r: any) => [r.account, r.lastRequestAt]));
+  for (const id of ['alpha', 'bravo', 'charlie']) t.match(last[id], /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, `${id}: last request time`);
+  t.ok(Date.parse(last.charlie) >= Date.parse(last.bravo) && Date.parse(last.bravo) >= Date.parse(last.alpha), 'in the order the requests were made');
+  const byLast = (await (await fetch(`${tg.adminUrl}/admin/usage?sort=lastRequest`, { headers: admin })).json()) as any;
+  t.same(byLast.accounts.map((r: any) => r.account), ['charlie', 'bravo', 'alpha'], 'sort=lastRequest: newest first');
   t.equal(
     await csvRes.text(),
     [
-      'account,tier,status,used,limit,overage,requests,period_start,period_end',
-      `alpha,free,active,12,2500,0,1,${period.start},${period.end}`,
-      `charlie,pro,active,24,200000,0,2,${period.start},${period.end}`,
-      `bravo,starter,active,36,50000,0,3,${period.start},${period.end}`,
+      'account,tier,status,used,limit,overage,requests,period_start,period_end,last_request',
+      `alpha,free,active,12,2500,0,1,${period.start},${period.end},${last.alpha}`,
+      `charlie,pro,active,24,200000,0,2,${period.start},${period.end},${last.charlie}`,
+      `bravo,starter,active,36,50000,0,3,${period.start},${period.end},${last.bravo}`,
       '',
     ].join('\n'),
   );
@@ -70,20 +76,26 @@ t.test('usage of every account: sorted, CSV, table and --json', async (t) => {
   t.equal(
     table.stdout,
     [
-      'ACCOUNT  TIER     STATUS  USED   LIMIT  OVERAGE  REQUESTS',
-      'bravo    starter  active    36   50000        0         3',
-      'charlie  pro      active    24  200000        0         2',
-      'alpha    free     active    12    2500        0         1',
+      'ACCOUNT  TIER     STATUS  USED   LIMIT  OVERAGE  REQUESTS  LAST REQUEST',
+      `bravo    starter  active    36   50000        0         3  ${last.bravo}`,
+      `charlie  pro      active    24  200000        0         2  ${last.charlie}`,
+      `alpha    free     active    12    2500        0         1  ${last.alpha}`,
       '',
     ].join('\n'),
   );
   const asJson = await cli(['usage', '--sort', 'used', '--json'], env);
   t.same(JSON.parse(asJson.stdout), sorted, '--json prints the API answer');
   const csv = await cli(['usage', '--csv'], env);
-  t.match(csv.stdout, /^account,tier,status,used,limit,overage,requests,period_start,period_end\nalpha,free,active,12,2500,0,1,/);
+  t.match(csv.stdout, /^account,tier,status,used,limit,overage,requests,period_start,period_end,last_request\nalpha,free,active,12,2500,0,1,/);
 
   const list = await cli(['accounts', 'list'], env);
-  t.match(list.stdout, /^ID +TIER +STATUS +SPEND LIMIT +ORIGIN +STRIPE +CREATED\nalpha +free +active +- +config +- +\d{4}-/);
+  t.match(list.stdout, /^ID +TIER +STATUS +SPEND LIMIT +ORIGIN +STRIPE +CREATED +TIME ZONE\nalpha +free +active +- +config +- +\d{4}-\S+ +UTC\n/);
+  const tz = await cli(['accounts', 'set-timezone', 'alpha', 'Europe/Paris', '--json'], env);
+  t.equal(JSON.parse(tz.stdout).account.timeZone, 'Europe/Paris');
+  t.equal((await tg.app.ledger.getAccount('alpha'))?.timeZone, 'Europe/Paris');
+  const badTz = await cli(['accounts', 'set-timezone', 'alpha', 'Mars/Olympus'], env);
+  t.equal(badTz.code, 1);
+  t.match(badTz.stderr, /IANA time zone/);
   const limit = await cli(['accounts', 'set-limit', 'charlie', '150', '--json'], env);
   t.equal(JSON.parse(limit.stdout).account.overageCapCredits, 150);
   t.equal((await tg.app.ledger.getAccount('charlie'))?.overageCapMicro, 150_000_000);
@@ -95,7 +107,7 @@ t.test('usage of every account: sorted, CSV, table and --json', async (t) => {
 t.test('--help lists every command and environment variable', async (t) => {
   const r = await cli(['--help']);
   t.equal(r.code, 0);
-  for (const cmd of ['serve', 'demo', 'accounts create', 'accounts list', 'accounts get', 'accounts set-tier', 'accounts set-limit', 'accounts suspend', 'accounts resume', 'accounts delete', 'keys issue', 'keys list', 'keys revoke', 'byok rotate', 'tollgate usage', 'tollgate audit', '--json', '--workers', '--config']) {
+  for (const cmd of ['serve', 'demo', 'accounts create', 'accounts list', 'accounts get', 'accounts set-tier', 'accounts set-limit', 'accounts set-timezone', 'accounts suspend', 'accounts resume', 'accounts delete', 'keys issue', 'keys list', 'keys revoke', 'byok rotate', 'tollgate usage', 'tollgate audit', '--json', '--workers', '--config']) {
     t.ok(r.stdout.includes(cmd), `--help: ${cmd}`);
   }
   for (const v of ['TOLLGATE_CONFIG', 'TOLLGATE_HOST', 'TOLLGATE_PORT', 'TOLLGATE_ADMIN_PORT', 'TOLLGATE_ADMIN_TOKEN', 'TOLLGATE_ADMIN_URL', 'TOLLGATE_DEMO_KEY', 'REDIS_URL', ...Object.values(PROVIDER_ENV)]) {

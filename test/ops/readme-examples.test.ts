@@ -59,4 +59,12 @@ t.test('the README curl examples against the embedded defaults', async (t) => {
   t.same(JSON.parse(outputs[0]!), { status: 'ok' }, '/healthz');
   t.match(JSON.parse(outputs[1]!), { credits: { used: 0, limit: 2500, remaining: 2500 }, requestCount: 0, tier: 'free' }, '/v1/usage with the demo key');
   t.match(JSON.parse(outputs[2]!), { error: { code: 'provider_not_configured' } }, 'the chat call says what is missing, as the README says');
+  // The Dashboard section's minted link opens the demo account's page.
+  const minted = outputs.find((o) => o.includes('"path":"/dashboard/me?link='));
+  t.ok(minted, 'the mint answered');
+  const link = JSON.parse(minted ?? '{}') as { account: string; path: string };
+  t.match(link, { account: 'demo', path: /^\/dashboard\/me\?link=[A-Za-z0-9_.%-]+$/ });
+  const page = await fetch(`http://127.0.0.1:${adminPort}${link.path}`);
+  t.equal(page.status, 200, 'the minted link opens the customer page');
+  t.match(await page.text(), /<title>Usage of demo · tollgate<\/title>/);
 });

@@ -1,5 +1,6 @@
 -- lib/batch.lua: the driver of the request path's batch scripts (reserve.lua, settle.lua), which
--- take one account's entries of an event-loop turn. Included after lib/base.lua.
+-- take one account's entries of an event-loop turn. Included after lib/base.lua and
+-- lib/usage-history.lua (the flush writes the batch's history with its other writes).
 
 -- A function built on its first call only: the full path's helpers (lib/state.lua) are
 -- instantiated when an entry needs them, not on every call (a script's function definitions
@@ -101,6 +102,7 @@ local function write_pending(now, window)
   end
   for i = 1, #pending do redis.call(unpack(pending[i])) end
   pending, by_target = {}, {}
+  hist_flush()
 end
 
 -- The full path's end: the entries' writes, then the state hash (lib/state.lua's st).

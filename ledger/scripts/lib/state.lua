@@ -215,8 +215,9 @@ end
 -- been: to used and its modality's breakdown, one request, overage accrued on a paid tier. Its
 -- marker becomes X<floor>, so a late settle applies only what it cost beyond (settle.lua).
 -- A reservation with no floor (older records, 0 µcr) is released at no charge, as before.
--- `mark(rid, value)` writes a marker (lib/batch.lua's set_mark).
-local function purge_reservations(st, zkey, hkey, now, tier, mark)
+-- `mark(rid, value)` writes a marker (lib/batch.lua's set_mark); `charged(rid, modality, µcr)`,
+-- when given, records the charge in the usage history (lib/usage-history.lua).
+local function purge_reservations(st, zkey, hkey, now, tier, mark, charged)
   local expired = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, 500)
   if #expired == 0 then return end
   local amounts = redis.call('HMGET', hkey, unpack(expired))
@@ -229,6 +230,7 @@ local function purge_reservations(st, zkey, hkey, now, tier, mark)
       st.add('b:' .. m, floor)
       st.add('n', 1)
       mark(expired[i], 'X' .. fmt(floor))
+      if charged then charged(expired[i], m, floor) end
     end
   end
   redis.call('ZREM', zkey, unpack(expired))
