@@ -2,7 +2,7 @@
 // each recorded threshold with its type, threshold, and whether the deliverer has sent it yet.
 // Both ledgers build the same answer from the same three things lib/alerts.lua keeps: the
 // period's `fired` tokens, the events still waiting (`e:<ps>:<token>`), and each token's last
-// firing (`f:<token>` = "createdAt|threshold|periodEnd", written beside the event).
+// firing (`f:<token>` = "createdAt|threshold|periodStart|periodEnd", written beside the event).
 
 import { byRecordOrder, kindRank, samePeriod, type AlertRecord, type AlertType, type ThresholdType } from './alert-rules.js';
 
@@ -18,6 +18,8 @@ export interface FiredAlert {
   state: 'waiting' | 'delivered';
   /** When the debit recorded it (ms); null: recorded before firing times were kept. */
   firedAt: number | null;
+  /** The period start its event carries (its webhook id's): the list's, unless a Stripe period moved it (samePeriod). */
+  periodStart: number;
 }
 
 export interface FiredAlerts {
@@ -31,14 +33,16 @@ export interface FiredAlerts {
 export interface FiringMark {
   firedAt: number;
   threshold: number;
+  periodStart: number;
   periodEnd: number;
 }
 
 export function parseFiringMark(v: string | undefined): FiringMark | undefined {
   if (!v) return undefined;
-  const [at, threshold, pe] = v.split('|').map(Number);
-  if (!Number.isFinite(at) || !Number.isFinite(threshold) || !Number.isFinite(pe)) return undefined;
-  return { firedAt: at!, threshold: threshold!, periodEnd: pe! };
+  const n = v.split('|').map(Number);
+  if (n.length !== 4 || !n.every(Number.isFinite)) return undefined;
+  const [firedAt, threshold, periodStart, periodEnd] = n as [number, number, number, number];
+  return { firedAt, threshold, periodStart, periodEnd };
 }
 
 /** The kind a token names (alertLevels()): the type and threshold recorded with it. */
@@ -84,6 +88,7 @@ export function firedList(input: { firedPs: number | null; tokens: Iterable<stri
       threshold: w?.threshold ?? mark?.threshold ?? kind.threshold,
       state: w ? 'waiting' : 'delivered',
       firedAt: w?.createdAt ?? mark?.firedAt ?? null,
+      periodStart: w?.periodStart ?? (mark && samePeriod(mark.periodStart, firedPs) ? mark.periodStart : firedPs),
     });
   }
   if (periodEnd !== null && now >= periodEnd) return { periodStart: null, alerts: [] };

@@ -167,7 +167,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         createdAt: now,
         at: l.at,
       });
-      a.marks.set(l.token, { firedAt: now, threshold: l.threshold, periodEnd: e.st.pe });
+      a.marks.set(l.token, { firedAt: now, threshold: l.threshold, periodStart: e.st.ps, periodEnd: e.st.pe });
       alertsPending.add(e.account.id);
     }
   }

@@ -18,7 +18,7 @@ export function firedAlertsBody(accountId: string, f: FiredAlerts) {
     account: accountId,
     periodStart: f.periodStart === null ? null : new Date(f.periodStart).toISOString(),
     alerts: f.alerts.map((a) => ({
-      id: f.periodStart === null ? null : alertEventId(accountId, f.periodStart, a.token),
+      id: alertEventId(accountId, a.periodStart, a.token),
       token: a.token,
       type: a.type,
       thresholdType: a.thresholdType,

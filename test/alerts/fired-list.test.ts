@@ -55,15 +55,15 @@ for (const backend of ['memory', 'redis'] as const) {
     const ps = (await ledger.usage('acct')).period.start;
 
     const list = (state: string) => [
-      { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state, firedAt: now },
-      { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state, firedAt: now },
-      { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state, firedAt: now },
-      { token: 'exhausted', type: 'credits.exhausted', thresholdType: 'percent', threshold: 100, state, firedAt: now },
+      { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state, firedAt: now, periodStart: ps },
+      { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state, firedAt: now, periodStart: ps },
+      { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state, firedAt: now, periodStart: ps },
+      { token: 'exhausted', type: 'credits.exhausted', thresholdType: 'percent', threshold: 100, state, firedAt: now, periodStart: ps },
     ];
     const json = (state: string) => ({
       account: 'acct',
       periodStart: new Date(ps).toISOString(),
-      alerts: list(state).map((a) => ({ id: `tga_acct_${ps / 1000}_${a.token}`, ...a, firedAt: new Date(now).toISOString() })),
+      alerts: list(state).map(({ periodStart: _ps, ...a }) => ({ id: `tga_acct_${ps / 1000}_${a.token}`, ...a, firedAt: new Date(now).toISOString() })),
     });
     const rows = (state: string) => [
       ['acct', 'credits.threshold_crossed', '50%', state],

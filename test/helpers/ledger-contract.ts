@@ -706,10 +706,10 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     const fired = (state: 'waiting' | 'delivered', p50: 'waiting' | 'delivered' = state) => ({
       periodStart: utc(2026, 1, 1),
       alerts: [
-        { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state: p50, firedAt: utc(2026, 1, 10) },
-        { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state, firedAt: utc(2026, 1, 10) },
-        { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state, firedAt: utc(2026, 1, 10) },
-        { token: 'exhausted', type: 'credits.exhausted', thresholdType: 'percent', threshold: 100, state, firedAt: utc(2026, 1, 10) },
+        { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state: p50, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'exhausted', type: 'credits.exhausted', thresholdType: 'percent', threshold: 100, state, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
       ],
     });
     t.same(await ledger.firedAlerts('acme'), fired('waiting'), 'four fired, all waiting');
@@ -807,9 +807,20 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.equal((await ledger.usage('acme')).period.start, utc(2026, 1, 1, 6));
     await ledger.settle(settleInput('acme', 's2', cr(1)));
     t.same((await ledger.alerts.waiting('acme')).map((r) => r.token), ['p50', 'p80'], 'nothing recorded twice');
+    // The fired list: one period; each alert keeps the period start of its own event (its webhook id).
+    await ledger.settle(settleInput('acme', 's3', cr(29_999))); // 200,000: 100%, under the moved period
+    await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'p50');
+    t.same((await ledger.firedAlerts('acme')), {
+      periodStart: utc(2026, 1, 1, 6),
+      alerts: [
+        { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state: 'delivered', firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state: 'waiting', firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state: 'waiting', firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1, 6) },
+      ],
+    });
     clock.set(utc(2026, 2, 2));
-    await ledger.settle(settleInput('acme', 'f1', cr(150_000))); // past 50% of 200,000 + ~30,000 carried over
-    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.periodStart]), [['p50', utc(2026, 1, 1)], ['p80', utc(2026, 1, 1)], ['p50', utc(2026, 2, 1, 6)]]);
+    await ledger.settle(settleInput('acme', 'f1', cr(150_000))); // past 50% of 200,000 (January used it all: nothing carried over)
+    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.periodStart]), [['p80', utc(2026, 1, 1)], ['p100', utc(2026, 1, 1, 6)], ['p50', utc(2026, 2, 1, 6)]]);
   });
 
   t.test('alerts: off without rules; the alert lease is one holder at a time', async (t) => {
