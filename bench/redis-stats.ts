@@ -49,7 +49,8 @@ export function diffStats(before: Record<string, number>, after: Record<string, 
 export interface TopLevelCounter {
   /**
    * Top-level commands seen so far, by name; a ledger script as `evalsha:<script>`, a hash read
-   * by what it reads: `hmget:auth` (a key), `hmget:terms` (an account), `hget:stored-keys`.
+   * by what it reads: `hmget:auth` (a key), `hmget:terms` (an account), `hget:stored-keys`,
+   * `hgetall:epoch` (the epoch check: every few seconds per process, not per request).
    */
   counts(): Record<string, number>;
   stop(): Promise<void>;
@@ -68,7 +69,7 @@ export async function monitorTopLevel(client: Redis): Promise<TopLevelCounter> {
     if (cmd === 'info' || cmd === 'monitor') return;
     if (cmd === 'hmget' || cmd === 'hget' || cmd === 'hgetall') {
       const key = args[1] ?? '';
-      const kind = /:key:[0-9a-f]{64}$/.test(key) ? 'auth' : key.endsWith(':acct') ? 'terms' : key.endsWith(':secrets') ? 'stored-keys' : undefined;
+      const kind = /:key:[0-9a-f]{64}$/.test(key) ? 'auth' : key.endsWith(':acct') ? 'terms' : key.endsWith(':secrets') ? 'stored-keys' : /:ledger:epoch/.test(key) ? 'epoch' : undefined;
       if (kind) cmd += `:${kind}`;
     }
     counts[cmd] = (counts[cmd] ?? 0) + 1;

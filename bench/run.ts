@@ -8,7 +8,10 @@
 //   --no-pin         do not pin processes to CPUs
 //   --profile        run tollgate under --cpu-prof and print its top self-time functions
 //   --md FILE        also write the report as Markdown (bench/RESULTS.md); --md-append FILE adds it
-//   --phases LIST    run only these of redis,memory,throughput,latency,sse,realtime
+//   --phases LIST    run only these of redis,memory,throughput,latency,sse,realtime,cluster
+//                    (default: all but cluster, which adds about a minute: two tollgate
+//                    processes on a 3-master Redis Cluster against two on one Redis, bench/cluster.ts;
+//                    `--phases cluster` alone skips the other proxies and writes bench/results-cluster.json)
 //   --log-level L    tollgate's logging.level (default info: one `settled` line per request, as deployed)
 //   --log-to-file    tollgate writes its output to the log file itself (default: a pipe this
 //                    process copies to the file, as a container runtime collects a service's output)
@@ -32,6 +35,7 @@ import { commandStats, diffStats, monitorTopLevel, scriptTotals } from './redis-
 import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
 import { realtimePhase } from './realtime.js';
+import { clusterPhase, renderCluster, type ClusterResults } from './cluster.js';
 import { ADAPTERS } from '../proxy/providers/index.js';
 
 const { values: args } = parseArgs({
@@ -60,6 +64,8 @@ const P = QUICK
   : { warmRequests: 15_000, warmMaxSeconds: 15, tputSeconds: 5, rounds: 2, latSeconds: 5, sseStreams: 200, uploadMb: 500, rtRequests: 500, openStreams: 1000 };
 const CONNECTIONS = [32, 256];
 const PHASES = new Set(args.phases.split(','));
+/** Only the cluster phase: none of the single-process proxies are started. */
+const CLUSTER_ONLY = PHASES.size === 1 && PHASES.has('cluster');
 const RATE = 500;
 /** The node flags of `npm start` and the Dockerfile's NODE_OPTIONS (see README, Performance). */
 const DEPLOY_FLAGS = ['--max-semi-space-size=32'];
@@ -92,6 +98,20 @@ async function main(): Promise<void> {
     const up = await forkBench('upstream', 'upstream.js', []);
     children.push(up);
     const upUrl = `http://127.0.0.1:${up.port}`;
+
+    // 7 (first, before the single-process proxies exist): the cluster phase, on its own processes.
+    let cluster: ClusterResults | undefined;
+    if (PHASES.has('cluster')) {
+      cluster = await clusterPhase({ upstreamUrl: upUrl, tmp, quick: QUICK, logLevel: args['log-level'], log, cpuOf: cpuSeconds, ...(PIN ? { cpus: `0-${M.nproc - 1}` } : {}) });
+      if (CLUSTER_ONLY) {
+        const md = renderCluster(cluster);
+        process.stdout.write(`\n${md}\n`);
+        writeFileSync(join(REPO, 'bench', 'results-cluster.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: M, quick: QUICK, seconds: Math.round((Date.now() - t0) / 1000), loadAverage: [load0, loadAverage()], cluster }, null, 2)}\n`);
+        if (args.md) writeFileSync(args.md, `${renderHeader()}\n${md}\n`);
+        if (args['md-append']) appendFileSync(args['md-append'], `\n${md}\n`);
+        return;
+      }
+    }
     const proxyCpu = PIN ? '0' : undefined;
     // Both proxies listen for the inspector (idle unless the memory phase asks for a full GC).
     const inspect = { 'http-proxy-3': WORKERS === 1 ? await freePort() : 0, tollgate: WORKERS === 1 ? await freePort() : 0, 'ws relay': WORKERS === 1 ? await freePort() : 0 };
@@ -180,6 +200,7 @@ async function main(): Promise<void> {
       latency: { rate: RATE, upstreamMs: SLOW_MS, seconds: P.latSeconds * P.rounds, rows: {} },
       sse: { streams: P.sseStreams * P.rounds, chunks: 8, intervalMs: 2, rows: {} },
       memory: { streams: P.openStreams, uploadMb: P.uploadMb, upload: stt ? 'metered STT (multipart WAV to /openai/v1/audio/transcriptions)' : 'BYOK pass-through', rows: {} },
+      ...(cluster ? { cluster } : {}),
       redis: { requests: 0, streamed: 0, perRequest: 0, perStream: 0, ledgerPerRequest: 0, ledgerPerStream: 0, freeRequests: 0, ledgerPerFreeRequest: 0, byCommand: {}, otherPerRequest: 0, authPerRequest: 0, allPerRequest: 0 },
     };
 

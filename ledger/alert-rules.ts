@@ -138,7 +138,8 @@ export function parseAlertRecord(accountId: string, token: string, v: string): A
 }
 
 const KIND_ORDER = ['p', 'r', 'exhausted', 'overage', 'spend'];
-const kindRank = (token: string) => KIND_ORDER.findIndex((k) => token === k || (k.length === 1 && token.startsWith(k)));
+/** A token's kind, in alertLevels()'s order. */
+export const kindRank = (token: string) => KIND_ORDER.findIndex((k) => token === k || (k.length === 1 && token.startsWith(k)));
 
 /** Delivery order: as recorded (createdAt), then by level within one debit, then as alertLevels lists them. */
 export function byRecordOrder(a: AlertRecord, b: AlertRecord): number {

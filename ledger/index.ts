@@ -19,4 +19,5 @@ export { createFlusher, type Flusher, type FlusherOptions, type FlusherStats, ty
 export { hashApiKey, keyIdOf } from './inputs.js';
 export { recordAudit, AUDIT_GLOBAL, AUDIT_PER_ACCOUNT, AUDIT_MAX_PAGE } from './audit-log.js';
 export { createAlertDeliverer, type AlertDeliverer, type AlertDelivererOptions, type AlertDelivererStats, type AlertDelivery, type AlertSender } from './alert-deliverer.js';
+export { firedList, type FiredAlert, type FiredAlerts } from './alert-fired.js';
 export { ALERT_TYPES, alertBody, alertEventId, type AlertRecord, type AlertRules, type AlertType } from './alert-rules.js';

@@ -1,7 +1,8 @@
 // The settle journal: settles that could not reach Redis wait here, on disk, until they are replayed.
 //
 // One append-only file per process (`<host>.<pid>.<random>.journal` in the journal dir), of JSON
-// lines: `{"s":SettleInput,"at":ms,"sent":ms}` a settle (`sent`: when an attempt that may have
+// lines: `{"s":SettleInput,"at":ms,"sent":ms}` a settle, or the release of a reserve given up on
+// (`AbandonedReserve`, replayed the same way; `sent`: when an attempt that may have
 // reached Redis was last made, 0 for none), `{"try":[ids],"at":ms}` a replay about to be sent,
 // `{"ack":[ids]}` settled (applied, or found settled already). Lines are written in batches
 // (every `flushMs` or `flushEntries`) with one fdatasync per batch; an append resolves once it
@@ -29,6 +30,21 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, SettleInput } from './types.js';
 
+/**
+ * A reserve tollgate gave up on (503 ledger_unavailable) that may still have reached Redis: its
+ * reservation is released at no charge when Redis answers again, and it counts nowhere (the
+ * request was never forwarded). Without it, that reservation would expire at its floor.
+ */
+export interface AbandonedReserve {
+  abandoned: true;
+  accountId: string;
+  requestId: string;
+  modality: string;
+}
+
+/** What the journal holds: settles, and releases of abandoned reserves. */
+export type JournalInput = SettleInput | AbandonedReserve;
+
 export interface JournalOptions {
   dir: string;
   /** The file's size at most; an append past it (after a compaction) is refused. */
@@ -47,19 +63,19 @@ export interface Journal {
   /** Entries waiting for a replay. */
   size(): number;
   /** Writes the settle to disk; resolves once it is fsynced. Rejects when the journal is full. */
-  append(input: SettleInput, maybeSent: boolean): Promise<void>;
+  append(input: JournalInput, maybeSent: boolean): Promise<void>;
   /**
    * Replays what waits through `send` (which settles a batch in Redis and resolves per entry,
    * or rejects when Redis is unreachable); adopts orphaned files first. Resolves with the
    * number of entries settled. One replay at a time.
    */
-  replay(send: (inputs: SettleInput[]) => Promise<Array<'done' | 'retry'>>): Promise<number>;
+  replay(send: (inputs: JournalInput[]) => Promise<Array<'done' | 'retry'>>): Promise<number>;
   /** Writes what is buffered and closes the file (entries not yet replayed stay in it). */
   close(): Promise<void>;
 }
 
 interface Entry {
-  input: SettleInput;
+  input: JournalInput;
   at: number;
   sent: number;
 }
@@ -175,7 +191,7 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
     const out = new Map<string, Entry>();
     for (const line of text.split('\n')) {
       if (!line) continue;
-      let r: { s?: SettleInput; at?: number; sent?: number; try?: string[]; ack?: string[] };
+      let r: { s?: JournalInput; at?: number; sent?: number; try?: string[]; ack?: string[] };
       try {
         r = JSON.parse(line);
       } catch {
@@ -249,7 +265,7 @@ export async function openJournal(o: JournalOptions): Promise<Journal> {
 
   let replaying: Promise<number> | undefined;
 
-  async function replayOnce(send: (inputs: SettleInput[]) => Promise<Array<'done' | 'retry'>>): Promise<number> {
+  async function replayOnce(send: (inputs: JournalInput[]) => Promise<Array<'done' | 'retry'>>): Promise<number> {
     await adopt();
     if (pending.size === 0) return 0;
     const now = o.clock.now();

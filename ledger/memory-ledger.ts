@@ -25,6 +25,7 @@ import {
 } from './account-state.js';
 import { createMemoryAuditLog } from './audit-log.js';
 import { alertLevels, byRecordOrder, crossed, effectiveRules, samePeriod, type AlertRecord, type AlertRules } from './alert-rules.js';
+import { firedList, type FiringMark } from './alert-fired.js';
 import { DAY_MS, DEFAULT_HISTORY, addToBucket, dayId, hourId, parseBucket, type BucketCharge, type HistoryOptions, type Receipt } from './usage-history.js';
 import { createLedgerError } from './errors.js';
 import {
@@ -96,7 +97,7 @@ interface Entry {
   /** When expired buckets were last dropped (ms). */
   swept: number;
   /** lib/alerts.lua's key: the tokens the period `ps` recorded, and the events waiting (by `ps:token`). */
-  alerts: { ps: number; fired: Set<string>; waiting: Map<string, AlertRecord> };
+  alerts: { ps: number; fired: Set<string>; waiting: Map<string, AlertRecord>; marks: Map<string, FiringMark> };
   alertLease: { owner: string; expires: number } | null;
 }
 
@@ -176,6 +177,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
         createdAt: now,
         at: l.at,
       });
+      a.marks.set(l.token, { firedAt: now, threshold: l.threshold, periodStart: e.st.ps, periodEnd: e.st.pe });
       alertsPending.add(e.account.id);
     }
   }
@@ -343,6 +345,12 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     alerts,
     audit: createMemoryAuditLog(clock),
 
+    async firedAlerts(accountId) {
+      const a = entry(accountId)?.alerts;
+      if (!a || a.fired.size === 0) return { periodStart: null, alerts: [] };
+      return firedList({ firedPs: a.ps, tokens: a.fired, waiting: [...a.waiting.values()], marks: (tk) => a.marks.get(tk) }, clock.now());
+    },
+
     async ensureAccount(input) {
       checkAccountId(input.id);
       checkTier(input.tier);
@@ -368,7 +376,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
           days: new Map(),
           receipts: [],
           swept: now,
-          alerts: { ps: Number.NEGATIVE_INFINITY, fired: new Set(), waiting: new Map() },
+          alerts: { ps: Number.NEGATIVE_INFINITY, fired: new Set(), waiting: new Map(), marks: new Map() },
           alertLease: null,
         };
         accounts.set(input.id, e);

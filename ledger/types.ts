@@ -3,6 +3,7 @@
 // unless a name says otherwise.
 
 import type { Modality, TierId } from '../pricing/types.js';
+import type { FiredAlerts } from './alert-fired.js';
 import type { AlertRecord } from './alert-rules.js';
 import type { HistoryBucket, Receipt } from './usage-history.js';
 
@@ -274,6 +275,10 @@ export interface Ledger {
   renewSessions(accountId: string, sessionIds: string[], leaseMs: number): Promise<void>;
   /** The session ended: its slot is free now. Closing an id not open does nothing. */
   closeSession(accountId: string, sessionId: string): Promise<void>;
+
+  // Threshold alerts (ledger/alert-fired.ts): the ones the current period recorded, delivered or waiting.
+  /** Empty (periodStart null) when nothing fired this period, or the account is unknown. On Redis: one read of the account's alert key. */
+  firedAlerts(accountId: string): Promise<FiredAlerts>;
 
   // Opaque per-account blobs (stored BYOK keys, already encrypted by the caller).
   putSecret(accountId: string, name: string, sealed: string): Promise<void>;

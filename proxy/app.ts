@@ -30,7 +30,8 @@ import { combineEvents, createMetrics, type Metrics } from './metrics.js';
 import { createKeyStore, createSecretBox, type KeyStore } from './secrets.js';
 import { createBodyBudget } from './body-budget.js';
 import { registerDashboard } from './dashboard/routes.js';
-import { ledgerHistorySource } from './dashboard/ledger-source.js';
+import { ledgerAlertSource, ledgerHistorySource } from './dashboard/ledger-source.js';
+import { registerAlertRoutes } from './admin/alerts.js';
 
 /** Past the grace period, calls still running are cut and given this long to write their settles. */
 const CUT_SETTLE_MS = 1_000;
@@ -227,6 +228,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
   registerOperatorRoutes(router, ledger);
+  registerAlertRoutes(router, ledger);
   registerProviderKeyRoutes(router, { store: keyStore, providers: registry, ledger, logger: logger.child({ component: 'admin' }) });
   if (config.dashboard.enabled) {
     registerDashboard(router, {
@@ -236,6 +238,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       resolveKey: (k) => auth.resolvePrincipal(k),
       metricsText,
       history: ledgerHistorySource(ledger, { hourlyRetentionDays: config.history.hourlyRetentionDays, now: () => clock.now() }),
+      // Without `alerts:` nothing is recorded: the section would only ever say so.
+      alerts: config.alerts ? ledgerAlertSource(ledger) : undefined,
       clock,
       logger: logger.child({ component: 'dashboard' }),
     });

@@ -1,7 +1,7 @@
 // The alert deliverer's view of the Redis ledger (AlertOutbox): the events the scripts recorded (lib/alerts.lua).
 //
 // Keys (hash tag {acct:ID}: one slot per account, so it runs on Redis Cluster):
-//   tg:{acct:ID}:alerts        HASH   fired, e:<ps>:<token> (lib/alerts.lua)
+//   tg:{acct:ID}:alerts        HASH   fired, e:<ps>:<token>, f:<token> (lib/alerts.lua)
 //   tg:{acct:ID}:alerts:lease  STRING the deliverer working on the account
 //   tg:alerts:pending          SET    accounts that may have events waiting: added by the
 //                                     process whose script recorded one (the script cannot: the
@@ -12,6 +12,7 @@
 // Every command touches one key, so each goes to that key's node on a cluster.
 
 import type { Logger } from 'pino';
+import { firedList, parseFiringMark, type FiredAlerts } from '../alert-fired.js';
 import { byRecordOrder, parseAlertRecord, type AlertRecord } from '../alert-rules.js';
 import type { AlertOutbox } from '../types.js';
 import type { LedgerContext } from './context.js';
@@ -65,5 +66,28 @@ export function createAlertOutbox({ client, keys, guard, script, logger }: Ledge
         if (hasEvents(await client.hgetall(keys.acct(accountId).alerts))) await client.sadd(keys.alertsPending, accountId);
       });
     },
+  };
+}
+
+/**
+ * Ledger.firedAlerts: what the account's period has fired, from one HGETALL of its alert key
+ * (fired, e:<ps>:<token>, f:<token>; lib/alerts.lua). The hash holds a few fields per threshold
+ * the rules name, so reading it whole is as cheap as naming them.
+ */
+export function firedAlertsReader({ client, keys, guard, clock, logger }: LedgerContext): (accountId: string) => Promise<FiredAlerts> {
+  return async (accountId) => {
+    const h = await guard(() => client.hgetall(keys.acct(accountId).alerts));
+    const m = /^(\d+):(.*)$/.exec(h.fired ?? '');
+    if (!m) return { periodStart: null, alerts: [] };
+    const waiting: AlertRecord[] = [];
+    for (const [f, v] of Object.entries(h)) {
+      const e = /^e:(\d+):(.+)$/.exec(f);
+      if (!e) continue;
+      const r = parseAlertRecord(accountId, e[2]!, v);
+      if (r) waiting.push(r);
+      else logger.error({ accountId, field: f }, 'unreadable alert record left in the outbox');
+    }
+    const tokens = m[2]!.split(',').filter(Boolean);
+    return firedList({ firedPs: Number(m[1]), tokens, waiting, marks: (tk) => parseFiringMark(h[`f:${tk}`]) }, clock.now());
   };
 }

@@ -14,6 +14,7 @@ import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { UNIT_FIELDS } from '../account-state.js';
 import { createLedgerError, toLedgerError } from '../errors.js';
+import type { AbandonedReserve } from '../journal.js';
 import type { Clock, ReserveInput, SettleInput } from '../types.js';
 import type { KeyLayout } from './keys.js';
 import { directScript } from './scripts.js';
@@ -42,11 +43,14 @@ export interface HoldRecord {
   expiresAt: number;
 }
 
+/** What settle.lua takes: settles, locally admitted requests' holds ('r'), releases of abandoned reserves ('c'). */
+export type SettleEntry = SettleInput | HoldRecord | AbandonedReserve;
+
 export interface Batcher {
   /** Queues a reserve for the end of this turn. */
   reserve(accountId: string, input: ReserveInput): Promise<ReserveReply>;
-  /** Queues a settle (or a hold record) to go within `delayMs` (0: the end of this turn). */
-  settle(accountId: string, input: SettleInput | HoldRecord, delayMs: number): Promise<SettleReply>;
+  /** Queues a settle (a hold record, a release of an abandoned reserve) to go within `delayMs` (0: the end of this turn). */
+  settle(accountId: string, input: SettleEntry, delayMs: number): Promise<SettleReply>;
   /** True while script calls answer (no transport failure, none unanswered for STALL_MS). */
   healthy(): boolean;
   /** Sends what waits now (on close). */
@@ -79,7 +83,7 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, h
   const reserveScript = directScript(client, 'reserve');
   const settleScript = directScript(client, 'settle');
   const reserveQueue = new Map<string, Array<Waiter<ReserveInput, ReserveReply>>>();
-  const settleQueue = new Map<string, Array<Waiter<SettleInput | HoldRecord, SettleReply>>>();
+  const settleQueue = new Map<string, Array<Waiter<SettleEntry, SettleReply>>>();
   let scriptsOut = 0;
   let progressAt = 0;
   let scriptsFailing = false;
@@ -165,13 +169,17 @@ export function createBatcher({ client, keys, clock, logger, idemTtl, tierArg, h
     deliver(reserveScript(scriptKeys, args), batch, (one) => sendReserves(accountId, one), accountId, RESERVE_ALERTED);
   }
 
-  function sendSettles(accountId: string, batch: Array<Waiter<SettleInput | HoldRecord, SettleReply>>): void {
+  function sendSettles(accountId: string, batch: Array<Waiter<SettleEntry, SettleReply>>): void {
     const now = clock.now();
     const scriptKeys = keys.markKeys(keys.acct(accountId), now, zones.get(accountId) ?? 'UTC');
     const args: string[] = [String(now), idemArg, tierArg, histArg];
     for (const { input } of batch) {
       if ('record' in input) {
         args.push(input.requestId, input.modality, 'r', String(input.microCredits), String(input.floorMicro), String(input.expiresAt));
+        continue;
+      }
+      if ('abandoned' in input) {
+        args.push(input.requestId, input.modality, 'c');
         continue;
       }
       // Every settle carries its model, units and receipt (settle.lua: the usage history).

@@ -11,7 +11,7 @@ import type { RedisClient } from './connection.js';
 import type { Logger } from 'pino';
 import { createEpochGuard, epochKeys, type EpochGuard } from '../epoch.js';
 import { createLedgerError, LedgerError, toLedgerError } from '../errors.js';
-import { openJournal, type Journal } from '../journal.js';
+import { openJournal, type AbandonedReserve, type Journal } from '../journal.js';
 import type { Clock, SettleInput, SettleResult } from '../types.js';
 import type { Batcher } from './batcher.js';
 import type { KeyLayout } from './keys.js';
@@ -30,6 +30,12 @@ export interface Durability {
   outage(err: unknown): 'sure' | 'maybe' | null;
   /** Journals a settle that could not reach Redis (or throws `err` when there is no journal). */
   journaled(input: SettleInput, maybeSent: boolean, err: unknown): Promise<SettleResult>;
+  /**
+   * A reserve given up on that may have reached Redis (`maybeSent`): journals its release, so
+   * that when Redis answers again the reservation goes at no charge instead of expiring at its
+   * floor. Never rejects (without a journal, or with a full one, the floor stays: logged).
+   */
+  abandon(entry: AbandonedReserve): Promise<void>;
   /** Replays the journal now; resolves with the count settled. */
   replayJournal(): Promise<number>;
   health(): { ready: boolean; reason?: string; journaled: number };
@@ -134,6 +140,17 @@ export async function openDurability(o: DurabilityOptions): Promise<Durability> 
       }
       if (journal.size() === 1 || journal.size() % 100 === 0) logger.warn({ waiting: journal.size(), dir: journal.dir }, 'the ledger is unreachable: settles wait in the journal');
       return { applied: false, journaled: true };
+    },
+    async abandon(entry) {
+      if (!journal) {
+        logger.warn({ accountId: entry.accountId, requestId: entry.requestId }, 'a reserve given up on may hold a reservation until it expires at its floor (no journal to release it)');
+        return;
+      }
+      try {
+        await journal.append(entry, true);
+      } catch (err) {
+        logger.warn({ err, accountId: entry.accountId, requestId: entry.requestId }, 'the journal refused the release of a reserve given up on: it may expire at its floor');
+      }
     },
     replayJournal,
     health() {

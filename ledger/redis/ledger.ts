@@ -7,7 +7,7 @@ import type { TierId } from '../../pricing/types.js';
 import { encodeTierTable, tierTable } from '../inputs.js';
 import { encodeRulesSuffix } from '../alert-rules.js';
 import { createAccounts } from './accounts.js';
-import { alertPendingMarker, createAlertOutbox } from './alert-outbox.js';
+import { alertPendingMarker, createAlertOutbox, firedAlertsReader } from './alert-outbox.js';
 import { createAdmission } from './admission.js';
 import { createApiKeys } from './api-keys.js';
 import { createBatcher } from './batcher.js';
@@ -98,6 +98,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
     ...metering,
     ...createHistory(ctx),
     ...createSessions(ctx),
+    firedAlerts: firedAlertsReader(ctx),
     onKeyRevoked: ps.onKeyRevoked,
     onAccountChanged: ps.onAccountChanged,
     onMessagesLost: ps.onMessagesLost,

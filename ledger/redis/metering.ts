@@ -80,7 +80,18 @@ export function createMetering({ ctx, batcher, admission, durability, alertPendi
         }
         return ADMITTED_LOCALLY;
       }
-      const [code, used, limit, open] = await batcher.reserve(input.accountId, input);
+      let reply: Awaited<ReturnType<Batcher['reserve']>>;
+      try {
+        reply = await batcher.reserve(input.accountId, input);
+      } catch (err) {
+        // Given up on (the request answers 503) yet it may have reached Redis (a timeout, a
+        // master lost mid-call): release it when Redis answers again, or it would expire at its
+        // floor with no provider call behind it. Its marker then makes the reserve, should it
+        // still arrive, hold nothing.
+        if (durability.outage(err) === 'maybe') void durability.abandon({ abandoned: true, accountId: input.accountId, requestId: input.requestId, modality: input.modality ?? 'llm' });
+        throw err;
+      }
+      const [code, used, limit, open] = reply;
       const usedMicro = Number(used);
       const limitMicro = Number(limit);
       switch (Number(code)) {

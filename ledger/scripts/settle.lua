@@ -22,11 +22,14 @@
 -- adds to this settle's charge (a session's earlier settles), k, and k units as name, value
 -- pairs (chars, audioMs, inputTokens, ...; BYOK too); or a locally admitted request's
 -- reservation record (ledger/redis-ledger.ts: sent beside the settles, never refused):
--- requestId, modality, 'r', µcr held, floor µcr (charged if it expires unsettled), expiry (ms)
+-- requestId, modality, 'r', µcr held, floor µcr (charged if it expires unsettled), expiry (ms);
+-- or the release of a reserve tollgate gave up on (answered 503 while Redis failed over or
+-- restarted; it may have been applied): requestId, modality, 'c'
 --
 -- Reply: one { applied, mark, writtenOff } per entry, in order:
 --   applied 1, or 0 when the request was already settled (nothing applied twice);
 --   applied -1: unknown account. A record answers 1 held, 2 already reserved or settled.
+--   A release answers 1 (its reservation, if any, gone at no charge), 0 when already settled.
 -- mark 1: a whole credit of overage is now pending and the
 --   account was not marked yet (state field mk): the caller adds it to tg:overage:pending,
 --   a key of no account's slot. Once per episode, so requests stay at one round trip each;
@@ -58,6 +61,10 @@ do
     if ARGV[p + 2] == 'r' then
       E[i] = { rid = ARGV[p], modality = ARGV[p + 1], record = true, amount = tonumber(ARGV[p + 3]), floor = tonumber(ARGV[p + 4]), expires = ARGV[p + 5] }
       p = p + 6
+    elseif ARGV[p + 2] == 'c' then
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], release = true }
+      charged[#charged + 1] = ARGV[p]
+      p = p + 3
     else
       local k = tonumber(ARGV[p + 7])
       local units = {}
@@ -94,6 +101,23 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     return { 1, 0, 0 }
   end
   if m == 'S' then return { 0, 0, 0 } end
+  if e.release then
+    -- Never forwarded: nothing charged, nothing counted. Marked settled, so the reserve, should
+    -- it arrive after this, holds nothing. One already expired at its floor (X) stays charged.
+    if m then
+      if string.sub(m, 1, 1) == 'X' then return { 0, 0, 0 } end
+    end
+    set_mark(e.rid, 'S')
+    local held_for_it = held_of(e.rid)
+    if held_for_it then
+      later('ZREM', KEYS[3], e.rid)
+      later('HDEL', KEYS[4], e.rid)
+      local held = st.get('held') - parse_hold(held_for_it)
+      if held < 0 then held = 0 end
+      st.set('held', held)
+    end
+    return { 1, 0, 0 }
+  end
   -- X<µcr>: its reservation expired and charged that floor (lib/state.lua); now settled late,
   -- it is charged only what it cost beyond the floor (never refunded below it), counted once.
   local prior = nil

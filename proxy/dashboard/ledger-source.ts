@@ -1,11 +1,12 @@
 // The dashboard's HistorySource on the ledger's usage history (issue 22): the same reading and
 // summing as GET /admin/accounts/:id/usage/history (in UTC, so every account's slots line up),
-// the same receipts as /v1/usage/events, and the same burn rate as /v1/usage.
+// the same receipts as /v1/usage/events, and the same burn rate as /v1/usage. Its AlertSource is
+// ledger.firedAlerts, as GET /admin/accounts/:id/alerts.
 
 import type { Ledger } from '../../ledger/types.js';
 import { burn, historyCsv, readHistory, type HistoryQuery } from '../admin/usage-history.js';
 import type { UsageBucket } from './charts.js';
-import type { HistorySource } from './source.js';
+import type { AlertSource, HistorySource } from './source.js';
 
 export function ledgerHistorySource(ledger: Ledger, opts: { hourlyRetentionDays: number; now: () => number }): HistorySource {
   return {
@@ -49,6 +50,16 @@ export function ledgerHistorySource(ledger: Ledger, opts: { hourlyRetentionDays:
       const u = await ledger.usage(accountId);
       const b = await burn(ledger, accountId, opts.now(), u);
       return { burnRateMicroPerDay: b.burnRateMicro, projectedExhaustion: b.exhaustsAt, lastRequest: u.lastRequestAt ?? null };
+    },
+  };
+}
+
+/** One read of each account's alert key (ledger.firedAlerts), all at once. */
+export function ledgerAlertSource(ledger: Ledger): AlertSource {
+  return {
+    async firedThisPeriod(accountIds) {
+      const lists = await Promise.all(accountIds.map((id) => ledger.firedAlerts(id)));
+      return lists.flatMap((f, i) => f.alerts.map((a) => ({ accountId: accountIds[i]!, type: a.type, thresholdType: a.thresholdType, threshold: a.threshold, state: a.state, firedAt: a.firedAt })));
     },
   };
 }

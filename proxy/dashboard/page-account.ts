@@ -7,7 +7,7 @@ import { credits, count, time } from './format.js';
 import { historyCharts, receiptsTable, topModelsSection, windows, type History } from './sections.js';
 import { alertsSection, operatorNav } from './page-overview.js';
 import type { Account, ApiKeyInfo, UsageSnapshot } from '../../ledger/types.js';
-import type { Alert, ReceiptView } from './source.js';
+import type { FiredAlertView, ReceiptView } from './source.js';
 
 export interface AccountModel {
   now: number;
@@ -16,7 +16,7 @@ export interface AccountModel {
   keys: ApiKeyInfo[];
   history: History | undefined;
   receipts: ReceiptView[] | undefined;
-  alerts: Alert[] | undefined;
+  alerts: FiredAlertView[] | undefined;
 }
 
 export function accountPage(m: AccountModel): string {
@@ -49,6 +49,6 @@ ${m.history ? historyCharts(m.history, windows(m.now), { byModel: true }) : noti
 ${m.history ? html`<p class="actions"><a href="/dashboard/accounts/${id}/history.csv" download>Download daily history (CSV)</a></p>` : ''}
 ${m.history ? topModelsSection(m.history.daily) : ''}
 ${m.receipts ? html`<section aria-labelledby="h-receipts"><h2 id="h-receipts">Recent requests</h2>${receiptsTable(m.receipts, { showKey: true })}</section>` : ''}
-${m.alerts ? alertsSection(m.alerts) : ''}`;
+${m.alerts ? alertsSection(m.alerts, { allAccounts: false }) : ''}`;
   return page({ title: `Account ${a.id}`, session: 'operator', nav: operatorNav('account'), body });
 }

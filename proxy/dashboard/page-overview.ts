@@ -7,7 +7,7 @@ import { mergeBuckets } from './charts.js';
 import { count, credits, time } from './format.js';
 import type { Health } from './health.js';
 import { historyCharts, topModelsSection, windows, type History } from './sections.js';
-import type { Alert } from './source.js';
+import type { FiredAlertView } from './source.js';
 import type { UsageRow } from '../admin/operator.js';
 
 export interface OverviewModel {
@@ -17,7 +17,10 @@ export interface OverviewModel {
   histories: History[] | undefined;
   /** How many accounts the charts sum (all, unless there are more than the overview reads). */
   chartedAccounts: number;
-  alerts: Alert[] | undefined;
+  /** What the listed accounts' periods fired (at most ALERT_ROWS of them); undefined: no alert source. */
+  alerts: FiredAlertView[] | undefined;
+  /** How many accounts the alerts table covers (as the charts: the biggest spenders). */
+  alertAccounts: number;
   health: Health;
 }
 
@@ -51,20 +54,37 @@ ${tableWrap(
 ${merged && m.chartedAccounts < m.rows.length ? notice(`The charts below sum the ${m.chartedAccounts} accounts that used the most credits this period (of ${m.rows.length}).`) : ''}
 ${merged ? historyCharts(merged, w, { byModel: false }) : notice('This ledger keeps no usage history: the charts need it.')}
 ${merged ? topModelsSection(merged.daily) : ''}
-${m.alerts ? alertsSection(m.alerts) : ''}
+${m.alerts ? alertsSection(m.alerts, { allAccounts: true, covered: m.alertAccounts, of: m.rows.length }) : ''}
 ${m.health.alerts ? alertWebhooks(m.health.alerts) : ''}
 ${healthSection(m.health)}`;
   return page({ title: 'Overview', session: 'operator', nav: operatorNav('overview'), body });
 }
 
-export function alertsSection(alerts: Alert[]): SafeHtml {
-  return html`<section aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts fired</h2>${
-    alerts.length === 0
-      ? notice('No alert fired.')
+/** Rows shown at most; the JSON API (GET /admin/accounts/:id/alerts) has every account's. */
+export const ALERT_ROWS = 200;
+
+const thresholdText = (a: FiredAlertView): string => {
+  if (a.threshold === null) return '—';
+  if (a.thresholdType === 'percent') return `${a.threshold}%`;
+  return a.thresholdType === 'remainingCredits' ? `${credits(a.threshold)} credits left` : `spend limit ${credits(a.threshold)} credits`;
+};
+
+/** Alerts fired this period: account (on the overview), event, threshold, delivered or waiting. */
+export function alertsSection(alerts: FiredAlertView[], scope: { allAccounts: boolean; covered?: number; of?: number }): SafeHtml {
+  const shown = alerts.slice(0, ALERT_ROWS);
+  const acct = scope.allAccounts;
+  return html`<section aria-labelledby="h-alerts"><h2 id="h-alerts">Alerts fired this period</h2>
+${acct && scope.covered !== undefined && scope.of !== undefined && scope.covered < scope.of ? notice(`For the ${scope.covered} accounts that used the most credits this period (of ${scope.of}).`) : ''}
+${alerts.length > shown.length ? notice(`The first ${shown.length} of ${alerts.length}.`) : ''}${
+    shown.length === 0
+      ? notice('No alert fired this period.')
       : tableWrap(
-          'Alerts fired',
-          html`<table data-table="alerts"><caption>Alerts fired, newest first</caption><thead><tr><th scope="col">Time</th><th scope="col">Account</th><th scope="col">Type</th><th scope="col">Threshold</th></tr></thead>
-<tbody>${alerts.map((a) => html`<tr><td>${time(a.createdAt)}</td><td>${a.accountId}</td><td>${a.type}</td><td>${a.threshold === null ? '—' : `${a.threshold}%`}</td></tr>`)}</tbody></table>`,
+          'Alerts fired this period',
+          html`<table data-table="alerts"><caption>Threshold alerts fired this period${acct ? ', by account (most credits used first)' : ''}, in the order they fired; waiting: not yet taken by the webhook</caption><thead><tr>${acct ? html`<th scope="col">Account</th>` : ''}<th scope="col">Event</th><th scope="col">Threshold</th><th scope="col">Delivery</th><th scope="col">Fired</th></tr></thead>
+<tbody>${shown.map(
+            (a) =>
+              html`<tr data-account="${a.accountId}">${acct ? html`<th scope="row"><a href="/dashboard/accounts/${encodeURIComponent(a.accountId)}">${a.accountId}</a></th>` : ''}<td data-col="type">${a.type}</td><td data-col="threshold">${thresholdText(a)}</td><td data-col="state">${a.state}</td><td>${a.firedAt === null ? '—' : time(a.firedAt)}</td></tr>`,
+          )}</tbody></table>`,
         )
   }</section>`;
 }

@@ -48,7 +48,6 @@ export interface DashboardDeps {
 const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const RECEIPTS_SHOWN = 50;
 const RECEIPTS_CSV = 1000;
-const ALERTS_SHOWN = 20;
 /** The overview's charts read this many accounts' history at most (the most credits used first). */
 const OVERVIEW_HISTORY_ACCOUNTS = 200;
 const MintLink = z.strictObject({ account: z.string().regex(ACCOUNT_ID, 'an account id'), ttlSeconds: z.number().int().positive().optional() });
@@ -122,13 +121,14 @@ export function registerDashboard(router: AdminRouter, deps: DashboardDeps): voi
     const now = clock.now();
     const w = windows(now);
     const rows = sortRows(await usageRows(ledger), 'used', 'desc');
+    // The charts and the alerts read the accounts' own keys: bounded to the biggest spenders (rows are sorted).
+    const top = rows.slice(0, OVERVIEW_HISTORY_ACCOUNTS);
     const [histories, fired, health] = await Promise.all([
-      // The charts sum the accounts' own buckets: bounded to the biggest spenders (rows are sorted).
-      history ? Promise.all(rows.slice(0, OVERVIEW_HISTORY_ACCOUNTS).map((r) => readHistory(history, r.account, w))) : undefined,
-      alerts?.recent({ limit: ALERTS_SHOWN }),
+      history ? Promise.all(top.map((r) => readHistory(history, r.account, w))) : undefined,
+      alerts?.firedThisPeriod(top.map((r) => r.account)),
       readHealth(ledger, deps.metricsText),
     ]);
-    return htmlReply(overviewPage({ now, rows, histories, chartedAccounts: Math.min(rows.length, OVERVIEW_HISTORY_ACCOUNTS), alerts: fired, health }));
+    return htmlReply(overviewPage({ now, rows, histories, chartedAccounts: top.length, alerts: fired, alertAccounts: top.length, health }));
   });
 
   router.add('GET', '/dashboard/usage.csv', 'none', async (ctx) => {
@@ -152,7 +152,7 @@ export function registerDashboard(router: AdminRouter, deps: DashboardDeps): voi
       ledger.listKeys(account.id),
       history ? readHistory(history, account.id, windows(now)) : undefined,
       history?.receipts(account.id, RECEIPTS_SHOWN),
-      alerts?.recent({ accountId: account.id, limit: ALERTS_SHOWN }),
+      alerts?.firedThisPeriod([account.id]),
     ]);
     return htmlReply(accountPage({ now, account, usage, keys, history: h, receipts, alerts: fired }));
   });

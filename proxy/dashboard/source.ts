@@ -37,15 +37,19 @@ export interface HistorySource {
   extras(accountId: string): Promise<UsageExtras>;
 }
 
-export interface Alert {
-  type: string;
+/** One threshold an account's current period fired (ledger.firedAlerts). */
+export interface FiredAlertView {
   accountId: string;
+  type: string;
+  thresholdType: 'percent' | 'remainingCredits' | 'spendLimit';
+  /** Percent, or µcr (remainingCredits, spendLimit); null when not recorded. */
   threshold: number | null;
-  /** ms */
-  createdAt: number;
+  state: 'waiting' | 'delivered';
+  /** ms; null when not recorded. */
+  firedAt: number | null;
 }
 
 export interface AlertSource {
-  /** Alerts fired, newest first (all accounts, or one). */
-  recent(opts: { accountId?: string; limit: number }): Promise<Alert[]>;
+  /** What each account's current period fired: in the accounts' order, then the order they fired. */
+  firedThisPeriod(accountIds: string[]): Promise<FiredAlertView[]>;
 }

@@ -21,7 +21,9 @@ const noCommas = (s: string | null | undefined) => (s ?? '').replace(/,/g, '').t
 
 t.test('the dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM}` }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const s = await startDashboardStack();
+  // Alerts at 1% (25 credits of acct's 2,500): acct's 30.5 crosses it, bob's 12 of 50,000 does not.
+  // The webhook is a closed port and the next run an hour away: it stays waiting.
+  const s = await startDashboardStack({ raw: { alerts: { webhookUrl: 'http://127.0.0.1:9/hooks', secret: 'whsec_browser_test_0123456789abcdef', thresholds: [1], intervalMs: 3_600_000 } } });
   t.teardown(() => s.close());
   const origin = new URL(s.adminUrl).origin;
   const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--font-render-hinting=none'] });
@@ -102,6 +104,12 @@ t.test('the dashboard in Chromium', { skip: existsSync(CHROMIUM) ? false : `no $
     t.equal(noCommas(today.tts), '4');
     t.equal(noCommas(today.Total), '42.5');
     t.same(await page.$$eval('table[data-table="models"] tbody th', (ths) => ths.map((th) => th.textContent)), ['gpt-4.1', 'kokoro', 'gpt-4.1-mini'], 'top models: 36, 4, 2.5 credits');
+    // Alerts fired this period: exactly acct's one row, as GET /admin/accounts/acct/alerts.
+    const fired = await page.$$eval('table[data-table="alerts"] tbody tr', (trs) =>
+      trs.map((tr) => [tr.getAttribute('data-account'), ...['type', 'threshold', 'state'].map((c) => tr.querySelector(`[data-col="${c}"]`)?.textContent)]),
+    );
+    t.same(fired, [['acct', 'credits.threshold_crossed', '1%', 'waiting']]);
+    t.same((await s.admin('/admin/accounts/acct/alerts')).alerts.map((a: { type: string; threshold: number; state: string }) => [a.type, a.threshold, a.state]), [['credits.threshold_crossed', 1, 'waiting']]);
 
     // Keyboard: Tab reaches the skip link first, then the nav, the logout button and the table regions.
     await page.keyboard.press('Tab');

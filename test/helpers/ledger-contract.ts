@@ -681,6 +681,8 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     await ledger.settle(settleInput('acme', 's1', cr(1249.999999)));
     t.same(await ledger.alerts.waiting('acme'), [], '1 µcr short of 50%: nothing');
     t.same(await ledger.alerts.pendingAccounts(false), []);
+    t.same(await ledger.firedAlerts('acme'), { periodStart: null, alerts: [] }, 'nothing fired yet');
+    t.same(await ledger.firedAlerts('nobody'), { periodStart: null, alerts: [] }, 'an unknown account: nothing');
     await ledger.settle(settleInput('acme', 's2', 1));
     t.same(await ledger.alerts.waiting('acme'), [rec({ token: 'p50', type: 'credits.threshold_crossed', threshold: 50, usedMicro: cr(1250), at: cr(1250) })]);
     t.same(await ledger.alerts.pendingAccounts(false), ['acme']);
@@ -700,24 +702,40 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
       rec({ token: 'exhausted', type: 'credits.exhausted', threshold: 100, usedMicro: cr(2500), at: cr(2500) }),
     ]);
     t.equal((await ledger.usage('acme')).usedMicro, cr(2500));
+    // The fired list (GET /admin/accounts/:id/alerts): the same four, waiting, then delivered.
+    const fired = (state: 'waiting' | 'delivered', p50: 'waiting' | 'delivered' = state) => ({
+      periodStart: utc(2026, 1, 1),
+      alerts: [
+        { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state: p50, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'exhausted', type: 'credits.exhausted', thresholdType: 'percent', threshold: 100, state, firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+      ],
+    });
+    t.same(await ledger.firedAlerts('acme'), fired('waiting'), 'four fired, all waiting');
 
     // Delivered ones leave; the account leaves the pending index once nothing waits.
     t.equal(await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'p50'), true);
     t.equal(await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'p50'), false, 'delivered twice: the second finds nothing');
     await ledger.alerts.markClean('acme');
     t.same(await ledger.alerts.pendingAccounts(false), ['acme'], 'three still wait');
+    t.same(await ledger.firedAlerts('acme'), fired('waiting', 'delivered'), 'p50 delivered, three waiting');
     for (const tk of ['p80', 'p100', 'exhausted']) await ledger.alerts.delivered('acme', utc(2026, 1, 1), tk);
     await ledger.alerts.markClean('acme');
     t.same(await ledger.alerts.pendingAccounts(false), []);
     t.same(await ledger.alerts.pendingAccounts(true), ['acme'], 'the sweep lists every account');
+    t.same(await ledger.firedAlerts('acme'), fired('delivered'), 'all four delivered, still listed for the period');
 
     // February: every threshold is armed again.
     clock.set(utc(2026, 2, 3));
+    t.same(await ledger.firedAlerts('acme'), { periodStart: null, alerts: [] }, 'January ended: nothing fired this period');
     await ledger.settle(settleInput('acme', 'f1', cr(2000)));
     t.same(await ledger.alerts.waiting('acme'), [
       rec({ token: 'p50', type: 'credits.threshold_crossed', threshold: 50, usedMicro: cr(2000), at: cr(1250), periodStart: utc(2026, 2, 1), periodEnd: utc(2026, 3, 1), createdAt: utc(2026, 2, 3) }),
       rec({ token: 'p80', type: 'credits.threshold_crossed', threshold: 80, usedMicro: cr(2000), at: cr(2000), periodStart: utc(2026, 2, 1), periodEnd: utc(2026, 3, 1), createdAt: utc(2026, 2, 3) }),
     ]);
+    t.same((await ledger.firedAlerts('acme')).alerts.map((a) => [a.token, a.state, a.firedAt]), [['p50', 'waiting', utc(2026, 2, 3)], ['p80', 'waiting', utc(2026, 2, 3)]], 'February lists only its own');
+    t.equal((await ledger.firedAlerts('acme')).periodStart, utc(2026, 2, 1));
   });
 
   t.test('alerts: a paid account records overage.started past its limit and spend_limit.reached at limit + spend limit', async (t) => {
@@ -736,6 +754,14 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
       rec({ ...pro, token: 'spend', type: 'spend_limit.reached', thresholdType: 'spendLimit', threshold: cr(1000), usedMicro: cr(201_000), at: cr(201_000) }),
     ]);
     t.equal(all.length, 5);
+    await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'spend');
+    t.same((await ledger.firedAlerts('acme')).alerts.map((a) => [a.token, a.type, a.threshold, a.state]), [
+      ['p50', 'credits.threshold_crossed', 50, 'waiting'],
+      ['p80', 'credits.threshold_crossed', 80, 'waiting'],
+      ['p100', 'credits.threshold_crossed', 100, 'waiting'],
+      ['overage', 'overage.started', 100, 'waiting'],
+      ['spend', 'spend_limit.reached', cr(1000), 'delivered'],
+    ], 'a delivered spend alert keeps its threshold (the spend limit when it fired)');
   });
 
   t.test('alerts: an account’s own lists replace the config’s; remaining-credit levels; an expired floor is a debit too', async (t) => {
@@ -781,9 +807,20 @@ export function ledgerContract(t: Test, factory: LedgerFactory): void {
     t.equal((await ledger.usage('acme')).period.start, utc(2026, 1, 1, 6));
     await ledger.settle(settleInput('acme', 's2', cr(1)));
     t.same((await ledger.alerts.waiting('acme')).map((r) => r.token), ['p50', 'p80'], 'nothing recorded twice');
+    // The fired list: one period; each alert keeps the period start of its own event (its webhook id).
+    await ledger.settle(settleInput('acme', 's3', cr(29_999))); // 200,000: 100%, under the moved period
+    await ledger.alerts.delivered('acme', utc(2026, 1, 1), 'p50');
+    t.same((await ledger.firedAlerts('acme')), {
+      periodStart: utc(2026, 1, 1, 6),
+      alerts: [
+        { token: 'p50', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 50, state: 'delivered', firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p80', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 80, state: 'waiting', firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1) },
+        { token: 'p100', type: 'credits.threshold_crossed', thresholdType: 'percent', threshold: 100, state: 'waiting', firedAt: utc(2026, 1, 10), periodStart: utc(2026, 1, 1, 6) },
+      ],
+    });
     clock.set(utc(2026, 2, 2));
-    await ledger.settle(settleInput('acme', 'f1', cr(150_000))); // past 50% of 200,000 + ~30,000 carried over
-    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.periodStart]), [['p50', utc(2026, 1, 1)], ['p80', utc(2026, 1, 1)], ['p50', utc(2026, 2, 1, 6)]]);
+    await ledger.settle(settleInput('acme', 'f1', cr(150_000))); // past 50% of 200,000 (January used it all: nothing carried over)
+    t.same((await ledger.alerts.waiting('acme')).map((r) => [r.token, r.periodStart]), [['p80', utc(2026, 1, 1)], ['p100', utc(2026, 1, 1, 6)], ['p50', utc(2026, 2, 1, 6)]]);
   });
 
   t.test('alerts: off without rules; the alert lease is one holder at a time', async (t) => {

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { openJournal, type Journal } from '../../ledger/journal.js';
+import { openJournal, type Journal, type JournalInput } from '../../ledger/journal.js';
 import type { SettleInput } from '../../ledger/types.js';
 import { manualClock } from '../helpers/ledger-clock.js';
 
@@ -22,7 +22,7 @@ function dirFor(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.journal'));
-const sendAll = (sent: string[]) => async (inputs: SettleInput[]) => {
+const sendAll = (sent: string[]) => async (inputs: JournalInput[]) => {
   sent.push(...inputs.map((i) => i.requestId));
   return inputs.map(() => 'done' as const);
 };

@@ -13,6 +13,9 @@
 --                re-arms every threshold (an older period start reads as nothing fired)
 --   e:<ps>:<tk>  an event waiting for the deliverer (ledger/alert-deliverer.ts), removed once
 --                delivered: "type|thresholdType|threshold|used|limit|ps|pe|createdAt|at"
+--   f:<tk>       the token's last firing, "createdAt|threshold|ps|pe", kept after delivery for the
+--                fired list (ledger/alert-fired.ts); overwritten when it fires again, one per
+--                token the rules name, read by nothing else
 -- Tokens: p<percent>, r<µcr>, exhausted, overage, spend: once per account, period and token.
 --
 -- Cost: nothing past a comparison until `used` reaches the lowest level; then an HGET of
@@ -87,6 +90,8 @@ local function alert_check(st, used, limit, cap, hard)
       AL.n = AL.n + 1
       later('HSET', AL.key, 'e:' .. fmt(ps) .. ':' .. l[1], table.concat({ l[3], l[4], fmt(l[5]), fmt(used), fmt(limit),
         fmt(ps), fmt(st.get('pe')), fmt(AL.now), fmt(l[2]) }, '|'))
+      -- Outlives the event (delivery removes it): what the fired list shows once delivered.
+      later('HSET', AL.key, 'f:' .. l[1], table.concat({ fmt(AL.now), fmt(l[5]), fmt(ps), fmt(st.get('pe')) }, '|'))
     end
   end
   if added then
