@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
 import { freePort } from './redis.js';
-import { ping, stopProc, track, type Proc } from './redis-procs.js';
+import { ping, quitSoon, stopProc, track, type Proc } from './redis-procs.js';
 
 export const SLOTS = 16384;
 
@@ -84,7 +84,7 @@ async function tryStartCluster(opts: ClusterOptions): Promise<TestCluster> {
   const ranges = slotRanges(masters);
   const nodes: ClusterNode[] = [];
   const stop = async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(clients.map((c) => quitSoon(c)));
     for (const a of admins) a.disconnect();
     await Promise.all(procs.map((p) => stopProc(p.proc)));
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { freePort } from './redis.js';
-import { ping, stopProc, track, type Proc } from './redis-procs.js';
+import { ping, quitSoon, stopProc, track, type Proc } from './redis-procs.js';
 
 export interface TestSentinel {
   /** The master group's name the sentinels monitor. */
@@ -33,7 +33,7 @@ export async function startRedisSentinel(opts: { sentinels?: number; downAfterMs
   const admins: Redis[] = [];
   const clients: Redis[] = [];
   const stop = async () => {
-    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all(clients.map((c) => quitSoon(c)));
     for (const a of admins) a.disconnect();
     await Promise.all(procs.map((p) => stopProc(p.proc)));
     rmSync(dir, { recursive: true, force: true });
