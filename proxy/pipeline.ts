@@ -414,6 +414,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           drainCut = true;
           controller?.abort(new Error('drain time bound'));
         }, limits.drainTimeoutMs ?? timeout);
+        drainTimer.unref(); // a bound on a read for a client that left: never what keeps a process up
       };
       if (!responded) return;
       controller?.resume(); // a write refused on the dead socket may have paused the upstream

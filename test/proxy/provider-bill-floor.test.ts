@@ -245,3 +245,9 @@ t.test('(d) past proxy.drainMaxBytes the answer is cut and charged the reservati
   u = await settledUsage(t, tg);
   t.equal(Math.round(u.credits.used * 1e6), 80_024_000 + 64_036_000, 'charged the usage the provider reported: 64.036 credits');
 });
+
+// Diagnostics: twice under the full suite's load this file's process stayed up after its last
+// test until tap's timeout. Name what is still open, so the log says what kept it.
+t.teardown(() => {
+  setTimeout(() => console.error('# still open 5 s after the last test:', process.getActiveResourcesInfo().join(', ')), 5_000).unref();
+});
