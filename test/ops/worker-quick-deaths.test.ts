@@ -18,6 +18,10 @@ t.test('workers dying again and again soon after start: the primary stops non-ze
     const pid = await waitFor('the next worker', () => (tg.child.exitCode !== null || tg.child.signalCode !== null ? -1 : listeningPids(tg).find((p) => !killed.has(p))), 60_000);
     if (pid === -1) break;
     killed.add(pid);
+    // The worker logs 'listening' and then tells the primary over IPC; killed before that message
+    // arrives it would count as a worker that never started (stop at once, by design). Give the
+    // message time to land: still a quick death (QUICK_DEATH_MS).
+    await new Promise((r) => setTimeout(r, 500));
     process.kill(pid, 'SIGKILL');
   }
   t.equal(await tg.exited, 1, 'the primary exits 1');
