@@ -86,6 +86,19 @@ local holds = {}
 
 -- Both paths apply an entry through the same steps, over a state with get/set; `held_of(rid)`
 -- is the reservation record the request still holds, or nil.
+-- Marks a request settled and lets go of what its reservation held (if it still holds one).
+local function settle_and_release(rid, st, held_of)
+  set_mark(rid, 'S')
+  local held_for_it = held_of(rid)
+  if held_for_it then
+    later('ZREM', KEYS[3], rid)
+    later('HDEL', KEYS[4], rid)
+    local held = st.get('held') - parse_hold(held_for_it)
+    if held < 0 then held = 0 end
+    st.set('held', held)
+  end
+end
+
 local function apply(i, st, tier, cap, limit_of_st, held_of)
   local e = E[i]
   local m = mark_of(e.rid)
@@ -107,15 +120,7 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
     if m then
       if string.sub(m, 1, 1) == 'X' then return { 0, 0, 0 } end
     end
-    set_mark(e.rid, 'S')
-    local held_for_it = held_of(e.rid)
-    if held_for_it then
-      later('ZREM', KEYS[3], e.rid)
-      later('HDEL', KEYS[4], e.rid)
-      local held = st.get('held') - parse_hold(held_for_it)
-      if held < 0 then held = 0 end
-      st.set('held', held)
-    end
+    settle_and_release(e.rid, st, held_of)
     return { 1, 0, 0 }
   end
   -- X<µcr>: its reservation expired and charged that floor (lib/state.lua); now settled late,
@@ -124,15 +129,7 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
   if m and string.sub(m, 1, 1) == 'X' then prior = tonumber(string.sub(m, 2)) end
   local amount = e.amount
   if prior then amount = math.max(0, amount - prior) end
-  set_mark(e.rid, 'S')
-  local held_for_it = held_of(e.rid)
-  if held_for_it then
-    later('ZREM', KEYS[3], e.rid)
-    later('HDEL', KEYS[4], e.rid)
-    local held = st.get('held') - parse_hold(held_for_it)
-    if held < 0 then held = 0 end
-    st.set('held', held)
-  end
+  settle_and_release(e.rid, st, held_of)
   local counts = e.counts and not prior
   if counts then st.set('n', st.get('n') + 1) end
   st.set('lr', now)
