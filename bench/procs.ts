@@ -333,11 +333,12 @@ export const BENCH_KEY = 'tg_bench_key_0000000000000000000000001';
 export const BENCH_FREE_KEY = 'tg_bench_key_0000000000000000000000002';
 
 /** tollgate's config for the bench: one OpenAI-style provider, the bench account, a private Redis. */
-export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl: string; upstreamUrl: string; logLevel: string; workers: number; realtimeUpstreamUrl?: string }): string {
+export function benchConfig(o: { proxyPort: number; adminPort: number; redisUrl: string; upstreamUrl: string; logLevel: string; workers: number; realtimeUpstreamUrl?: string; keyPrefix?: string; history?: string }): string {
   return [
     `proxy: { host: 127.0.0.1, port: ${o.proxyPort} }`,
     `admin: { host: 127.0.0.1, port: ${o.adminPort}, token: bench_admin_token_00000001 }`,
-    `redis: { url: "${o.redisUrl}", keyPrefix: tgbench }`,
+    `redis: { url: "${o.redisUrl}", keyPrefix: ${o.keyPrefix ?? 'tgbench'} }`,
+    ...(o.history ? [`history: ${o.history}`] : []),
     'providers:',
     `  openai: { baseUrl: "${o.upstreamUrl}", apiKey: sk-bench-platform }`,
     // The realtime phase's Deepgram stand-in (bench/rt-upstream.ts), 1,000 sessions on one account.

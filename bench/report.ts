@@ -1,6 +1,7 @@
 // The benchmark's results (bench/results.json) and their Markdown table, with the issue's goals.
 
 import { renderCluster } from './cluster.js';
+import { renderHistory } from './history.js';
 
 export interface Results {
   date: string;
@@ -42,6 +43,8 @@ export interface Results {
   };
   /** The cluster phase (bench/cluster.ts). */
   cluster?: import('./cluster.js').ClusterResults;
+  /** The history phase (bench/history.ts): Redis per request with the usage history on and off. */
+  history?: import('./history.js').HistoryResults;
   /** The realtime phase (bench/realtime.ts). */
   realtime?: import('./realtime.js').RealtimeResults;
   redis: {
@@ -153,6 +156,7 @@ export function renderMarkdown(r: Results): string {
   L.push('');
   L.push(`tollgate's own mean ledger round trip (its Prometheus histogram): ${lt(r.latency.reserveMs)} during the 500 req/s run; ${lt(r.sse.reserveMs)} during the SSE run.`);
   if (r.realtime) renderRealtime(L, r.realtime);
+  if (r.history) L.push('', renderHistory(r.history));
   if (r.cluster) L.push('', renderCluster(r.cluster));
   L.push('');
   const m = r.machine;

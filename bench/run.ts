@@ -8,7 +8,8 @@
 //   --no-pin         do not pin processes to CPUs
 //   --profile        run tollgate under --cpu-prof and print its top self-time functions
 //   --md FILE        also write the report as Markdown (bench/RESULTS.md); --md-append FILE adds it
-//   --phases LIST    run only these of redis,memory,throughput,latency,sse,realtime,cluster
+//   --phases LIST    run only these of redis,memory,throughput,latency,sse,realtime,history,cluster
+//                    (history: Redis per request with the usage history on and off, bench/history.ts)
 //                    (default: all but cluster, which adds about a minute: two tollgate
 //                    processes on a 3-master Redis Cluster against two on one Redis, bench/cluster.ts;
 //                    `--phases cluster` alone skips the other proxies and writes bench/results-cluster.json)
@@ -36,6 +37,7 @@ import { formatSelfTimes, selfTimes } from './profile-summary.js';
 import { renderHeader, renderMarkdown, type Results } from './report.js';
 import { realtimePhase } from './realtime.js';
 import { clusterPhase, renderCluster, type ClusterResults } from './cluster.js';
+import { historyPhase } from './history.js';
 import { ADAPTERS } from '../proxy/providers/index.js';
 
 const { values: args } = parseArgs({
@@ -46,7 +48,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     md: { type: 'string' },
     'md-append': { type: 'string' },
-    phases: { type: 'string', default: 'redis,memory,throughput,latency,sse,realtime' },
+    phases: { type: 'string', default: 'redis,memory,throughput,latency,sse,realtime,history' },
     'log-level': { type: 'string', default: 'info' },
     'log-to-file': { type: 'boolean', default: false },
     'skip-portkey': { type: 'boolean', default: false },
@@ -410,6 +412,12 @@ async function main(): Promise<void> {
         },
         log,
       });
+    }
+
+    // 8. The usage history's Redis cost: two more tollgate processes, history on and off.
+    if (PHASES.has('history')) {
+      results.history = await historyPhase({ redisUrl: redis.url, redis: redis.client, upstreamUrl: upUrl, tmp, workers: WORKERS, logLevel: args['log-level'], nodeArgs: DEPLOY_FLAGS, quick: QUICK, log });
+      log(`  history: Redis CPU per request on/off ${results.history.lone.ratio}× one at a time, ${results.history.load.ratio}× at 32 connections (goal ≤ ${results.history.goal}×)`);
     }
 
     results.seconds = Math.round((Date.now() - t0) / 1000);

@@ -387,6 +387,11 @@ export const configSchema = z.strictObject({
   /** Usage history buckets and receipts (README, "Usage history and receipts"). */
   history: z
     .strictObject({
+      /**
+       * false: settles write no usage history and no receipts (less Redis work per request);
+       * GET /v1/usage/history and /v1/usage/events answer 404 history_disabled.
+       */
+      enabled: z.boolean().default(true),
       /** Hourly (UTC) buckets live this long; at least 7 (burnRate reads the last 7 days). */
       hourlyRetentionDays: z.coerce.number().int().min(7, 'at least 7: /v1/usage burnRate reads the last 7 days of hourly buckets').max(400).default(DEFAULT_HOURLY_RETENTION_DAYS),
       /** Daily buckets (the account's time zone) live this long. */

@@ -209,6 +209,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
   }
   /** The usage history: what the ledger charged, in the same step (lib/usage-history.lua). */
   function charge(e: Entry, now: number, c: BucketCharge): void {
+    if (hist.enabled === false) return;
     const put = (m: Entry['hours'], id: string, ttl: number) => {
       let b = m.get(id);
       if (!b || b.expires <= now) m.set(id, (b = { fields: new Map(), expires: now + ttl }));
@@ -223,7 +224,7 @@ export function createMemoryLedger(opts: MemoryLedgerOptions): MemoryLedger {
     }
   }
   function receipt(e: Entry, now: number, r: Omit<Receipt, 'id' | 'time'>): void {
-    if (hist.receiptsPerAccount <= 0) return;
+    if (hist.enabled === false || hist.receiptsPerAccount <= 0) return;
     e.receipts.push({ id: `${now}-${receiptSeq++}`, time: now, ...r });
     if (e.receipts.length > hist.receiptsPerAccount) e.receipts.splice(0, e.receipts.length - hist.receiptsPerAccount);
   }

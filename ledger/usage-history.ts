@@ -3,12 +3,15 @@
 //
 // A bucket is a hash of integers, added to by the same call that charges (settle, the expiry of
 // a reservation charged its floor), so for any range the buckets sum to what the ledger charged:
-//   c, n, nb                     µcr, requests, BYOK requests
-//   c|MOD, n|MOD                 per modality
-//   c|MOD|MODEL, n|MOD|MODEL     per modality and model (at most `maxGroups` (modality, model)
-//                                pairs a bucket; later ones fold into MODEL `other`)
+//   c|MOD|MODEL, n|MOD|MODEL     µcr and requests per modality and model (at most `maxGroups`
+//                                (modality, model) pairs a bucket; later ones fold into MODEL
+//                                `other`); n|MOD|MODEL exists for every pair the bucket holds
 //   u|MOD|UNIT|MODEL             native units (UNIT: chars, audioMs, inputTokens, ...)
+//   nb                           BYOK requests
 //   nm                           how many (modality, model) pairs the bucket holds
+// The totals and the per-modality figures are the pairs' sums, made when read: a settle adds to
+// as few fields as it can (lib/usage-history.lua). Buckets written before stop 26 also hold
+// c, n, c|MOD and n|MOD, which equal those sums and are not read.
 // The model is last in every field so it may contain `|`. Hourly buckets are UTC hours
 // (id YYYYMMDDHH); daily buckets are the account's days in its time zone (id YYYYMMDD).
 
@@ -27,6 +30,8 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 export interface HistoryOptions {
+  /** false: settles write no buckets and no receipts (config history.enabled); default true. */
+  enabled?: boolean;
   hourlyRetentionDays: number;
   dailyRetentionDays: number;
   receiptsPerAccount: number;
@@ -37,8 +42,9 @@ export const DEFAULT_HISTORY: HistoryOptions = {
   receiptsPerAccount: DEFAULT_RECEIPTS_PER_ACCOUNT,
 };
 
-/** The scripts' history argument: "hourlyTtlMs:dailyTtlMs:receipts:maxGroups". */
+/** The scripts' history argument: "hourlyTtlMs:dailyTtlMs:receipts:maxGroups", or "off". */
 export function historyArg(h: HistoryOptions): string {
+  if (h.enabled === false) return 'off';
   return `${h.hourlyRetentionDays * DAY_MS}:${h.dailyRetentionDays * DAY_MS}:${h.receiptsPerAccount}:${MAX_GROUPS_PER_BUCKET}`;
 }
 
@@ -190,9 +196,7 @@ export function parseBucket(h: Record<string, string | number>): HistoryBucket {
   };
   for (const [f, raw] of Object.entries(h)) {
     const v = Number(raw);
-    if (f === 'c') b.micro = v;
-    else if (f === 'n') b.requests = v;
-    else if (f === 'nb') b.byokRequests = v;
+    if (f === 'nb') b.byokRequests = v;
     else if (f.startsWith('u|')) {
       const a = f.indexOf('|', 2);
       const c = f.indexOf('|', a + 1);
@@ -202,13 +206,20 @@ export function parseBucket(h: Record<string, string | number>): HistoryBucket {
       const g = group(m, f.slice(c + 1));
       g.units[unit as keyof UsageUnits] = (g.units[unit as keyof UsageUnits] ?? 0) + v;
     } else if (f.startsWith('c|') || f.startsWith('n|')) {
+      // c|MOD and n|MOD (no model: an older bucket's per-modality figure) are left out: the
+      // pairs sum to them.
       const a = f.indexOf('|', 2);
-      const m = a < 0 ? f.slice(2) : f.slice(2, a);
+      if (a < 0) continue;
+      const m = f.slice(2, a);
       if (!isModality(m)) continue;
-      const key = f[0] === 'c' ? 'micro' : 'requests';
-      if (a < 0) b.modalities[m][key] = v;
-      else group(m, f.slice(a + 1))[key] = v;
+      group(m, f.slice(a + 1))[f[0] === 'c' ? 'micro' : 'requests'] = v;
     }
+  }
+  for (const g of groups.values()) {
+    b.micro += g.micro;
+    b.requests += g.requests;
+    b.modalities[g.modality].micro += g.micro;
+    b.modalities[g.modality].requests += g.requests;
   }
   b.groups = [...groups.values()].sort((x, y) => x.modality.localeCompare(y.modality) || x.model.localeCompare(y.model));
   return b;
@@ -219,15 +230,11 @@ export function parseBucket(h: Record<string, string | number>): HistoryBucket {
  * fold past `maxGroups` pairs. Returns true when the bucket was created.
  */
 export function addToBucket(h: Map<string, number>, c: BucketCharge, maxGroups = MAX_GROUPS_PER_BUCKET): boolean {
-  const created = !h.has('n');
+  const created = !h.has('nm');
   const add = (f: string, v: number) => {
     h.set(f, (h.get(f) ?? 0) + v);
   };
-  add('c', c.micro);
-  add('n', c.requests);
-  if (c.byok) add('nb', c.requests);
-  add(`c|${c.modality}`, c.micro);
-  add(`n|${c.modality}`, c.requests);
+  if (c.byok && c.requests) add('nb', c.requests);
   let model = c.model || UNKNOWN_MODEL;
   if (!h.has(`n|${c.modality}|${model}`)) {
     const nm = h.get('nm') ?? 0;
@@ -238,7 +245,7 @@ export function addToBucket(h: Map<string, number>, c: BucketCharge, maxGroups =
       if (!h.has(`n|${c.modality}|${model}`)) h.set('nm', nm + 1);
     }
   }
-  add(`c|${c.modality}|${model}`, c.micro);
+  if (c.micro) add(`c|${c.modality}|${model}`, c.micro);
   add(`n|${c.modality}|${model}`, c.requests);
   for (const [unit, v] of Object.entries(c.units)) if (v && UNIT_NAMES.has(unit)) add(`u|${c.modality}|${unit}|${model}`, v);
   return created;

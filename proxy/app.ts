@@ -224,7 +224,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     }
     return { text: await metricsText(), headers: { 'content-type': metrics.contentType } };
   });
-  registerUsageRoutes(router, ledger, { clock, hourlyRetentionDays: config.history.hourlyRetentionDays });
+  registerUsageRoutes(router, ledger, { clock, hourlyRetentionDays: config.history.hourlyRetentionDays, historyEnabled: config.history.enabled });
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
   registerOperatorRoutes(router, ledger);

@@ -5,7 +5,7 @@ import { ConfigError, parseConfig } from '../config/load.js';
 
 t.test('defaults: 35 days of hours, 400 of days, 1,000 receipts; UTC unless an account names a zone', async (t) => {
   const c = parseConfig('accounts: [{ id: a, timeZone: Europe/Paris }, { id: b }]', {});
-  t.same(c.history, { hourlyRetentionDays: 35, dailyRetentionDays: 400, receiptsPerAccount: 1000 });
+  t.same(c.history, { enabled: true, hourlyRetentionDays: 35, dailyRetentionDays: 400, receiptsPerAccount: 1000 });
   t.equal(c.accounts[0]!.timeZone, 'Europe/Paris');
   t.equal(c.accounts[1]!.timeZone, undefined);
 });

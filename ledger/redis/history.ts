@@ -7,7 +7,6 @@ import type { Modality } from '../../pricing/types.js';
 import type { Ledger, SettleInput } from '../types.js';
 import { parseBucket, type Receipt, type ReceiptPayload } from '../usage-history.js';
 import type { LedgerContext } from './context.js';
-import { pairs } from './decode.js';
 
 export type HistoryApi = Pick<Ledger, 'historyBuckets' | 'receipts'>;
 
@@ -28,20 +27,34 @@ export function createHistory(ctx: LedgerContext): HistoryApi {
       return rows.map(([err, h]) => {
         if (err) throw toLedgerError(err);
         const fields = h as Record<string, string>;
-        return fields && fields.n !== undefined ? parseBucket(fields) : null;
+        return fields && fields.nm !== undefined ? parseBucket(fields) : null;
       });
     },
 
     async receipts(accountId, q) {
       checkAccountId(accountId);
-      // Newest first; a cursor is the id of the previous page's last receipt (exclusive).
-      const end = q.cursor ? `(${q.cursor}` : '+';
-      const rows = (await guard(() => client.xrevrange(keys.acct(accountId).ev, end, '-', 'COUNT', q.limit + 1))) as [string, string[]][];
-      const receipts = rows.slice(0, q.limit).map(([id, flat]) => parseReceipt(id, pairs(flat)));
+      const key = keys.acct(accountId).rc;
+      // Newest first. A receipt's id is "TIME-SEQ"; SEQ grows by one per receipt, so the one
+      // after a cursor sits at (head's SEQ - cursor's SEQ) from the head. Receipts pushed between
+      // reading the head and the page shift it toward the tail: what is read is filtered by SEQ
+      // and the page may come out short, never doubled or skipping one.
+      const after = q.cursor ? Number(q.cursor.slice(q.cursor.indexOf('-') + 1)) : Infinity;
+      let start = 0;
+      if (q.cursor) {
+        const head = (await guard(() => client.lindex(key, 0))) as string | null;
+        const top = head ? seqOf(head) : 0;
+        if (top < after) start = 0;
+        else start = top - after + 1;
+      }
+      const raw = (await guard(() => client.lrange(key, start, start + q.limit))) as string[];
+      const rows = raw.filter((r) => seqOf(r) < after);
+      const receipts = rows.slice(0, q.limit).map(parseReceipt);
       return { receipts, next: rows.length > q.limit ? receipts[receipts.length - 1]!.id : null };
     },
   };
 }
+
+const seqOf = (item: string): number => Number(item.slice(0, item.indexOf('\t')));
 
 /** A settle's receipt as settle.lua takes it (JSON it passes through unparsed), or null for none. */
 export function settleReceipt(input: SettleInput): { payload: string; priorMicro: number } | null {
@@ -60,11 +73,22 @@ export function settleReceipt(input: SettleInput): { payload: string; priorMicro
   return { payload: JSON.stringify(payload), priorMicro: session ? session.priorMicro : 0 };
 }
 
-/** A receipt from its stream entry: t (ms) and c (µcr) written by the script, d the payload; or an expired reservation's r, m, o. */
-export function parseReceipt(id: string, h: Record<string, string>): Receipt {
-  if (h.d) {
-    const d = JSON.parse(h.d) as ReceiptPayload;
-    return { id, requestId: d.requestId, time: Number(h.t), provider: d.provider, model: d.model, modality: d.modality, units: d.units ?? {}, micro: Number(h.c), outcome: d.outcome, byok: d.byok, keyId: d.keyId };
+/**
+ * A receipt from its list item "SEQ<tab>TIME<tab>MICRO<tab>PAYLOAD" (lib/usage-history.lua): the
+ * settle's JSON, or an expired reservation's "x<tab>requestId<tab>modality".
+ */
+export function parseReceipt(item: string): Receipt {
+  const a = item.indexOf('\t');
+  const b = item.indexOf('\t', a + 1);
+  const c = item.indexOf('\t', b + 1);
+  const time = Number(item.slice(a + 1, b));
+  const id = `${time}-${item.slice(0, a)}`;
+  const micro = Number(item.slice(b + 1, c));
+  const payload = item.slice(c + 1);
+  if (payload.startsWith('{')) {
+    const d = JSON.parse(payload) as ReceiptPayload;
+    return { id, requestId: d.requestId, time, provider: d.provider, model: d.model, modality: d.modality, units: d.units ?? {}, micro, outcome: d.outcome, byok: d.byok, keyId: d.keyId };
   }
-  return { id, requestId: h.r ?? '', time: Number(h.t), provider: null, model: null, modality: (h.m ?? 'llm') as Modality, units: {}, micro: Number(h.c), outcome: h.o ?? 'expired', byok: false, keyId: null };
+  const [, requestId, modality] = payload.split('\t');
+  return { id, requestId: requestId ?? '', time, provider: null, model: null, modality: (modality ?? 'llm') as Modality, units: {}, micro, outcome: 'expired', byok: false, keyId: null };
 }

@@ -16,7 +16,7 @@
 //   tg:{acct:ID}:u:h:YYYYMMDDHH HASH usage history, hourly (UTC); tg:{acct:ID}:u:d:YYYYMMDD
 //                                    daily (the account's time zone); fields and lifetimes in
 //                                    ledger/usage-history.ts, written by the charging scripts
-//   tg:{acct:ID}:ev            STREAM receipts, capped (GET /v1/usage/events)
+//   tg:{acct:ID}:rc            LIST  receipts, newest first, capped (GET /v1/usage/events; ledger/redis/history.ts)
 //   tg:{acct:ID}:outbox        HASH  the overage batch in flight to Stripe
 //   tg:{acct:ID}:lease         STRING the flusher holding this account
 //   tg:{acct:ID}:alerts        HASH  threshold alerts fired this period, and waiting (lib/alerts.lua)
@@ -65,7 +65,7 @@ export interface AcctKeys {
   /** The usage history's hourly and daily buckets' prefixes (the bucket id follows), its receipts. */
   hour: string;
   day: string;
-  ev: string;
+  rc: string;
   alerts: string;
   alertsLease: string;
   sessions: string;
@@ -123,7 +123,7 @@ export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
       marks: `${base}:mk:`,
       hour: `${base}:u:h:`,
       day: `${base}:u:d:`,
-      ev: `${base}:ev`,
+      rc: `${base}:rc`,
       alerts: `${base}:alerts`,
       alertsLease: `${base}:alerts:lease`,
       sessions: `${base}:sessions`,
@@ -149,7 +149,7 @@ export function keyLayout(prefix: string, idemTtl: number): KeyLayout {
     },
     markKeys(k, now, zone) {
       const w = Math.floor(now / idemTtl);
-      return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2), k.hour + hourOf(now), k.day + dayId(now, zone), k.ev, k.alerts];
+      return [k.acct, k.state, k.resv, k.resvAmt, k.hist, k.marks + w, k.marks + (w - 1), k.marks + (w - 2), k.hour + hourOf(now), k.day + dayId(now, zone), k.rc, k.alerts];
     },
   };
 }

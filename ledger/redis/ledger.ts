@@ -41,7 +41,7 @@ export async function createRedisLedger(opts: RedisLedgerOptions): Promise<Redis
   // Its guard is the durability's, set just below (a zone is first read after that).
   const zones = createZones(client, keys, (fn) => durability.guard(fn));
   const alertPending = alertPendingMarker(client, keys, logger);
-  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, receipts: history.receiptsPerAccount > 0, zones, onAlerted: alertPending });
+  const batcher = createBatcher({ client, keys, clock, logger, idemTtl, tierArg, histArg, receipts: history.enabled !== false && history.receiptsPerAccount > 0, zones, onAlerted: alertPending });
   let durability: Durability;
   let pubsub: PubSub | undefined;
   const admission = createAdmission({

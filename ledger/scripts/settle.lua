@@ -181,7 +181,7 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
   local requests = 0
   if counts then requests = 1 end
   hist_add(e.modality, e.model, amount, requests, e.byok, e.units)
-  if e.receipt ~= '' then hist_receipt({ 't', fmt(now), 'c', fmt(e.rprior + (prior or 0) + amount), 'd', e.receipt }) end
+  if e.receipt ~= '' then hist_receipt(now, e.rprior + (prior or 0) + amount, e.receipt) end
   return { 1, accrued, written_off }
 end
 

@@ -71,6 +71,8 @@ export interface UsageRouteDeps {
   clock: Clock;
   /** history.hourlyRetentionDays: how far back hourly buckets go. */
   hourlyRetentionDays?: number;
+  /** history.enabled: false answers the history and receipts routes 404 history_disabled. */
+  historyEnabled?: boolean;
 }
 
 export function registerUsageRoutes(router: AdminRouter, ledger: Ledger, deps: UsageRouteDeps): void {
@@ -83,7 +85,11 @@ export function registerUsageRoutes(router: AdminRouter, ledger: Ledger, deps: U
     return { body: { ...usageBody(u), burnRate: credits(b.burnRateMicro), projectedExhaustion: b.exhaustsAt === null ? null : new Date(b.exhaustsAt).toISOString() } };
   });
 
+  const off = () => {
+    if (deps.historyEnabled === false) throw new AdminHttpError(404, 'history_disabled', 'usage history and receipts are off on this tollgate (config history.enabled: false)');
+  };
   const history = async (ctx: AdminContext, accountId: string) => {
+    off();
     const account = await ledger.getAccount(accountId);
     if (!account) throw new AdminHttpError(404, 'unknown_account', `no account "${accountId}"`);
     const zone = account.timeZone ?? 'UTC';
@@ -97,6 +103,7 @@ export function registerUsageRoutes(router: AdminRouter, ledger: Ledger, deps: U
     return { body: historyJson(r, now) };
   };
   const events = async (ctx: AdminContext, accountId: string) => {
+    off();
     const p = ctx.url.searchParams;
     for (const k of p.keys()) if (k !== 'limit' && k !== 'cursor') throw new AdminHttpError(400, 'invalid_request', `unknown parameter "${k}": limit, cursor`);
     const limit = Number(p.get('limit') ?? 100);

@@ -27,7 +27,7 @@ t.test('one row shape; a code shared by two tables has one status and one type',
       else seen.set(code, { status: row.status, type: row.type, table: name });
     }
   }
-  t.equal(seen.size, 33, 'distinct codes across the four tables (issue 18 added byok_not_enabled and server_busy, issue 19 too_many_sessions, issue 20 the admin API\'s 10)');
+  t.equal(seen.size, 34, 'distinct codes across the four tables (issue 18 added byok_not_enabled and server_busy, issue 19 too_many_sessions, issue 20 the admin API\'s 10, issue 22 history_disabled)');
 });
 
 t.test('one factory: every domain error is a CodedError with its row', async (t) => {
