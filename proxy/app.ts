@@ -227,7 +227,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   registerUsageRoutes(router, ledger, { clock, hourlyRetentionDays: config.history.hourlyRetentionDays, historyEnabled: config.history.enabled });
   registerBillingRoutes(router, billing);
   registerAccountRoutes(router, ledger, { logger: logger.child({ component: 'admin' }), clock });
-  registerOperatorRoutes(router, ledger);
+  registerOperatorRoutes(router, ledger, { clock });
   registerAlertRoutes(router, ledger);
   registerProviderKeyRoutes(router, { store: keyStore, providers: registry, ledger, logger: logger.child({ component: 'admin' }) });
   if (config.dashboard.enabled) {

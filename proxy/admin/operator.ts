@@ -2,12 +2,15 @@
 //   GET /admin/usage[?sort=id|tier|used|limit|overage|requests&order=asc|desc&format=csv]
 //       every live account's current period: tier, status, credits used, limit, overage, requests,
 //       and when its last request settled (any period; null: never)
+//   GET /admin/usage/history[?from=YYYY-MM-DD&to=YYYY-MM-DD&format=csv]
+//       totals by day and modality across every live account (operator-history.ts)
 //   GET /admin/audit[?account=ID&limit=N&cursor=ID]   the audit log, newest first, paged
 // Credits are decimal numbers exact to 6 places (µcr / 1e6), as in /v1/usage.
 
 import { AUDIT_MAX_PAGE } from '../../ledger/audit-log.js';
-import type { Ledger } from '../../ledger/types.js';
+import type { Clock, Ledger } from '../../ledger/types.js';
 import { fmt } from '../pipeline.js';
+import { operatorHistoryCsv, operatorHistoryJson, parseOperatorHistoryQuery, readOperatorHistory } from './operator-history.js';
 import { AdminHttpError, type AdminRouter } from './router.js';
 
 export interface UsageRow {
@@ -84,7 +87,7 @@ export function usageCsv(rows: UsageRow[]): string {
 
 const credits = (micro: number) => micro / 1_000_000;
 
-export function registerOperatorRoutes(router: AdminRouter, ledger: Ledger): void {
+export function registerOperatorRoutes(router: AdminRouter, ledger: Ledger, deps: { clock: Clock }): void {
   router.add('GET', '/admin/usage', 'admin', async (ctx) => {
     const q = ctx.url.searchParams;
     const sort = q.get('sort') ?? 'id';
@@ -105,6 +108,13 @@ export function registerOperatorRoutes(router: AdminRouter, ledger: Ledger): voi
         })),
       },
     };
+  });
+
+  router.add('GET', '/admin/usage/history', 'admin', async (ctx) => {
+    const q = parseOperatorHistoryQuery(ctx.url.searchParams, deps.clock.now());
+    const r = await readOperatorHistory(ledger, q);
+    if (q.format === 'csv') return { text: operatorHistoryCsv(r.days), headers: { 'content-type': 'text/csv; charset=utf-8' } };
+    return { body: operatorHistoryJson(q, r) };
   });
 
   router.add('GET', '/admin/audit', 'admin', async (ctx) => {
