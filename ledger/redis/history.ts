@@ -11,7 +11,7 @@ import type { LedgerContext } from './context.js';
 export type HistoryApi = Pick<Ledger, 'historyBuckets' | 'receipts'>;
 
 export function createHistory(ctx: LedgerContext): HistoryApi {
-  const { client, keys, guard } = ctx;
+  const { client, keys, guard, script } = ctx;
   return {
     async historyBuckets(accountId, kind, ids) {
       checkAccountId(accountId);
@@ -33,28 +33,17 @@ export function createHistory(ctx: LedgerContext): HistoryApi {
 
     async receipts(accountId, q) {
       checkAccountId(accountId);
-      const key = keys.acct(accountId).rc;
-      // Newest first. A receipt's id is "TIME-SEQ"; SEQ grows by one per receipt, so the one
-      // after a cursor sits at (head's SEQ - cursor's SEQ) from the head. Receipts pushed between
-      // reading the head and the page shift it toward the tail: what is read is filtered by SEQ
-      // and the page may come out short, never doubled or skipping one.
-      const after = q.cursor ? Number(q.cursor.slice(q.cursor.indexOf('-') + 1)) : Infinity;
-      let start = 0;
-      if (q.cursor) {
-        const head = (await guard(() => client.lindex(key, 0))) as string | null;
-        const top = head ? seqOf(head) : 0;
-        if (top < after) start = 0;
-        else start = top - after + 1;
-      }
-      const raw = (await guard(() => client.lrange(key, start, start + q.limit))) as string[];
-      const rows = raw.filter((r) => seqOf(r) < after);
-      const receipts = rows.slice(0, q.limit).map(parseReceipt);
-      return { receipts, next: rows.length > q.limit ? receipts[receipts.length - 1]!.id : null };
+      const k = keys.acct(accountId);
+      // Newest first. A receipt's id is "TIME-NUMBER", NUMBER counting the account's receipts;
+      // a cursor is the previous page's last id, and the page goes on after its NUMBER
+      // (scripts/receipts.lua reads it in one step).
+      const after = q.cursor ? q.cursor.slice(q.cursor.indexOf('-') + 1) : '';
+      const [rq, start, items] = (await guard(() => script('receipts', [k.state, k.rc], [after, q.limit + 1]))) as [number, number, string[]];
+      const receipts = items.slice(0, q.limit).map((item, j) => parseReceipt(item, rq - start - j));
+      return { receipts, next: items.length > q.limit ? receipts[receipts.length - 1]!.id : null };
     },
   };
 }
-
-const seqOf = (item: string): number => Number(item.slice(0, item.indexOf('\t')));
 
 /** A settle's receipt as settle.lua takes it (JSON it passes through unparsed), or null for none. */
 export function settleReceipt(input: SettleInput): { payload: string; priorMicro: number } | null {
@@ -74,17 +63,17 @@ export function settleReceipt(input: SettleInput): { payload: string; priorMicro
 }
 
 /**
- * A receipt from its list item "SEQ<tab>TIME<tab>MICRO<tab>PAYLOAD" (lib/usage-history.lua): the
- * settle's JSON, or an expired reservation's "x<tab>requestId<tab>modality".
+ * A receipt from its list item "TIME<tab>MICRO<tab>PAYLOAD" (lib/usage-history.lua), the
+ * account's receipt number `seq`: the settle's JSON, or an expired reservation's
+ * "x<tab>requestId<tab>modality".
  */
-export function parseReceipt(item: string): Receipt {
+export function parseReceipt(item: string, seq: number): Receipt {
   const a = item.indexOf('\t');
   const b = item.indexOf('\t', a + 1);
-  const c = item.indexOf('\t', b + 1);
-  const time = Number(item.slice(a + 1, b));
-  const id = `${time}-${item.slice(0, a)}`;
-  const micro = Number(item.slice(b + 1, c));
-  const payload = item.slice(c + 1);
+  const time = Number(item.slice(0, a));
+  const id = `${time}-${seq}`;
+  const micro = Number(item.slice(a + 1, b));
+  const payload = item.slice(b + 1);
   if (payload.startsWith('{')) {
     const d = JSON.parse(payload) as ReceiptPayload;
     return { id, requestId: d.requestId, time, provider: d.provider, model: d.model, modality: d.modality, units: d.units ?? {}, micro, outcome: d.outcome, byok: d.byok, keyId: d.keyId };

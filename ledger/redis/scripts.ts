@@ -30,6 +30,7 @@ export const SCRIPTS = {
   'key-revoke': 1,
   'session-open': 1,
   'session-renew': 1,
+  receipts: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -72,7 +72,7 @@ do
         units[#units + 1] = { ARGV[p + 6 + 2 * j], tonumber(ARGV[p + 7 + 2 * j]) }
       end
       local flags = tonumber(ARGV[p + 2])
-      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = flags % 2 == 1, counts = flags < 2, amount = tonumber(ARGV[p + 3]), model = ARGV[p + 4],
+      E[i] = { rid = ARGV[p], modality = ARGV[p + 1], byok = flags % 2 == 1, counts = flags < 2, amount = tonumber(ARGV[p + 3]), astr = ARGV[p + 3], model = ARGV[p + 4],
         receipt = ARGV[p + 5], rprior = tonumber(ARGV[p + 6]), units = units }
       if not E[i].byok then charged[#charged + 1] = ARGV[p] end
       p = p + 8 + 2 * k
@@ -181,7 +181,11 @@ local function apply(i, st, tier, cap, limit_of_st, held_of)
   local requests = 0
   if counts then requests = 1 end
   hist_add(e.modality, e.model, amount, requests, e.byok, e.units)
-  if e.receipt ~= '' then hist_receipt(now, e.rprior + (prior or 0) + amount, e.receipt) end
+  if e.receipt ~= '' then
+    local c = e.rprior + (prior or 0) + amount
+    -- Nearly always the entry's own amount, whose argument string needs no formatting.
+    hist_receipt(now, c == e.amount and e.astr or fmt(c), e.receipt)
+  end
   return { 1, accrued, written_off }
 end
 
