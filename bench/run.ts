@@ -1,6 +1,6 @@
 // `npm run bench`: tollgate (metered, Redis ledger) against a plain http-proxy-3 pass-through and
 // against the upstream direct, measured in one run, printed as a table of ratios and written to
-// bench/results.json. Loopback only; about 2 minutes (--quick: under 1).
+// bench/results.json. Loopback only; about 5 minutes (--quick: about 2).
 //
 // Options:
 //   --quick          shorter phases, 100 MB upload
