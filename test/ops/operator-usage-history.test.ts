@@ -1,6 +1,6 @@
-// GET /admin/usage/history: totals by day and modality across accounts, on the memory ledger and
-// on Redis. Three live accounts (two UTC, one Asia/Kolkata, +05:30) and one deleted, requests
-// through the HTTP proxy in every modality (a BYOK call too) over four days; each day's totals
+// GET /admin/usage/history: totals by day and modality across accounts, on the memory ledger, on
+// Redis and on a 3-master Redis Cluster. Three live accounts (two UTC, one Asia/Kolkata, +05:30)
+// and one deleted, requests through the HTTP proxy in every modality (a BYOK call too) over four days; each day's totals
 // are exact, equal the sum of every account's own daily history (in its own zone), and over
 // December equal the sum of /admin/usage `used`; CSV agrees with JSON; the account reads are
 // bounded; bad queries get 400 naming the parameter; no admin token gets 401.
@@ -10,6 +10,7 @@ import { startUpstream, json } from '../helpers/upstream.js';
 import { ADMIN_TOKEN, startTollgate } from '../helpers/tollgate.js';
 import { manualClock, utc } from '../helpers/ledger-clock.js';
 import { startRedis } from '../helpers/redis.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { multipart, wavBytes } from '../voice-audio-fixtures.js';
 import { readOperatorHistory, parseOperatorHistoryQuery } from '../../proxy/admin/operator-history.js';
 import type { Ledger } from '../../ledger/types.js';
@@ -220,3 +221,8 @@ async function scenario(t: Test, redisCfg: Record<string, unknown> | undefined):
 
 t.test('memory ledger', (t) => scenario(t, undefined));
 t.test('redis ledger', (t) => scenario(t, { url: redis.url, keyPrefix: 'ophist' }));
+t.test('redis cluster ledger (3 masters)', async (t) => {
+  const cluster = await startRedisCluster({ masters: 3 });
+  t.teardown(() => cluster.stop());
+  await scenario(t, { cluster: { nodes: cluster.seeds }, keyPrefix: 'ophist' });
+});
