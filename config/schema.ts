@@ -396,7 +396,7 @@ export const configSchema = z.strictObject({
       hourlyRetentionDays: z.coerce.number().int().min(7, 'at least 7: /v1/usage burnRate reads the last 7 days of hourly buckets').max(400).default(DEFAULT_HOURLY_RETENTION_DAYS),
       /** Daily buckets (the account's time zone) live this long. */
       dailyRetentionDays: z.coerce.number().int().min(1).max(3660).default(DEFAULT_DAILY_RETENTION_DAYS),
-      /** Receipts kept per account (GET /v1/usage/events): the newest, exactly; 0: none (no XADD per request). */
+      /** Receipts kept per account (GET /v1/usage/events): the newest, exactly; 0: none (no receipt written). */
       receiptsPerAccount: z.coerce.number().int().min(0).max(100_000).default(DEFAULT_RECEIPTS_PER_ACCOUNT),
     })
     .prefault({}),

@@ -13,7 +13,7 @@ import type { RedisClient } from './connection.js';
 /**
  * Script file name (without .lua) → number of KEYS it declares. The request path's batch
  * scripts (one account's entries per call) declare the account's five keys, three marker
- * windows, the usage history's two buckets and receipts stream, and its alert key
+ * windows, the usage history's two buckets and receipts list, and its alert key
  * (lib/alerts.lua); their entries are arguments.
  */
 export const SCRIPTS = {
