@@ -66,7 +66,7 @@ export interface BatcherOptions {
   tierArg: string;
   /** The scripts' usage history settings (ledger/usage-history.ts historyArg). */
   histArg: string;
-  /** false (history.receiptsPerAccount 0): history.enabled false, or receiptsPerAccount 0: no receipt built or sent. */
+  /** false (history.enabled false, or history.receiptsPerAccount 0): no receipt built or sent. */
   receipts: boolean;
   zones: Zones;
   /** A script call recorded a threshold alert for the account (its SADD to the pending index). */
