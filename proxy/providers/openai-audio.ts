@@ -92,7 +92,7 @@ export function formFields(ctx: RouteContext, body: RequestBody, names: readonly
 //
 // `POST …/audio/transcriptions` (and `/translations`): a multipart upload with the audio in `file`
 // (OpenAI, Groq, Mistral, whisper-compatible servers). The upload streams through ('stream' body)
-// while the multipart audio meter (meters/audio.ts) measures the file part; nothing holds the file.
+// while the multipart audio meter (meters/audio-multipart.ts) measures the file part; nothing holds the file.
 //
 // Billing: the seconds tollgate measures from the file (container headers, music-metadata). When
 // it cannot — audio given by reference (Groq `url`, Mistral `file_url`/`file_id`) or a file it

@@ -90,7 +90,7 @@ export const deepgramListen: RealtimeEndpoint = {
         if (t.needMicro !== undefined) return { forward: null, microCredits: 0, needMicro: t.needMicro };
         if (t.cut) return { forward: null, microCredits: 0, cut: true };
         // Always pushed, even once the parser has what it needs: it counts every byte, and a WAV's
-        // duration is bounded by the samples actually received (proxy/meters/audio.ts measureOf).
+        // duration is bounded by the samples actually received (proxy/meters/audio-container-measure.ts measureOf).
         if (parser) void parser.push(frame.data);
         return pass(frame);
       },
