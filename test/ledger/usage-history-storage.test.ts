@@ -4,35 +4,20 @@
 // cursor that stays right while receipts arrive between pages; `history.enabled: false` writes
 // neither.
 import t from 'tap';
-import { createMemoryLedger, createRedisLedger } from '../../ledger/index.js';
-import type { Ledger, SettleInput } from '../../ledger/types.js';
-import { hourId, parseBucket, type HistoryOptions } from '../../ledger/usage-history.js';
+import { createRedisLedger } from '../../ledger/index.js';
+import { hourId, parseBucket } from '../../ledger/usage-history.js';
 import { silentLogger } from '../helpers/ledger-backends.js';
-import { manualClock, utc, type ManualClock } from '../helpers/ledger-clock.js';
+import { manualClock, utc } from '../helpers/ledger-clock.js';
 import { cr, testPricing } from '../helpers/ledger-pricing.js';
 import { startRedis } from '../helpers/redis.js';
+import { historyBackends, historySettle } from '../helpers/history-backends.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.stop());
 let n = 0;
 
-type Make = (clock: ManualClock, history?: HistoryOptions) => Promise<Ledger>;
-const BACKENDS: Array<[string, Make]> = [
-  ['memory', async (clock, history) => createMemoryLedger({ pricing: testPricing(), clock, logger: silentLogger, ...(history ? { history } : {}) })],
-  ['redis', async (clock, history) => createRedisLedger({ url: redis.url, keyPrefix: `hs${++n}`, pricing: testPricing(), clock, logger: silentLogger, ...(history ? { history } : {}) })],
-];
-
-const settle = (accountId: string, requestId: string, micro: number, extra: Partial<SettleInput> = {}): SettleInput => ({
-  accountId,
-  requestId,
-  modality: 'llm',
-  provider: 'openai',
-  byok: false,
-  microCredits: micro,
-  units: {},
-  outcome: 'ok',
-  ...extra,
-});
+const BACKENDS = historyBackends(redis.url, 'hs');
+const settle = historySettle;
 
 t.test('redis: a bucket holds the pair counters only, added to in place', async (t) => {
   const clock = manualClock(utc(2026, 7, 1, 10));

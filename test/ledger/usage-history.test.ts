@@ -4,37 +4,22 @@
 // receipts are newest first, paged by cursor, capped exactly.
 import t from 'tap';
 import fc from 'fast-check';
-import { createMemoryLedger, createRedisLedger } from '../../ledger/index.js';
-import type { Ledger, SettleInput } from '../../ledger/types.js';
-import { dayId, hourId, type HistoryBucket, type HistoryOptions } from '../../ledger/usage-history.js';
+import { createRedisLedger } from '../../ledger/index.js';
+import { dayId, hourId, type HistoryBucket } from '../../ledger/usage-history.js';
 import { silentLogger } from '../helpers/ledger-backends.js';
-import { manualClock, utc, type ManualClock } from '../helpers/ledger-clock.js';
+import { manualClock, utc } from '../helpers/ledger-clock.js';
 import { cr, testPricing } from '../helpers/ledger-pricing.js';
 import { fcParams } from '../helpers/property.js';
 import { startRedis } from '../helpers/redis.js';
+import { historyBackends, historySettle } from '../helpers/history-backends.js';
 
 const redis = await startRedis();
 t.teardown(() => redis.stop());
 let n = 0;
 const H = 3_600_000;
 
-type Make = (clock: ManualClock, history?: HistoryOptions) => Promise<Ledger>;
-const BACKENDS: Array<[string, Make]> = [
-  ['memory', async (clock, history) => createMemoryLedger({ pricing: testPricing(), clock, logger: silentLogger, ...(history ? { history } : {}) })],
-  ['redis', async (clock, history) => createRedisLedger({ url: redis.url, keyPrefix: `h${++n}`, pricing: testPricing(), clock, logger: silentLogger, ...(history ? { history } : {}) })],
-];
-
-const settle = (accountId: string, requestId: string, micro: number, extra: Partial<SettleInput> = {}): SettleInput => ({
-  accountId,
-  requestId,
-  modality: 'llm',
-  provider: 'openai',
-  byok: false,
-  microCredits: micro,
-  units: {},
-  outcome: 'ok',
-  ...extra,
-});
+const BACKENDS = historyBackends(redis.url, 'h');
+const settle = historySettle;
 
 function hoursBetween(from: number, to: number): string[] {
   const ids: string[] = [];
